@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow docs/ARCHITECTURE.md: dependencies point inward to InsightCore,
+// the emulator is pure logic, and the command line stays thin.
+let package = Package(
+    name: "InsightReplay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "insight-replay", targets: ["insight-replay"]),
+        .library(name: "InsightCore", targets: ["InsightCore"]),
+        .library(name: "InsightEmulator", targets: ["InsightEmulator"]),
+        .library(name: "InsightServer", targets: ["InsightServer"]),
+        .library(name: "InsightClient", targets: ["InsightClient"]),
+        .library(name: "InsightRecordings", targets: ["InsightRecordings"]),
+        .library(name: "InsightDriver", targets: ["InsightDriver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .target(name: "InsightCore"),
+        .target(name: "InsightEmulator", dependencies: ["InsightCore"]),
+        .target(
+            name: "InsightServer",
+            dependencies: [
+                "InsightEmulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "InsightClient",
+            dependencies: ["InsightCore", .product(name: "Logging", package: "swift-log")]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "InsightRecordings", dependencies: ["InsightCore", "CSQLite"]),
+        .target(
+            name: "InsightDriver",
+            dependencies: [
+                "InsightCore", "InsightEmulator", "InsightClient", "InsightRecordings",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "insight-replay",
+            dependencies: [
+                "InsightDriver", "InsightServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "InsightCoreTests", dependencies: ["InsightCore"]),
+        .testTarget(name: "InsightEmulatorTests", dependencies: ["InsightEmulator"]),
+        .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
+        .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"]),
+        .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient"]),
+    ]
+)

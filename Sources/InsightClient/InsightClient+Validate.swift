@@ -1,0 +1,30 @@
+import Foundation
+import InsightCore
+
+/// The result of a successful `validate()`.
+public struct Validation: Sendable, Hashable {
+    public let region: Region
+    public let acceptedAt: Date
+}
+
+extension InsightClient {
+    /// Checks the settings, then `GET /validate` on the configured region (seeds/000 "Verify").
+    public func validate() async throws(ClientFailure) -> Validation {
+        let endpoint = try checkedEndpoint()
+        let outcome = try await send("GET", host: endpoint.region.platformHost, path: "/validate", token: settings.token)
+        switch outcome.response.status {
+        case 200:
+            let now = clock.now()
+            lastAccepted = now
+            return Validation(region: endpoint.region, acceptedAt: now)
+        case 401:
+            throw ClientFailure(await diagnoseUnauthorized(endpoint, outcome, operation: "validate"))
+        case 403:
+            throw ClientFailure(Diagnosis(
+                .insufficientPermissions, summary: "The platform refused /validate for this key (403).",
+                evidence: ["validate: 403 from \(outcome.url)"]))
+        default:
+            throw ClientFailure(unexpected(outcome, operation: "validate"))
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import InsightCore
+import Logging
+
+/// A client failure: always a diagnosis a person can act on.
+public struct ClientFailure: Error, Sendable, CustomStringConvertible {
+    public let diagnosis: Diagnosis
+    public init(_ diagnosis: Diagnosis) { self.diagnosis = diagnosis }
+    public var description: String { diagnosis.description }
+}
+
+/// An optional admin credential that lets the client check the service user's account the way
+/// seeds/000 tells an admin to ("Log in as admin and verify the service user exists").
+public struct AdminCheck: Sendable {
+    public var token: String
+    /// The service user's email, looked up through the account API.
+    public var serviceUser: String?
+    public init(token: String, serviceUser: String?) {
+        self.token = token
+        self.serviceUser = serviceUser
+    }
+}
+
+/// The integration client of seeds/000 (URL + Token): validates, syncs, and explains failures.
+///
+/// Transport-agnostic (in-process emulator or a socket) and clock-injected: every wait goes
+/// through `clock.sleep`, so a virtual clock runs retry schedules in no wall time.
+public actor InsightClient {
+    public nonisolated let settings: IntegrationSettings
+    let transport: any HTTPTransport
+    let clock: any InsightClock
+    let retry: RetryPolicy
+    let admin: AdminCheck?
+    let logger: Logger
+
+    /// When the platform last accepted the key; evidence that a later 401 is a key change.
+    public internal(set) var lastAccepted: Date?
+    /// When the first sync began; within 15 minutes of it, empty data is an initial sync.
+    public internal(set) var firstSyncStarted: Date?
+    /// When a sync last succeeded with the IDR endpoints; evidence that a later 403 is a role change.
+    var lastInvestigationsOK: Date?
+    var lastLogSearchOK: Date?
+
+    public init(
+        settings: IntegrationSettings, transport: any HTTPTransport, clock: any InsightClock,
+        retry: RetryPolicy = RetryPolicy(), admin: AdminCheck? = nil,
+        logger: Logger = Logger(label: "insight-replay.client")
+    ) {
+        self.settings = settings
+        self.transport = transport
+        self.clock = clock
+        self.retry = retry
+        self.admin = admin
+        self.logger = logger
+    }
+
+    /// The endpoint after the local checks, or the diagnosis that stops us before any request.
+    func checkedEndpoint() throws(ClientFailure) -> PlatformEndpoint {
+        let endpoint: PlatformEndpoint
+        switch SettingsCheck.url(settings.url) {
+        case .success(let found): endpoint = found
+        case .failure(let diagnosis): throw ClientFailure(diagnosis)
+        }
+        if let diagnosis = SettingsCheck.token(settings.token) { throw ClientFailure(diagnosis) }
+        return endpoint
+    }
+
+    /// A finished exchange after retries: the last response and how it went.
+    struct Outcome {
+        var response: HTTPResponse
+        var attempts: Int
+        var rateLimited: Int
+        var url: String
+    }
+
+    /// Sends a request with bounded retries: 429 waits `Retry-After` (or `X-RateLimit-Reset`),
+    /// 5xx and reset connections back off exponentially; all waits on the injected clock.
+    func send(
+        _ method: String, host: String, path: String, query: [URLQueryItem] = [], token: String,
+        retries: Bool = true
+    ) async throws(ClientFailure) -> Outcome {
+        let request = HTTPRequest(
+            method: method, host: host, path: path, query: query,
+            headers: ["X-Api-Key": token, "Accept": "application/json", "User-Agent": "insight-replay-client/0.1"])
+        let limit = retries ? retry.maxAttempts : 1
+        var attempt = 0
+        var rateLimited = 0
+        while true {
+            attempt += 1
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch let error as TransportError {
+                logger.debug("\(method) \(request.url) failed: \(error)")
+                if error.kind == .nameResolution || attempt >= limit {
+                    throw ClientFailure(Self.transportDiagnosis(error, url: request.url))
+                }
+                try? await clock.sleep(seconds: retry.backoff(after: attempt))
+                continue
+            } catch {
+                throw ClientFailure(Diagnosis(
+                    .serviceUnavailable, summary: "The request to \(request.url) failed: \(error)",
+                    evidence: ["\(method) \(request.url): \(error)"]))
+            }
+            logger.debug("\(method) \(request.url) -> \(response.status) (attempt \(attempt))")
+            if response.status == 429 {
+                rateLimited += 1
+                let wait = Self.retryAfter(response) ?? retry.defaultRetryAfter
+                if attempt < limit, wait <= retry.maxRetryAfter {
+                    try? await clock.sleep(seconds: wait)
+                    continue
+                }
+            } else if (500...599).contains(response.status), attempt < limit {
+                try? await clock.sleep(seconds: retry.backoff(after: attempt))
+                continue
+            }
+            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: request.url)
+        }
+    }
+
+    /// `Retry-After` seconds, else `X-RateLimit-Reset` seconds (reference §3).
+    static func retryAfter(_ response: HTTPResponse) -> Double? {
+        for name in ["Retry-After", "X-RateLimit-Reset"] {
+            if let text = response.headers[name], let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+                return seconds
+            }
+        }
+        return nil
+    }
+
+    static func transportDiagnosis(_ error: TransportError, url: String) -> Diagnosis {
+        switch error.kind {
+        case .nameResolution:
+            return Diagnosis(
+                .wrongRegionalURL, summary: "The host \(error.host) does not resolve.",
+                evidence: ["\(url): \(error)"],
+                ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "no such host")],
+                remedies: ["Set URL to your region's base URL (https://REGION.api.insight.rapid7.com)"])
+        default:
+            return Diagnosis(
+                .serviceUnavailable, summary: "Could not reach \(error.host): \(error).",
+                evidence: ["\(url): \(error)"],
+                ranked: [RankedCause(Cause.serverError, .likely, because: "\(error.kind.rawValue)")])
+        }
+    }
+
+    /// The diagnosis for a final response that is not one the operation handles itself.
+    func unexpected(_ outcome: Outcome, operation: String) -> Diagnosis {
+        let status = outcome.response.status
+        let line = "\(operation): \(status) from \(outcome.url) after \(outcome.attempts) attempt(s)"
+        switch status {
+        case 429:
+            let wait = Self.retryAfter(outcome.response).map { " (Retry-After \(Int($0)) s)" } ?? ""
+            return Diagnosis(
+                .rateLimited, summary: "The platform kept answering 429 rate limit exceeded\(wait).",
+                evidence: [line],
+                ranked: [RankedCause(Cause.rateLimitsReached, .confirmed, because: "\(outcome.rateLimited) answer(s) 429")],
+                remedies: ["Lower the sync frequency or wait for the quota window to reset"])
+        case 500...599:
+            return Diagnosis(
+                .serviceUnavailable, summary: "The platform answered \(status) on every attempt.",
+                evidence: [line],
+                ranked: [RankedCause(Cause.serverError, .confirmed, because: "\(outcome.attempts) attempt(s) answered \(status)")])
+        case 404:
+            return Diagnosis(
+                .wrongRegionalURL, summary: "\(outcome.url) does not exist on the platform.",
+                evidence: [line],
+                ranked: [RankedCause(Cause.pathComponents, .likely, because: "404 for a documented endpoint"),
+                         RankedCause(Cause.oldEndpointFormat, .likely)],
+                remedies: ["Set URL to the base URL only, e.g. https://us2.api.insight.rapid7.com"])
+        default:
+            return Diagnosis(
+                .serviceUnavailable, summary: "Unexpected answer \(status) from the platform.",
+                evidence: [line, "body: \(String(outcome.response.bodyText.prefix(200)))"])
+        }
+    }
+}

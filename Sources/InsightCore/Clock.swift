@@ -1,0 +1,80 @@
+import Foundation
+
+/// The one notion of time shared by the emulator, the client and the driver.
+///
+/// Nothing in the product sleeps on the wall clock to make a scenario happen: the driver
+/// injects a `VirtualClock`, where `sleep` moves time forward at once.
+public protocol InsightClock: Sendable {
+    /// The current instant.
+    func now() -> Date
+    /// Waits `seconds`. On a virtual clock this advances time and returns at once.
+    func sleep(seconds: Double) async throws
+}
+
+/// Wall-clock time, for `serve` and other real-time use.
+public struct SystemClock: InsightClock {
+    public init() {}
+    public func now() -> Date { Date() }
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}
+
+/// Virtual time: starts at a fixed instant and moves only when someone sleeps or advances it.
+///
+/// Time is kept in whole milliseconds so that schedules of seconds, minutes and hours add up
+/// exactly, and assertions can compare virtual times with `==`.
+public final class VirtualClock: InsightClock, @unchecked Sendable {
+    /// 2026-01-01T00:00:00Z, the default start of every scenario.
+    public static let defaultStart = Date(timeIntervalSince1970: 1_767_225_600)
+
+    public let start: Date
+    private let lock = NSLock()
+    private var elapsedMilliseconds: Int64 = 0
+
+    public init(start: Date = VirtualClock.defaultStart) {
+        self.start = start
+    }
+
+    public func now() -> Date {
+        start.addingTimeInterval(Double(elapsedMillis) / 1000)
+    }
+
+    /// Milliseconds since `start`.
+    public var elapsedMillis: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return elapsedMilliseconds
+    }
+
+    /// Seconds since `start`.
+    public var elapsed: Double { Double(elapsedMillis) / 1000 }
+
+    public func sleep(seconds: Double) async throws {
+        try Task.checkCancellation()
+        advance(seconds: seconds)
+    }
+
+    /// Moves time forward; negative or zero amounts leave it where it is.
+    public func advance(seconds: Double) {
+        guard seconds > 0 else { return }
+        let millis = Int64((seconds * 1000).rounded())
+        lock.lock()
+        elapsedMilliseconds += millis
+        lock.unlock()
+    }
+}
+
+extension Date {
+    /// RFC 3339 / ISO 8601 with a `Z` suffix and no fractional seconds, as the IDR API writes times.
+    public var iso8601: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: self)
+    }
+
+    /// Milliseconds since 1970, as Log Search writes `timestamp`, `from` and `to`.
+    public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,85 @@
+/// How strongly the evidence points at a cause.
+public enum Likelihood: Int, Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
+    case confirmed = 0, likely = 1, possible = 2, ruledOut = 3
+
+    public static func < (lhs: Likelihood, rhs: Likelihood) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String {
+        switch self {
+        case .confirmed: return "confirmed"
+        case .likely: return "likely"
+        case .possible: return "possible"
+        case .ruledOut: return "ruled out"
+        }
+    }
+}
+
+/// A cause with how likely the evidence makes it, and why.
+public struct RankedCause: Sendable, Codable, Hashable {
+    public let text: String
+    public let likelihood: Likelihood
+    public let because: String?
+
+    public init(_ text: String, _ likelihood: Likelihood, because: String? = nil) {
+        self.text = text
+        self.likelihood = likelihood
+        self.because = because
+    }
+}
+
+/// What went wrong, the evidence for it, the causes ranked by that evidence, and the fix.
+///
+/// A diagnosis never holds a secret: builders take redacted values only, and reporters
+/// scrub the rendered text once more against the run's secrets.
+public struct Diagnosis: Sendable, Codable, Hashable, CustomStringConvertible {
+    public let category: DiagnosisCategory
+    /// One sentence naming what is wrong in this case.
+    public let summary: String
+    public let evidence: [String]
+    /// Most likely first. Causes of the catalogue row that the evidence did not touch stay as
+    /// `possible`, after the ranked ones.
+    public let causes: [RankedCause]
+    /// Specific remedies first (the exact URL to use, the role to add), then the row's solutions.
+    public let remedies: [String]
+
+    public init(
+        _ category: DiagnosisCategory, summary: String, evidence: [String] = [],
+        ranked: [RankedCause] = [], remedies specific: [String] = []
+    ) {
+        self.category = category
+        self.summary = summary
+        self.evidence = evidence
+        var causes = ranked
+        for text in category.entry.causes where !ranked.contains(where: { $0.text == text }) {
+            causes.append(RankedCause(text, .possible))
+        }
+        // Stable sort: equal likelihoods keep the order the evidence gave them.
+        self.causes = causes.enumerated()
+            .sorted { ($0.element.likelihood, $0.offset) < ($1.element.likelihood, $1.offset) }
+            .map(\.element)
+        var remedies = specific
+        for solution in category.entry.solutions where !remedies.contains(solution) {
+            remedies.append(solution)
+        }
+        self.remedies = remedies
+    }
+
+    /// The most likely cause.
+    public var topCause: RankedCause? { causes.first }
+
+    /// A multi-line explanation for a person.
+    public var description: String {
+        var lines = ["\(category.entry.title) (\(category.rawValue)): \(summary)"]
+        for item in evidence { lines.append("  evidence: \(item)") }
+        lines.append("  causes, most likely first:")
+        for (number, cause) in causes.enumerated() {
+            let why = cause.because.map { " — \($0)" } ?? ""
+            lines.append("    \(number + 1). [\(cause.likelihood)] \(cause.text)\(why)")
+        }
+        lines.append("  how to fix:")
+        for remedy in remedies { lines.append("    - \(remedy)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A diagnosis can be thrown or carried in a `Result` where a check fails.
+extension Diagnosis: Error {}

@@ -1,0 +1,130 @@
+/// The troubleshooting categories of seeds/000 ("Troubleshooting"), plus the two the platform
+/// adds on its own: rate limited and service unavailable.
+public enum DiagnosisCategory: String, CaseIterable, Sendable, Codable, Hashable {
+    case authenticationFailed = "authentication_failed"
+    case insufficientPermissions = "insufficient_permissions"
+    case noDataSyncing = "no_data_syncing"
+    case wrongRegionalURL = "wrong_regional_url"
+    case apiKeyIssues = "api_key_issues"
+    case serviceUserAccountProblems = "service_user_account_problems"
+    case rateLimited = "rate_limited"
+    case serviceUnavailable = "service_unavailable"
+
+    /// The catalogue entry: title, possible causes and solutions.
+    public var entry: CatalogueEntry { CatalogueEntry.all[self]! }
+}
+
+/// One troubleshooting row: its title, possible causes and solutions, in the seed's own words.
+public struct CatalogueEntry: Sendable, Hashable {
+    public let title: String
+    public let causes: [String]
+    public let solutions: [String]
+    /// Where the row comes from.
+    public let source: String
+
+    static let all: [DiagnosisCategory: CatalogueEntry] = [
+        .authenticationFailed: CatalogueEntry(
+            title: "Authentication Failed",
+            causes: [Cause.keyIncorrectOrExpired, Cause.userDeactivated, Cause.wrongRegionalURL],
+            solutions: [
+                "Verify the API key is copied correctly (no extra spaces)",
+                "Check that the service user account is still active",
+                "Confirm you're using the correct regional URL for your instance",
+                "Generate a new API key if the current one is lost or compromised",
+            ],
+            source: "seeds/000 Troubleshooting: Authentication Failed"),
+        .insufficientPermissions: CatalogueEntry(
+            title: "Insufficient Permissions",
+            causes: [Cause.missingRoles, Cause.noProductAccess, Cause.rolesChanged],
+            solutions: [
+                "Log in as admin and verify user roles",
+                "Ensure user has both \"Insight IDR Analyst\" and \"Log Search View Only\" roles",
+                "Verify user is assigned to Insight IDR product",
+                "Check that roles haven't been modified",
+            ],
+            source: "seeds/000 Troubleshooting: Insufficient Permissions"),
+        .noDataSyncing: CatalogueEntry(
+            title: "No Data Syncing",
+            causes: [Cause.noEventsYet, Cause.initialSyncInProgress, Cause.noLogSources, Cause.rateLimitsReached],
+            solutions: [
+                "Verify InsightIDR has active log sources",
+                "Allow up to 15 minutes for initial data sync",
+                "Check that collectors are sending data to InsightIDR",
+                "Review integration logs for specific errors",
+                "Monitor API usage to ensure you're within rate limits",
+            ],
+            source: "seeds/000 Troubleshooting: No Data Syncing"),
+        .wrongRegionalURL: CatalogueEntry(
+            title: "Wrong Regional URL",
+            causes: [Cause.incorrectRegionalEndpoint, Cause.pathComponents, Cause.oldEndpointFormat],
+            solutions: [
+                "Verify you're using the correct region (US, US2, US3, EU, CA, AU, AP)",
+                "Ensure URL is base only (e.g., https://us2.api.insight.rapid7.com)",
+                "Remove any path components like /api/3",
+                "Check your InsightIDR console URL to determine your region",
+            ],
+            source: "seeds/000 Troubleshooting: Wrong Regional URL"),
+        .apiKeyIssues: CatalogueEntry(
+            title: "API Key Issues",
+            causes: [Cause.keyRevoked, Cause.passwordChanged, Cause.keyExpiredOrDeleted],
+            solutions: [
+                "Log in as the service user",
+                "Navigate to API Keys management",
+                "Check if the key still exists and is active",
+                "Generate a new API key if needed",
+                "Update the key in the integration settings",
+            ],
+            source: "seeds/000 Troubleshooting: API Key Issues"),
+        .serviceUserAccountProblems: CatalogueEntry(
+            title: "Service User Account Problems",
+            causes: [Cause.userDeletedOrSuspended, Cause.accountLocked, Cause.emailChanged],
+            solutions: [
+                "Log in as admin and verify the service user exists",
+                "Check the account status is Active",
+                "Unlock the account if it was locked",
+                "Verify the email address is accessible",
+                "Reactivate the account if it was suspended",
+            ],
+            source: "seeds/000 Troubleshooting: Service User Account Problems"),
+        .rateLimited: CatalogueEntry(
+            title: "Rate Limited",
+            causes: [Cause.rateLimitsReached],
+            solutions: [
+                "Monitor API usage to ensure you're within rate limits",
+                "Wait for the window to reset (Retry-After / X-RateLimit-Reset) before retrying",
+            ],
+            source: "seeds/000 No Data Syncing (API rate limits reached); reference §3 (429, Retry-After)"),
+        .serviceUnavailable: CatalogueEntry(
+            title: "Service Unavailable",
+            causes: [Cause.serverError],
+            solutions: [
+                "Retry later; the integration retries with backoff on its own",
+                "If it persists, contact Rapid7 support with the correlation id",
+            ],
+            source: "reference §2 (5xx → SERVICE_UNAVAILABLE in the IDR plugin)"),
+    ]
+}
+
+/// Cause texts, shared between the catalogue and the evidence that ranks them.
+public enum Cause {
+    public static let keyIncorrectOrExpired = "API key is incorrect or expired"
+    public static let userDeactivated = "Service user account was deactivated"
+    public static let wrongRegionalURL = "Wrong regional API URL"
+    public static let missingRoles = "Service user doesn't have required roles"
+    public static let noProductAccess = "User not assigned to Insight IDR product"
+    public static let rolesChanged = "Roles were removed or changed"
+    public static let noEventsYet = "No security events in InsightIDR yet"
+    public static let initialSyncInProgress = "Initial sync still in progress"
+    public static let noLogSources = "Log sources not configured"
+    public static let rateLimitsReached = "API rate limits reached"
+    public static let incorrectRegionalEndpoint = "Using incorrect regional endpoint"
+    public static let pathComponents = "Including path components in URL"
+    public static let oldEndpointFormat = "Using old API endpoint format"
+    public static let keyRevoked = "API key was manually revoked"
+    public static let passwordChanged = "Service user password was changed"
+    public static let keyExpiredOrDeleted = "Key expired or deleted"
+    public static let userDeletedOrSuspended = "Service user was deleted or suspended"
+    public static let accountLocked = "Account locked due to failed login attempts"
+    public static let emailChanged = "Email address changed or invalid"
+    public static let serverError = "The platform answered with a server error (5xx)"
+}

@@ -1,0 +1,93 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+
+/// A scenario: the tenant, the faults, how the client is configured, the steps it takes, and
+/// what must be true afterwards. The schema is published in docs/scenario.schema.json.
+public struct Scenario: Sendable {
+    public var name: String
+    /// The seed document row or customer case it reproduces.
+    public var provenance: String
+    public var description: String?
+    /// Where it was loaded from, for reports.
+    public var file: String
+    public var seed: UInt64
+    public var start: Date
+    public var tenant: TenantSpec
+    public var faults: [FaultRule]
+    public var timeline: [TimelineEvent]
+    public var client: ClientSpec
+    public var steps: [Step]
+    public var expect: Expectations
+}
+
+public struct TenantSpec: Sendable {
+    public var region: Region
+    public var organization: String
+    public var users: [User]
+    public var keys: [KeySpec]
+    public var investigations: Int
+    public var spreadDays: Double
+    public var logSources: Int
+}
+
+public struct KeySpec: Sendable {
+    public var id: String
+    public var kind: APIKey.Kind
+    public var owner: String?
+    public var status: APIKey.Status
+    /// Seconds after the start at which the key expires.
+    public var expiresIn: Double?
+}
+
+/// How the scenario's token is made, so no secret is ever written in a scenario file.
+public enum TokenSpec: Sendable, Hashable {
+    /// The secret of a tenant key, optionally wrapped in whitespace (a copy-paste slip).
+    case key(String, wrap: String)
+    /// A literal value, for malformed tokens (empty, truncated).
+    case literal(String)
+    /// A well-formed key that no tenant knows.
+    case unknown
+}
+
+public struct ClientSpec: Sendable {
+    public var url: String
+    public var token: TokenSpec
+    public var adminToken: TokenSpec?
+    public var serviceUser: String?
+    public var maxAttempts: Int?
+}
+
+public enum Step: Sendable, Hashable, CustomStringConvertible {
+    case validate
+    case sync
+    case wait(Double)
+
+    public var description: String {
+        switch self {
+        case .validate: return "validate"
+        case .sync: return "sync"
+        case .wait(let seconds): return "wait \(Scenario.formatSeconds(seconds))"
+        }
+    }
+}
+
+public struct Expectations: Sendable {
+    /// A category, or nil for "none": every step must succeed with data.
+    public var diagnosis: DiagnosisCategory?
+    public var summaryMentions: [String] = []
+    public var evidence: [String] = []
+    public var topCause: String?
+    public var remedyMentions: [String] = []
+    public var requests: Int?
+    public var requestTimes: [Double]?
+    public var statuses: [Int]?
+    public var syncedInvestigations: Int?
+    public var syncedLogSources: Int?
+}
+
+extension Scenario {
+    static func formatSeconds(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.3fs", seconds)
+    }
+}

@@ -1,0 +1,353 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+import Yams
+
+/// Reads scenario files strictly: unknown fields, wrong types, missing fields and dangling
+/// references are errors naming file, line and field.
+public enum ScenarioLoader {
+    /// Loads every `.yaml`/`.yml` file under the paths (files or folders), sorted by path.
+    /// Throws `ScenarioErrors` listing every problem in every file; then nothing may run.
+    public static func load(paths: [String]) throws -> [Scenario] {
+        var files: [String] = []
+        var errors: [ScenarioError] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                errors.append(ScenarioError(file: path, line: nil, column: nil, field: "",
+                                            message: "no such file or folder; give a scenario file or a folder of them"))
+                continue
+            }
+            if isDirectory.boolValue {
+                let found = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                    .sorted()
+                    .map { (path as NSString).appendingPathComponent($0) }
+                if found.isEmpty {
+                    errors.append(ScenarioError(file: path, line: nil, column: nil, field: "",
+                                                message: "folder holds no .yaml scenario files"))
+                }
+                files += found
+            } else {
+                files.append(path)
+            }
+        }
+        var scenarios: [Scenario] = []
+        for file in files {
+            do {
+                scenarios.append(try loadFile(file))
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch {
+                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
+            }
+        }
+        var firstFile: [String: String] = [:]
+        for scenario in scenarios {
+            if let other = firstFile[scenario.name] {
+                errors.append(ScenarioError(file: scenario.file, line: nil, column: nil, field: "name",
+                                            message: "'\(scenario.name)' is already the name of \(other); names must be unique"))
+            } else {
+                firstFile[scenario.name] = scenario.file
+            }
+        }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        return scenarios
+    }
+
+    public static func loadFile(_ file: String) throws -> Scenario {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "cannot read the file as UTF-8 text: \(error.localizedDescription)")
+        }
+        return try parse(text, file: file)
+    }
+
+    /// Parses one scenario from YAML text.
+    public static func parse(_ text: String, file: String) throws -> Scenario {
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
+            }
+            node = composed
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        }
+        return try ScenarioParser(file: file).scenario(YAMLValue(node: node, field: "", file: file))
+    }
+
+    static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ScenarioError(file: file, line: mark.line, column: mark.column, field: "", message: "invalid YAML: \(problem)")
+        default:
+            return ScenarioError(file: file, line: nil, column: nil, field: "", message: "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// The field-by-field reading of one scenario.
+struct ScenarioParser {
+    let file: String
+
+    func scenario(_ root: YAMLValue) throws -> Scenario {
+        var map = try root.mapping()
+        let nameValue = try map.required("name")
+        let name = try nameValue.nonEmptyString()
+        guard name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
+            throw nameValue.error("'\(name)' must be lowercase letters, digits and dashes")
+        }
+        let provenance = try map.required("provenance").nonEmptyString()
+        let description = try map.optional("description")?.string()
+        let seed = try map.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? Self.seed(for: name)
+        var start = VirtualClock.defaultStart
+        if let value = map.optional("start") {
+            let formatter = ISO8601DateFormatter()
+            guard let date = formatter.date(from: try value.string()) else {
+                throw value.error("expected an RFC 3339 time like 2026-01-01T00:00:00Z")
+            }
+            start = date
+        }
+        let tenant = try tenantSpec(try map.required("tenant"))
+        let faults = try map.optional("faults")?.list().map(fault) ?? []
+        let timeline = try map.optional("timeline")?.list().map { try event($0, tenant) } ?? []
+        let client = try clientSpec(try map.required("client"), tenant)
+        let stepsValue = try map.required("steps")
+        let steps = try stepsValue.list().map(step)
+        if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync or wait)") }
+        let expect = try expectations(try map.required("expect"))
+        try map.finish()
+        return Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
+                        start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
+                        steps: steps, expect: expect)
+    }
+
+    /// A stable seed from the name, so a scenario gives the same data everywhere.
+    static func seed(for name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    func region(_ value: YAMLValue) throws -> Region {
+        let text = try value.string()
+        guard let region = Region(name: text) else {
+            throw value.error("'\(text)' is not a region; use one of \(Region.allCases.map(\.code).joined(separator: ", ")) or its name (e.g. United States - 3)")
+        }
+        return region
+    }
+
+    func tenantSpec(_ value: YAMLValue) throws -> TenantSpec {
+        var map = try value.mapping()
+        let region = try region(try map.required("region"))
+        let organization = try map.optional("organization")?.nonEmptyString() ?? "Example Organization"
+        let users = try map.optional("users")?.list().map(user) ?? []
+        var emails = Set<String>()
+        for (index, user) in users.enumerated() where !emails.insert(user.email.lowercased()).inserted {
+            throw try value.mapping().entries.first { $0.0 == "users" }!.1.list()[index].error("duplicate user \(user.email)")
+        }
+        let keysValue = try map.required("keys")
+        let keys = try keysValue.list().map { try key($0, users: users) }
+        var ids = Set<String>()
+        for (index, key) in keys.enumerated() where !ids.insert(key.id).inserted {
+            throw try keysValue.list()[index].error("duplicate key id '\(key.id)'")
+        }
+        var investigations = 0, logSources = 0
+        var spread = 7.0
+        if let dataValue = map.optional("data") {
+            var data = try dataValue.mapping()
+            investigations = try data.optional("investigations")?.int(in: 0...100_000) ?? 0
+            spread = try data.optional("spread_days")?.number() ?? 7
+            logSources = try data.optional("log_sources")?.int(in: 0...10_000) ?? 0
+            try data.finish()
+        }
+        try map.finish()
+        return TenantSpec(region: region, organization: organization, users: users, keys: keys,
+                          investigations: investigations, spreadDays: spread, logSources: logSources)
+    }
+
+    func user(_ value: YAMLValue) throws -> User {
+        var map = try value.mapping()
+        let email = try map.required("email").nonEmptyString()
+        guard email.contains("@") else { throw value.error("email '\(email)' has no @") }
+        let status = try map.optional("status")?.choice(User.Status.allCases.map(\.rawValue)) ?? "active"
+        let roles = try map.optional("roles")?.strings() ?? []
+        let products = try map.optional("products")?.strings() ?? []
+        let admin = try map.optional("platform_admin")?.bool() ?? false
+        let first = try map.optional("first_name")?.string() ?? "Service"
+        let last = try map.optional("last_name")?.string() ?? "User"
+        try map.finish()
+        return User(email: email, firstName: first, lastName: last, status: User.Status(rawValue: status)!,
+                    roles: roles, products: products, platformAdmin: admin)
+    }
+
+    func key(_ value: YAMLValue, users: [User]) throws -> KeySpec {
+        var map = try value.mapping()
+        let id = try map.required("id").nonEmptyString()
+        let kind = APIKey.Kind(rawValue: try map.required("kind").choice(APIKey.Kind.allCases.map(\.rawValue)))!
+        let ownerValue = map.optional("owner")
+        let owner = try ownerValue?.nonEmptyString()
+        if kind == .user {
+            guard let owner, let ownerValue else { throw value.error("a user key needs an owner (a user's email)") }
+            guard users.contains(where: { $0.email.caseInsensitiveCompare(owner) == .orderedSame }) else {
+                throw ownerValue.error("no user '\(owner)' in tenant.users")
+            }
+        } else if let ownerValue {
+            throw ownerValue.error("an organization key has no owner; remove the field")
+        }
+        let status = APIKey.Status(rawValue: try map.optional("status")?.choice(APIKey.Status.allCases.map(\.rawValue)) ?? "active")!
+        let expiresIn = try map.optional("expires_in")?.number()
+        try map.finish()
+        return KeySpec(id: id, kind: kind, owner: owner, status: status, expiresIn: expiresIn)
+    }
+
+    func fault(_ value: YAMLValue) throws -> FaultRule {
+        var map = try value.mapping()
+        let path = try map.optional("path")?.nonEmptyString()
+        if let path, !path.hasPrefix("/") { throw value.error("path '\(path)' must start with /") }
+        let region = try map.optional("region").map(region)
+        let statusValue = try map.required("status")
+        let status = try statusValue.int(in: 400...599)
+        guard status == 429 || status >= 500 else { throw statusValue.error("a fault answers 429 or a 5xx, found \(status)") }
+        let count = try map.required("count").int(in: 1...1_000_000)
+        let after = try map.optional("after")?.int(in: 0...1_000_000) ?? 0
+        let retryAfter = try map.optional("retry_after")?.int(in: 0...86_400)
+        try map.finish()
+        return FaultRule(path: path, region: region, status: status, count: count, after: after, retryAfter: retryAfter)
+    }
+
+    static let eventActions = ["revoke_key", "expire_key", "delete_key", "suspend_user", "lock_user",
+                               "deactivate_user", "delete_user", "reactivate_user", "remove_role", "add_role",
+                               "remove_product", "change_email"]
+
+    func event(_ value: YAMLValue, _ tenant: TenantSpec) throws -> TimelineEvent {
+        var map = try value.mapping()
+        let at = try map.required("at").number()
+        let present = Self.eventActions.filter { name in map.keys.contains(name) }
+        guard present.count == 1, let name = present.first, let actionValue = map.optional(name) else {
+            throw value.error("needs exactly one action of: \(Self.eventActions.joined(separator: ", "))")
+        }
+        for other in Self.eventActions where other != name { _ = map.optional(other) }
+        let action: TimelineEvent.Action
+        func keyID() throws -> String {
+            let id = try actionValue.nonEmptyString()
+            guard tenant.keys.contains(where: { $0.id == id }) else {
+                throw actionValue.error("no key '\(id)' in tenant.keys (known: \(tenant.keys.map(\.id).joined(separator: ", ")))")
+            }
+            return id
+        }
+        func email(_ value: YAMLValue) throws -> String {
+            let email = try value.nonEmptyString()
+            guard tenant.users.contains(where: { $0.email.caseInsensitiveCompare(email) == .orderedSame }) else {
+                throw value.error("no user '\(email)' in tenant.users")
+            }
+            return email
+        }
+        func pair(_ first: String, _ second: String) throws -> (String, String) {
+            var inner = try actionValue.mapping()
+            let a = try inner.required(first)
+            let b = try inner.required(second)
+            try inner.finish()
+            return (try first == "user" ? email(a) : a.nonEmptyString(), try b.nonEmptyString())
+        }
+        switch name {
+        case "revoke_key": action = .setKeyStatus(key: try keyID(), .revoked)
+        case "expire_key": action = .setKeyStatus(key: try keyID(), .expired)
+        case "delete_key": action = .setKeyStatus(key: try keyID(), .deleted)
+        case "suspend_user": action = .setUserStatus(email: try email(actionValue), .suspended)
+        case "lock_user": action = .setUserStatus(email: try email(actionValue), .locked)
+        case "deactivate_user": action = .setUserStatus(email: try email(actionValue), .deactivated)
+        case "delete_user": action = .setUserStatus(email: try email(actionValue), .deleted)
+        case "reactivate_user": action = .setUserStatus(email: try email(actionValue), .active)
+        case "remove_role": let (u, r) = try pair("user", "role"); action = .removeRole(email: u, role: r)
+        case "add_role": let (u, r) = try pair("user", "role"); action = .addRole(email: u, role: r)
+        case "remove_product": let (u, p) = try pair("user", "product"); action = .removeProduct(email: u, product: p)
+        default:
+            var inner = try actionValue.mapping()
+            let from = try email(try inner.required("from"))
+            let to = try inner.required("to").nonEmptyString()
+            try inner.finish()
+            action = .changeEmail(from: from, to: to)
+        }
+        try map.finish()
+        return TimelineEvent(at: at, action)
+    }
+
+    func token(_ value: YAMLValue, _ tenant: TenantSpec) throws -> TokenSpec {
+        var map = try value.mapping()
+        let keyValue = map.optional("key")
+        let literal = try map.optional("literal")?.string()
+        let unknown = try map.optional("unknown")?.bool() ?? false
+        let wrap = try map.optional("wrap")?.string() ?? ""
+        try map.finish()
+        let forms = [keyValue != nil, literal != nil, unknown].filter { $0 }.count
+        guard forms == 1 else { throw value.error("give exactly one of key: ID, literal: TEXT or unknown: true") }
+        if let keyValue {
+            let id = try keyValue.nonEmptyString()
+            guard tenant.keys.contains(where: { $0.id == id }) else {
+                throw keyValue.error("no key '\(id)' in tenant.keys (known: \(tenant.keys.map(\.id).joined(separator: ", ")))")
+            }
+            guard wrap.allSatisfy(\.isWhitespace) else { throw value.error("wrap may hold only spaces, tabs and line breaks") }
+            return .key(id, wrap: wrap)
+        }
+        if let literal { return .literal(literal) }
+        return .unknown
+    }
+
+    func clientSpec(_ value: YAMLValue, _ tenant: TenantSpec) throws -> ClientSpec {
+        var map = try value.mapping()
+        let url = try map.required("url").string()
+        let token = try token(try map.required("token"), tenant)
+        let admin = try map.optional("admin_token").map { try self.token($0, tenant) }
+        let serviceUserValue = map.optional("service_user")
+        let serviceUser = try serviceUserValue?.nonEmptyString()
+        if let serviceUserValue, admin == nil {
+            throw serviceUserValue.error("service_user is looked up with admin_token; add admin_token")
+        }
+        let maxAttempts = try map.optional("max_attempts")?.int(in: 1...100)
+        try map.finish()
+        return ClientSpec(url: url, token: token, adminToken: admin, serviceUser: serviceUser, maxAttempts: maxAttempts)
+    }
+
+    func step(_ value: YAMLValue) throws -> Step {
+        if case .scalar = value.node {
+            switch try value.choice(["validate", "sync"]) {
+            case "validate": return .validate
+            default: return .sync
+            }
+        }
+        var map = try value.mapping()
+        let seconds = try map.required("wait").number()
+        try map.finish()
+        return .wait(seconds)
+    }
+
+    func expectations(_ value: YAMLValue) throws -> Expectations {
+        var map = try value.mapping()
+        var expect = Expectations()
+        let diagnosis = try map.required("diagnosis").choice(["none"] + DiagnosisCategory.allCases.map(\.rawValue))
+        expect.diagnosis = DiagnosisCategory(rawValue: diagnosis)
+        expect.summaryMentions = try map.optional("summary_mentions")?.strings() ?? []
+        expect.evidence = try map.optional("evidence")?.strings() ?? []
+        expect.topCause = try map.optional("top_cause")?.nonEmptyString()
+        expect.remedyMentions = try map.optional("remedy_mentions")?.strings() ?? []
+        expect.requests = try map.optional("requests")?.int(in: 0...1_000_000)
+        expect.requestTimes = try map.optional("request_times")?.list().map { try $0.number() }
+        expect.statuses = try map.optional("statuses")?.list().map { try $0.int(in: 100...599) }
+        if let synced = map.optional("synced") {
+            var inner = try synced.mapping()
+            expect.syncedInvestigations = try inner.optional("investigations")?.int(in: 0...1_000_000)
+            expect.syncedLogSources = try inner.optional("log_sources")?.int(in: 0...1_000_000)
+            try inner.finish()
+        }
+        try map.finish()
+        if expect.diagnosis == nil, !(expect.summaryMentions.isEmpty && expect.evidence.isEmpty
+                                      && expect.topCause == nil && expect.remedyMentions.isEmpty) {
+            throw value.error("diagnosis is none, so summary_mentions, evidence, top_cause and remedy_mentions cannot apply")
+        }
+        return expect
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import InsightClient
+import InsightCore
+import InsightEmulator
+import Logging
+
+/// What one scenario did and whether it met its expectations. Holds no secret: every text
+/// is scrubbed against the scenario's keys before it is stored here.
+public struct ScenarioResult: Sendable {
+    public let name: String
+    public let provenance: String
+    public let file: String
+    /// Unmet expectations, each a sentence; empty when the scenario passed.
+    public let failures: [String]
+    public let diagnosis: Diagnosis?
+    /// The diagnosis as text, scrubbed.
+    public let diagnosisText: String?
+    public let journal: [JournalEntry]
+    public let syncedInvestigations: Int?
+    public let syncedLogSources: Int?
+    /// Virtual seconds the scenario spanned.
+    public let virtualSeconds: Double
+    /// Wall seconds it took to run.
+    public let wallSeconds: Double
+
+    public var passed: Bool { failures.isEmpty }
+}
+
+/// Runs scenarios, each on a fresh emulator and a fresh virtual clock, in process.
+public struct ScenarioRunner: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger = Logger(label: "insight-replay.driver")) {
+        self.logger = logger
+    }
+
+    public func run(_ scenarios: [Scenario]) async -> [ScenarioResult] {
+        var results: [ScenarioResult] = []
+        for scenario in scenarios { results.append(await run(scenario)) }
+        return results
+    }
+
+    public func run(_ scenario: Scenario) async -> ScenarioResult {
+        let wallStart = Date()
+        let world = ScenarioWorld(scenario)
+        let emulator = world.makeEmulator(clock: world.clock)
+        let admin = scenario.client.adminToken.map {
+            AdminCheck(token: world.resolve($0), serviceUser: scenario.client.serviceUser)
+        }
+        let client = InsightClient(
+            settings: IntegrationSettings(url: scenario.client.url, token: world.resolve(scenario.client.token)),
+            transport: emulator, clock: world.clock,
+            retry: RetryPolicy(maxAttempts: scenario.client.maxAttempts ?? 4), admin: admin, logger: logger)
+
+        var diagnosis: Diagnosis?
+        var lastSync: SyncReport?
+        steps: for step in scenario.steps {
+            switch step {
+            case .wait(let seconds):
+                try? await world.clock.sleep(seconds: seconds)
+            case .validate:
+                do { _ = try await client.validate() } catch {
+                    diagnosis = error.diagnosis
+                    break steps
+                }
+            case .sync:
+                do {
+                    let report = try await client.sync()
+                    lastSync = report
+                    diagnosis = report.warning
+                } catch {
+                    diagnosis = error.diagnosis
+                    break steps
+                }
+            }
+        }
+        let journal = await emulator.journal.ordered
+        let text = diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
+        let observed = Observed(diagnosis: diagnosis, diagnosisText: text, journal: journal, sync: lastSync)
+        return ScenarioResult(
+            name: scenario.name, provenance: scenario.provenance, file: scenario.file,
+            failures: scenario.expect.check(observed).map { Redaction.scrub($0, secrets: world.secrets) },
+            diagnosis: diagnosis, diagnosisText: text, journal: journal,
+            syncedInvestigations: lastSync?.investigations, syncedLogSources: lastSync?.logSources,
+            virtualSeconds: world.clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+    }
+}
+
+/// The tenant and secrets a scenario's spec turns into, all derived from its seed.
+public struct ScenarioWorld: Sendable {
+    public let scenario: Scenario
+    public let clock: VirtualClock
+    public let tenant: Tenant
+    /// Every secret the scenario can send, for scrubbing reports.
+    public let secrets: [String]
+    private let secretByKey: [String: String]
+    private let unknownSecret: String
+
+    public init(_ scenario: Scenario) {
+        self.scenario = scenario
+        clock = VirtualClock(start: scenario.start)
+        let spec = scenario.tenant
+        var random = SeededRandom(seed: scenario.seed, label: "keys")
+        var secretByKey: [String: String] = [:]
+        var keys: [APIKey] = []
+        for key in spec.keys {
+            let secret = random.uuid()
+            secretByKey[key.id] = secret
+            keys.append(APIKey(id: key.id, secret: secret, kind: key.kind, owner: key.owner, status: key.status,
+                               expiresAt: key.expiresIn.map { scenario.start.addingTimeInterval($0) }))
+        }
+        unknownSecret = random.uuid()
+        self.secretByKey = secretByKey
+        secrets = Array(secretByKey.values) + [unknownSecret]
+        var generator = DataGenerator(seed: scenario.seed, label: "data")
+        let organizationID = generator.uuid()
+        tenant = Tenant(
+            region: spec.region, organizationID: organizationID, organizationName: spec.organization,
+            users: spec.users, keys: keys,
+            investigations: generator.investigations(count: spec.investigations, region: spec.region,
+                                                     organizationID: organizationID, now: scenario.start,
+                                                     spreadDays: spec.spreadDays),
+            logSources: generator.logSources(count: spec.logSources))
+    }
+
+    /// A fresh emulator holding this world's tenant, faults and timeline.
+    public func makeEmulator(clock: any InsightClock) -> Emulator {
+        Emulator(tenants: [tenant], faults: scenario.faults, timeline: scenario.timeline, clock: clock, seed: scenario.seed)
+    }
+
+    /// The value a token spec stands for.
+    public func resolve(_ token: TokenSpec) -> String {
+        switch token {
+        case .key(let id, let wrap): return wrap + (secretByKey[id] ?? "") + wrap
+        case .literal(let text): return text
+        case .unknown: return unknownSecret
+        }
+    }
+}

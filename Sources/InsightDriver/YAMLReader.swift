@@ -1,0 +1,153 @@
+import Foundation
+import Yams
+
+/// A strict view of a YAML node: every read names the field, and a mapping refuses keys it
+/// was not asked for, so a typo is an error with its line rather than a silent default.
+struct YAMLValue {
+    let node: Node
+    let field: String
+    let file: String
+
+    func error(_ message: String) -> ScenarioError {
+        ScenarioError(file: file, line: node.mark?.line, column: node.mark?.column, field: field, message: message)
+    }
+
+    private var kind: String {
+        switch node {
+        case .scalar(let scalar): return scalar.string.isEmpty && scalar.style == .plain ? "nothing" : "a scalar"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    func string() throws -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a string, found \(kind)") }
+        return scalar.string
+    }
+
+    func nonEmptyString() throws -> String {
+        let value = try string()
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw error("must not be empty") }
+        return value
+    }
+
+    func int(in range: ClosedRange<Int>? = nil) throws -> Int {
+        guard case .scalar = node, let value = node.int else {
+            throw error("expected a whole number, found \(describe())")
+        }
+        if let range, !range.contains(value) {
+            throw error("must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+        }
+        return value
+    }
+
+    func number(min: Double = 0) throws -> Double {
+        guard case .scalar = node, let value = node.int.map(Double.init) ?? node.float, value.isFinite else {
+            throw error("expected a number, found \(describe())")
+        }
+        guard value >= min else { throw error("must be \(min) or more, found \(value)") }
+        return value
+    }
+
+    func bool() throws -> Bool {
+        guard case .scalar = node, let value = node.bool else {
+            throw error("expected true or false, found \(describe())")
+        }
+        return value
+    }
+
+    /// One of `allowed`, case-insensitively; the error lists them.
+    func choice(_ allowed: [String]) throws -> String {
+        let value = try string()
+        guard let match = allowed.first(where: { $0.caseInsensitiveCompare(value) == .orderedSame }) else {
+            throw error("'\(value)' is not one of: \(allowed.joined(separator: ", "))")
+        }
+        return match
+    }
+
+    func list() throws -> [YAMLValue] {
+        guard case .sequence(let sequence) = node else { throw error("expected a list, found \(kind)") }
+        return sequence.enumerated().map { YAMLValue(node: $1, field: "\(field)[\($0)]", file: file) }
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    func strings() throws -> [String] {
+        if case .scalar = node { return [try string()] }
+        return try list().map { try $0.string() }
+    }
+
+    func mapping() throws -> YAMLMapping {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(kind)") }
+        var entries: [(String, YAMLValue, Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                throw YAMLValue(node: key, field: field, file: file).error("keys must be plain names")
+            }
+            let name = scalar.string
+            if entries.contains(where: { $0.0 == name }) {
+                throw YAMLValue(node: key, field: join(name), file: file).error("duplicate key")
+            }
+            entries.append((name, YAMLValue(node: value, field: join(name), file: file), key))
+        }
+        return YAMLMapping(value: self, entries: entries)
+    }
+
+    func join(_ name: String) -> String { field.isEmpty ? name : "\(field).\(name)" }
+
+    private func describe() -> String {
+        if case .scalar(let scalar) = node { return "'\(scalar.string)'" }
+        return kind
+    }
+}
+
+/// A mapping whose keys are checked against the ones the reader asked for.
+struct YAMLMapping {
+    let value: YAMLValue
+    let entries: [(String, YAMLValue, Node)]
+    private(set) var asked: [String] = []
+
+    init(value: YAMLValue, entries: [(String, YAMLValue, Node)]) {
+        self.value = value
+        self.entries = entries
+    }
+
+    var keys: [String] { entries.map(\.0) }
+
+    mutating func optional(_ key: String) -> YAMLValue? {
+        asked.append(key)
+        return entries.first(where: { $0.0 == key })?.1
+    }
+
+    mutating func required(_ key: String) throws -> YAMLValue {
+        guard let found = optional(key) else {
+            throw value.error("missing required field '\(key)'")
+        }
+        return found
+    }
+
+    /// Fails on the first key nobody asked for, naming the keys that are allowed.
+    func finish() throws {
+        for (name, _, keyNode) in entries where !asked.contains(name) {
+            let near = asked.first { Self.distance($0, name) <= 2 }
+            let hint = near.map { "did you mean '\($0)'? " } ?? ""
+            throw YAMLValue(node: keyNode, field: value.join(name), file: value.file)
+                .error("unknown field; \(hint)allowed here: \(asked.joined(separator: ", "))")
+        }
+    }
+
+    /// Levenshtein distance, for "did you mean" hints.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import InsightCore
+
+/// One request the emulator received, in virtual time. Holds the key's id, never its secret.
+public struct JournalEntry: Sendable, Hashable, Codable {
+    public let sequence: Int
+    public let time: Date
+    /// Seconds since the emulator's epoch (the start of the scenario).
+    public let elapsed: Double
+    public let method: String
+    public let host: String
+    public let path: String
+    public let query: String
+    /// The scenario id of the key that was sent, `unknown` for a key the region does not know,
+    /// nil when none was sent.
+    public let keyID: String?
+    public let status: Int
+    /// Why the emulator answered as it did (`revoked key 'main'`, `fault 429`), for support staff.
+    public let reason: String
+}
+
+/// A bounded journal: keeps the newest `capacity` entries and counts what it dropped.
+public struct Journal: Sendable {
+    public let capacity: Int
+    public private(set) var entries: [JournalEntry] = []
+    public private(set) var dropped = 0
+    private var nextSequence = 0
+    private var head = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        entries.reserveCapacity(min(self.capacity, 1024))
+    }
+
+    mutating func append(_ make: (Int) -> JournalEntry) {
+        let entry = make(nextSequence)
+        nextSequence += 1
+        if entries.count < capacity {
+            entries.append(entry)
+        } else {
+            entries[head] = entry
+            head = (head + 1) % capacity
+            dropped += 1
+        }
+    }
+
+    /// Entries oldest first.
+    public var ordered: [JournalEntry] {
+        Array(entries[head...] + entries[..<head])
+    }
+
+    public mutating func reset() {
+        entries.removeAll()
+        head = 0
+        dropped = 0
+    }
+}

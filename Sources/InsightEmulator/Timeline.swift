@@ -1,0 +1,53 @@
+import Foundation
+
+/// A change to tenant state at a virtual instant: a key revoked mid-sync, a role removed,
+/// a user suspended. Applied before the first request at or after `at`.
+public struct TimelineEvent: Sendable, Hashable {
+    public enum Action: Sendable, Hashable {
+        case setKeyStatus(key: String, APIKey.Status)
+        case setUserStatus(email: String, User.Status)
+        case removeRole(email: String, role: String)
+        case addRole(email: String, role: String)
+        case removeProduct(email: String, product: String)
+        case changeEmail(from: String, to: String)
+    }
+
+    /// Seconds after the emulator's epoch.
+    public var at: Double
+    public var action: Action
+
+    public init(at: Double, _ action: Action) {
+        self.at = at
+        self.action = action
+    }
+}
+
+extension Tenant {
+    /// Applies an action; false when it names a key or user this tenant does not have.
+    mutating func apply(_ action: TimelineEvent.Action) -> Bool {
+        switch action {
+        case .setKeyStatus(let id, let status):
+            guard let index = keyIndex(id: id) else { return false }
+            keys[index].status = status
+        case .setUserStatus(let email, let status):
+            guard let index = userIndex(email: email) else { return false }
+            users[index].status = status
+        case .removeRole(let email, let role):
+            guard let index = userIndex(email: email) else { return false }
+            users[index].roles.removeAll { $0.caseInsensitiveCompare(role) == .orderedSame }
+        case .addRole(let email, let role):
+            guard let index = userIndex(email: email) else { return false }
+            if !users[index].hasRole(role) { users[index].roles.append(role) }
+        case .removeProduct(let email, let product):
+            guard let index = userIndex(email: email) else { return false }
+            users[index].products.removeAll { $0.caseInsensitiveCompare(product) == .orderedSame }
+        case .changeEmail(let from, let to):
+            guard let index = userIndex(email: from) else { return false }
+            users[index].email = to
+            for keyIndex in keys.indices where keys[keyIndex].owner?.caseInsensitiveCompare(from) == .orderedSame {
+                keys[keyIndex].owner = to
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct InsightReplay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "insight-replay",
+        abstract: "Replay Rapid7 Insight API scenarios against an offline emulator and check how an integration copes.",
+        version: "0.1.0",
+        subcommands: [Run.self, List.self, Serve.self, History.self],
+        defaultSubcommand: Run.self)
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+
+    func bootstrap() throws {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("--log-level '\(logLevel)' is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

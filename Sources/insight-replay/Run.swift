@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import InsightDriver
+import InsightRecordings
+import Logging
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay scenarios on the embedded emulator and check their expectations.",
+        discussion: "Exit code 0 when every scenario passes, 1 when any fails, 2 on bad input (a scenario file, an option).")
+
+    @Argument(help: "Scenario files or folders (default: ./Scenarios).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Write JUnit XML results to this file.")
+    var junit: String?
+
+    @Option(name: .long, help: "Run only the scenarios with these names (repeatable).")
+    var only: [String] = []
+
+    @Option(name: .long, help: "SQLite store for run history.")
+    var store: String = ".insight-replay/store.sqlite"
+
+    @Flag(name: .long, help: "Do not record this run in the store.")
+    var noStore = false
+
+    @Flag(name: .shortAndLong, help: "Print each scenario's diagnosis, not only failures.")
+    var verbose = false
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        try common.bootstrap()
+        var scenarios: [Scenario]
+        do {
+            scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
+        } catch {
+            printError("\(error)")
+            printError("no scenario was run: fix the files above (see README, \"Scenario format\").")
+            throw ExitCode(2)
+        }
+        if !only.isEmpty {
+            let unknown = only.filter { name in !scenarios.contains { $0.name == name } }
+            if !unknown.isEmpty {
+                printError("--only: no scenario named \(unknown.joined(separator: ", ")); `insight-replay list` shows the names")
+                throw ExitCode(2)
+            }
+            scenarios = scenarios.filter { only.contains($0.name) }
+        }
+        let started = Date()
+        let width = min(48, scenarios.map(\.name.count).max() ?? 20)
+        var results: [ScenarioResult] = []
+        let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"))
+        for scenario in scenarios {
+            let result = await runner.run(scenario)
+            results.append(result)
+            print(ConsoleReport.line(result, nameWidth: width))
+            if verbose, let text = result.diagnosisText {
+                print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
+            }
+        }
+        let wall = Date().timeIntervalSince(started)
+        print(ConsoleReport.summary(results, wallSeconds: wall))
+
+        if let junit {
+            do {
+                try JUnitReport.xml(results, wallSeconds: wall).write(toFile: junit, atomically: true, encoding: .utf8)
+            } catch {
+                printError("cannot write JUnit XML to \(junit): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
+        if !noStore {
+            do {
+                let history = try SQLiteRunHistory(path: store)
+                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started,
+                                                            commit: ProcessInfo.processInfo.environment["INSIGHT_REPLAY_COMMIT"]))
+            } catch {
+                printError("warning: results not recorded in \(store): \(error) (use --no-store to skip)")
+            }
+        }
+        if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List scenarios: name, steps, expected diagnosis and provenance.")
+
+    @Argument(help: "Scenario files or folders (default: ./Scenarios).")
+    var paths: [String] = []
+
+    func run() async throws {
+        let scenarios: [Scenario]
+        do {
+            scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let width = scenarios.map(\.name.count).max() ?? 20
+        for scenario in scenarios {
+            let name = scenario.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            let expect = scenario.expect.diagnosis?.rawValue ?? "none"
+            print("\(name)  \(expect.padding(toLength: 30, withPad: " ", startingAt: 0)) \(scenario.steps.map(\.description).joined(separator: ", "))")
+            print("\(String(repeating: " ", count: width))  ↳ \(scenario.provenance)")
+        }
+        print("\(scenarios.count) scenario(s)")
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show recent runs recorded in the store.")
+
+    @Option(name: .long, help: "SQLite store for run history.")
+    var store: String = ".insight-replay/store.sqlite"
+
+    @Option(name: .long, help: "How many runs to show.")
+    var limit: Int = 10
+
+    @Option(name: .long, help: "Show one scenario's outcomes across runs instead.")
+    var scenario: String?
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: store) else {
+            printError("no store at \(store): `insight-replay run` creates it")
+            throw ExitCode(2)
+        }
+        let history = try SQLiteRunHistory(path: store)
+        if let scenario {
+            let rows = try history.history(ofScenario: scenario, limit: limit)
+            if rows.isEmpty { print("no recorded run of \(scenario)") }
+            for row in rows {
+                print("run \(row.run)  \(row.startedAt.formatted(.iso8601))  \(row.record.passed ? "PASS" : "FAIL")  \(row.record.diagnosis ?? "none")  \(row.record.requests) req")
+            }
+            return
+        }
+        for run in try history.recentRuns(limit: limit) {
+            print("run \(run.id ?? 0)  \(run.startedAt.formatted(.iso8601))  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")")
+            for failed in run.scenarios where !failed.passed { print("    FAIL \(failed.name)") }
+        }
+    }
+}
