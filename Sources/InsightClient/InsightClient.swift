@@ -82,6 +82,8 @@ public actor InsightClient {
         let request = HTTPRequest(
             method: method, host: host, path: path, query: query,
             headers: ["X-Api-Key": token, "Accept": "application/json", "User-Agent": "insight-replay-client/0.1"])
+        // What logs and diagnoses may show of the URL: emails in it (account look-ups) masked.
+        let shown = Redaction.maskEmails(in: request.url.removingPercentEncoding ?? request.url)
         let limit = retries ? retry.maxAttempts : 1
         var attempt = 0
         var rateLimited = 0
@@ -91,18 +93,18 @@ public actor InsightClient {
             do {
                 response = try await transport.send(request)
             } catch let error as TransportError {
-                logger.debug("\(method) \(request.url) failed: \(error)")
+                logger.debug("\(method) \(shown) failed: \(error)")
                 if error.kind == .nameResolution || attempt >= limit {
-                    throw ClientFailure(Self.transportDiagnosis(error, url: request.url))
+                    throw ClientFailure(Self.transportDiagnosis(error, url: shown))
                 }
                 try? await clock.sleep(seconds: retry.backoff(after: attempt))
                 continue
             } catch {
                 throw ClientFailure(Diagnosis(
-                    .serviceUnavailable, summary: "The request to \(request.url) failed: \(error)",
-                    evidence: ["\(method) \(request.url): \(error)"]))
+                    .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
+                    evidence: ["\(method) \(shown): \(error)"]))
             }
-            logger.debug("\(method) \(request.url) -> \(response.status) (attempt \(attempt))")
+            logger.debug("\(method) \(shown) -> \(response.status) (attempt \(attempt))")
             if response.status == 429 {
                 rateLimited += 1
                 let wait = Self.retryAfter(response) ?? retry.defaultRetryAfter
@@ -114,7 +116,7 @@ public actor InsightClient {
                 try? await clock.sleep(seconds: retry.backoff(after: attempt))
                 continue
             }
-            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: request.url)
+            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: shown)
         }
     }
 

@@ -27,11 +27,12 @@ public enum Redaction {
     /// The text with every given secret (and its trimmed form) replaced, and every email masked.
     public static func scrub(_ text: String, secrets: [String] = []) -> String {
         var result = text
-        for secret in secrets {
-            for form in Set([secret, secret.trimmingCharacters(in: .whitespacesAndNewlines)])
-            where form.count >= 8 {
-                result = result.replacingOccurrences(of: form, with: placeholder)
-            }
+        // Longest first, so a padded form is replaced whole before its trimmed core.
+        let forms = Set(secrets.flatMap { [$0, $0.trimmingCharacters(in: .whitespacesAndNewlines)] })
+            .filter { $0.count >= 8 }
+            .sorted { ($0.count, $0) > ($1.count, $1) }
+        for form in forms {
+            result = result.replacingOccurrences(of: form, with: placeholder)
         }
         return maskEmails(in: result)
     }

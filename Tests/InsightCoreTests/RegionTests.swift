@@ -1,0 +1,31 @@
+import InsightCore
+import Testing
+
+@Suite struct RegionTests {
+    @Test(arguments: [
+        ("us", Region.us), ("US3", .us3), ("United States 1", .us), ("United States - 3", .us3),
+        ("united  states-2", .us2), ("Europe", .eu), ("  Japan ", .ap), ("Canada", .ca), ("australia", .au),
+        ("India", .aps2), ("Middle East", .me1), ("me1", .me1),
+    ])
+    func namesPeopleTypeResolve(name: String, region: Region) {
+        #expect(Region(name: name) == region)
+    }
+
+    @Test(arguments: ["", "us4", "Mars", "United States 4"])
+    func unknownNamesDoNot(name: String) {
+        #expect(Region(name: name) == nil)
+    }
+
+    @Test func hostsFollowTheRegionCode() {
+        #expect(Region.us3.platformHost == "us3.api.insight.rapid7.com")
+        #expect(Region.eu.logSearchHost == "eu.rest.logs.insight.rapid7.com")
+        #expect(Region.ap.platformBaseURL == "https://ap.api.insight.rapid7.com")
+        #expect(Region(host: "US2.API.Insight.Rapid7.com") == .us2)
+        #expect(Region(host: "ca.rest.logs.insight.rapid7.com") == .ca)
+        #expect(Region(host: "us.idr.insight.rapid7.com") == nil)
+    }
+
+    @Test func theSeedListsSevenRegions() {
+        #expect(Region.seedRegions.map(\.code) == ["us", "us2", "us3", "eu", "ca", "au", "ap"])
+    }
+}

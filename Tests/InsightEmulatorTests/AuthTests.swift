@@ -1,0 +1,112 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+import Testing
+
+@Suite struct AuthTests {
+    let clock = VirtualClock()
+    var emulator: Emulator { Emulator(tenants: [Fixture.tenant()], clock: clock) }
+
+    @Test(arguments: ["GET", "POST"])
+    func validateAcceptsAValidKey(method: String) async throws {
+        let response = try await emulator.handle(Fixture.request(method, path: "/validate"))
+        #expect(response.status == 200)
+        #expect(response.json == ["message": "Authorized"])
+    }
+
+    @Test(arguments: ["X-Api-Key", "x-api-key", "X-API-Key", "X-Api-key"])
+    func theKeyHeaderMatchesWhateverItsCase(header: String) async throws {
+        let response = try await emulator.handle(Fixture.request(path: "/validate", header: header))
+        #expect(response.status == 200)
+    }
+
+    @Test(arguments: [
+        (nil as String?, "no X-Api-Key header"),
+        ("99999999-9999-4999-8999-999999999999", "key not known in us2"),
+        (Fixture.revokedKey, "key 'revoked' revoked"),
+        (Fixture.lockedUserKey, "owner of key 'locked' is locked"),
+    ])
+    func everyRejectionIsTheDocumented401(key: String?, reason: String) async throws {
+        let emulator = self.emulator
+        let response = try await emulator.handle(Fixture.request(path: "/validate", key: key))
+        #expect(response.status == 401)
+        #expect(response.json == ["message": "Unauthorized"])
+        #expect(await emulator.journal.ordered.last?.reason == reason)
+    }
+
+    @Test func aKeyWorksOnlyOnItsOwnRegionsHosts() async throws {
+        let emulator = Emulator(tenants: [Fixture.tenant(region: .us3)], clock: clock)
+        let home = try await emulator.handle(Fixture.request("GET", "us3.api.insight.rapid7.com", path: "/validate"))
+        let away = try await emulator.handle(Fixture.request("GET", "us.api.insight.rapid7.com", path: "/validate"))
+        #expect(home.status == 200)
+        #expect(away.status == 401)
+        #expect(await emulator.journal.ordered.last?.reason == "key not known in us (key belongs to us3)")
+    }
+
+    @Test func anExpiringKeyStopsAtItsExpiry() async throws {
+        let emulator = self.emulator
+        let before = try await emulator.handle(Fixture.request(path: "/validate", key: Fixture.expiringKey))
+        clock.advance(seconds: 3600)
+        let after = try await emulator.handle(Fixture.request(path: "/validate", key: Fixture.expiringKey))
+        #expect(before.status == 200)
+        #expect(after.status == 401)
+    }
+
+    @Test func anUnknownHostFailsLikeADNSLookup() async {
+        await #expect(throws: TransportError(.nameResolution, host: "us4.api.insight.rapid7.com", detail: "not a Rapid7 Insight host")) {
+            _ = try await emulator.handle(Fixture.request("GET", "us4.api.insight.rapid7.com", path: "/validate"))
+        }
+    }
+
+    @Test func aBaseURLWithAPathGets404InThePlatformsShape() async throws {
+        let response = try await emulator.handle(Fixture.request(path: "/api/3/validate"))
+        #expect(response.status == 404)
+        #expect(response.json == ["message": "HTTP 404 Not Found"])
+    }
+
+    @Test func aWrongMethodGets405WithAllow() async throws {
+        let response = try await emulator.handle(Fixture.request("DELETE", path: "/validate"))
+        #expect(response.status == 405)
+        #expect(response.headers["Allow"] == "GET, POST")
+    }
+}
+
+@Suite struct PermissionTests {
+    let emulator = Emulator(tenants: [Fixture.tenant(investigations: 3, logs: 2)], clock: VirtualClock())
+
+    @Test func anAnalystReadsInvestigationsAndLogs() async throws {
+        #expect(try await emulator.handle(Fixture.request(path: "/idr/v2/investigations")).status == 200)
+        #expect(try await emulator.handle(Fixture.request(path: "/log_search/management/logs")).status == 200)
+        let legacy = try await emulator.handle(Fixture.request("GET", "us2.rest.logs.insight.rapid7.com", path: "/management/logs"))
+        #expect(legacy.json?["logs"]?.arrayValue?.count == 2)
+    }
+
+    @Test func withoutLogSearchViewOnlyLogSearchIs403() async throws {
+        #expect(try await emulator.handle(Fixture.request(path: "/idr/v2/investigations", key: Fixture.idrOnlyKey)).status == 200)
+        let response = try await emulator.handle(Fixture.request(path: "/log_search/management/logs", key: Fixture.idrOnlyKey))
+        #expect(response.status == 403)
+        #expect(response.json?["message"] == "Forbidden")
+        #expect(response.json?["correlation_id"]?.stringValue?.count == 36)
+        #expect(await emulator.journal.ordered.last?.reason == "forbidden: role Log Search View Only")
+    }
+
+    @Test func withoutProductAccessIDRIs403() async throws {
+        let response = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations", key: Fixture.noProductKey))
+        #expect(response.status == 403)
+        #expect(await emulator.journal.ordered.last?.reason == "forbidden: no InsightIDR product access")
+    }
+
+    @Test func anOrganizationKeyReadsEverything() async throws {
+        for path in ["/idr/v2/investigations", "/idr/v1/investigations", "/log_search/management/logs", "/account/api/1/users"] {
+            #expect(try await emulator.handle(Fixture.request(path: path, key: Fixture.orgKey)).status == 200, "\(path)")
+        }
+    }
+
+    @Test func theAccountAPINeedsAnAdmin() async throws {
+        #expect(try await emulator.handle(Fixture.request(path: "/account/api/1/users")).status == 403)
+        let users = try await emulator.handle(Fixture.request(
+            path: "/account/api/1/users", key: Fixture.orgKey, query: [URLQueryItem(name: "email", value: "LOCKED@example.com")]))
+        #expect(users.json == [["email": "locked@example.com", "first_name": "Service", "last_name": "User", "status": "LOCKED",
+                                "platform_admin": false, "roles": ["Insight IDR Analyst"], "product_access": ["InsightIDR"]]])
+    }
+}
