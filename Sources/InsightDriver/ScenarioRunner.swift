@@ -96,9 +96,12 @@ public struct ScenarioWorld: Sendable {
     private let secretByKey: [String: String]
     private let unknownSecret: String
 
-    public init(_ scenario: Scenario) {
+    /// - Parameter start: the instant data and key expiries count from; the scenario's own
+    ///   `start` unless given (`serve` passes the wall-clock now).
+    public init(_ scenario: Scenario, start: Date? = nil) {
         self.scenario = scenario
-        clock = VirtualClock(start: scenario.start)
+        let start = start ?? scenario.start
+        clock = VirtualClock(start: start)
         let spec = scenario.tenant
         var random = SeededRandom(seed: scenario.seed, label: "keys")
         var secretByKey: [String: String] = [:]
@@ -107,7 +110,7 @@ public struct ScenarioWorld: Sendable {
             let secret = random.uuid()
             secretByKey[key.id] = secret
             keys.append(APIKey(id: key.id, secret: secret, kind: key.kind, owner: key.owner, status: key.status,
-                               expiresAt: key.expiresIn.map { scenario.start.addingTimeInterval($0) }))
+                               expiresAt: key.expiresIn.map { start.addingTimeInterval($0) }))
         }
         unknownSecret = random.uuid()
         self.secretByKey = secretByKey
@@ -118,7 +121,7 @@ public struct ScenarioWorld: Sendable {
             region: spec.region, organizationID: organizationID, organizationName: spec.organization,
             users: spec.users, keys: keys,
             investigations: generator.investigations(count: spec.investigations, region: spec.region,
-                                                     organizationID: organizationID, now: scenario.start,
+                                                     organizationID: organizationID, now: start,
                                                      spreadDays: spec.spreadDays),
             logSources: generator.logSources(count: spec.logSources))
     }

@@ -121,6 +121,11 @@ struct YAMLMapping {
 
     mutating func required(_ key: String) throws -> YAMLValue {
         guard let found = optional(key) else {
+            // A misspelt required field is reported where the typo is, not as a missing field.
+            if let (name, _, keyNode) = entries.first(where: { Self.distance($0.0, key) <= 2 }) {
+                throw YAMLValue(node: keyNode, field: value.join(name), file: value.file)
+                    .error("unknown field; did you mean '\(key)'? (\(key) is required here)")
+            }
             throw value.error("missing required field '\(key)'")
         }
         return found

@@ -35,10 +35,11 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
-        let world = ScenarioWorld(loaded)
+        let clock = SystemClock()
+        let world = ScenarioWorld(loaded, start: clock.now())
         let server: EmulatorServer
         do {
-            server = try await EmulatorServer.start(emulator: world.makeEmulator(clock: SystemClock()), host: host, port: port)
+            server = try await EmulatorServer.start(emulator: world.makeEmulator(clock: clock), host: host, port: port)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -50,6 +51,8 @@ struct Serve: AsyncParsableCommand {
             print("  key \(key.id) (\(key.kind.rawValue), \(key.status.rawValue)\(owner)): \(key.secret)")
         }
         print("  these keys are generated for this emulator only; Ctrl-C stops it")
+        // Scripts read the port and keys from a pipe: do not leave them in a block buffer.
+        fflush(nil)
         try await server.waitUntilClosed()
     }
 }

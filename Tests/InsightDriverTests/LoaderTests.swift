@@ -1,0 +1,151 @@
+import Foundation
+import InsightCore
+@testable import InsightDriver
+import Testing
+
+@Suite struct LoaderErrorTests {
+    let valid = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+
+    func error(_ text: String) -> String {
+        do {
+            _ = try ScenarioLoader.parse(text, file: "bad.yaml")
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func theFixtureLoads() throws {
+        let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
+        #expect(scenario.name == "fixture-valid")
+        #expect(scenario.tenant.region == .us3)
+        #expect(scenario.steps == [.validate])
+        #expect(scenario.expect.diagnosis == .wrongRegionalURL)
+        #expect(scenario.client.token == .key("main", wrap: ""))
+    }
+
+    @Test func anUnknownFieldNamesLineFieldAndTheNearestName() {
+        let text = valid.replacingOccurrences(of: "  url: https", with: "  ulr: https")
+        #expect(error(text) == "bad.yaml:10:3: client.ulr: unknown field; did you mean 'url'? (url is required here)")
+        let optional = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "  token: { key: main }\n  max_atempts: 2\n")
+        #expect(error(optional) == "bad.yaml:12:3: client.max_atempts: unknown field; did you mean 'max_attempts'? allowed here: url, token, admin_token, service_user, max_attempts")
+    }
+
+    @Test func aWrongTypeNamesWhatWasExpected() {
+        let text = valid.replacingOccurrences(of: "requests: 3", with: "requests: three")
+        #expect(error(text) == "bad.yaml:15:13: expect.requests: expected a whole number, found 'three'")
+    }
+
+    @Test func aMissingFieldNamesTheMapping() {
+        let text = valid.replacingOccurrences(of: "provenance: test fixture\n", with: "")
+        #expect(error(text) == "bad.yaml:1:1: missing required field 'provenance'")
+    }
+
+    @Test func aMissingNestedFieldNamesItsParent() {
+        let text = valid.replacingOccurrences(of: "  region: us3\n", with: "")
+        #expect(error(text) == "bad.yaml:4:3: tenant: missing required field 'region'")
+    }
+
+    @Test func aDanglingKeyReferenceListsTheKnownKeys() {
+        let text = valid.replacingOccurrences(of: "token: { key: main }", with: "token: { key: mian }")
+        #expect(error(text) == "bad.yaml:11:17: client.token.key: no key 'mian' in tenant.keys (known: main)")
+    }
+
+    @Test func anUnknownRegionListsTheRegions() {
+        let text = valid.replacingOccurrences(of: "region: us3", with: "region: us4")
+        #expect(error(text) == "bad.yaml:4:11: tenant.region: 'us4' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)")
+    }
+
+    @Test func anUnknownDiagnosisListsTheCategories() {
+        let text = valid.replacingOccurrences(of: "diagnosis: wrong_regional_url", with: "diagnosis: wrong_region")
+        #expect(error(text).hasPrefix("bad.yaml:14:14: expect.diagnosis: 'wrong_region' is not one of: none, authentication_failed, "))
+    }
+
+    @Test func anUnknownStepNamesItsIndex() {
+        let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, synch]")
+        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync")
+    }
+
+    @Test func invalidYAMLGivesTheParsersLine() {
+        let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate")
+        #expect(error(text) == "bad.yaml:13:7: invalid YAML: did not find expected ',' or ']'")
+        #expect(error(text).contains("invalid YAML"))
+    }
+
+    @Test func aDuplicateKeyIsAnError() {
+        let text = valid + "name: again\n"
+        #expect(error(text) == "bad.yaml:1:1: duplicate key 'name' in this mapping; each field may appear once")
+    }
+
+    @Test func aUserKeyNeedsAKnownOwner() {
+        let text = valid.replacingOccurrences(of: "owner: svc@example.com", with: "owner: nobody@example.com")
+        #expect(error(text) == "bad.yaml:8:38: tenant.keys[0].owner: no user 'nobody@example.com' in tenant.users")
+    }
+
+    @Test func aFaultMustBe429Or5xx() {
+        let text = valid + "faults:\n  - { status: 404, count: 1 }\n"
+        #expect(error(text) == "bad.yaml:17:15: faults[0].status: a fault answers 429 or a 5xx, found 404")
+    }
+
+    @Test func aTimelineEventNeedsExactlyOneAction() {
+        let text = valid + "timeline:\n  - { at: 5, revoke_key: main, lock_user: svc@example.com }\n"
+        #expect(error(text).hasPrefix("bad.yaml:17:5: timeline[0]: needs exactly one action of: revoke_key, "))
+    }
+
+    @Test func anEmptyFileSaysWhatAScenarioNeeds() {
+        #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
+    }
+
+    @Test func serviceUserNeedsAnAdminToken() {
+        let text = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "  token: { key: main }\n  service_user: svc@example.com\n")
+        #expect(error(text) == "bad.yaml:12:17: client.service_user: service_user is looked up with admin_token; add admin_token")
+    }
+}
+
+@Suite struct CatalogueLoadingTests {
+    func folder(_ files: [String: String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scenarios-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    let valid = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+
+    @Test func everyBadFileIsReportedAndNothingLoads() throws {
+        let dir = try folder(["a.yaml": valid, "b.yaml": "name: [", "c.yaml": valid.replacingOccurrences(of: "steps: [validate]", with: "steps: []")])
+        do {
+            _ = try ScenarioLoader.load(paths: [dir])
+            Issue.record("expected errors")
+        } catch let errors as ScenarioErrors {
+            #expect(errors.errors.map { ($0.file as NSString).lastPathComponent } == ["b.yaml", "c.yaml"])
+            #expect(errors.errors[1].message == "needs at least one step (validate, sync or wait)")
+        }
+    }
+
+    @Test func duplicateNamesAcrossFilesAreAnError() throws {
+        let dir = try folder(["a.yaml": valid, "b.yaml": valid])
+        #expect(throws: ScenarioErrors.self) { try ScenarioLoader.load(paths: [dir]) }
+    }
+
+    @Test func aMissingPathSaysWhatToGive() {
+        do {
+            _ = try ScenarioLoader.load(paths: ["/nonexistent/Scenarios"])
+        } catch {
+            #expect("\(error)" == "/nonexistent/Scenarios: no such file or folder; give a scenario file or a folder of them")
+        }
+    }
+
+    /// The bundled catalogue: it loads, names its provenance, and covers every seeds/000 row.
+    @Test func theBundledCatalogueCoversEveryTroubleshootingRow() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let scenarios = try ScenarioLoader.load(paths: [root.appendingPathComponent("Scenarios").path])
+        #expect(scenarios.count >= 12)
+        let categories = Set(scenarios.compactMap(\.expect.diagnosis))
+        for category in [DiagnosisCategory.authenticationFailed, .insufficientPermissions, .noDataSyncing, .wrongRegionalURL,
+                         .apiKeyIssues, .serviceUserAccountProblems] {
+            #expect(categories.contains(category), "\(category)")
+        }
+        #expect(scenarios.allSatisfy { $0.provenance.contains("seeds/") || $0.provenance.contains("reference") })
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import InsightCore
+@testable import InsightDriver
+import InsightRecordings
+import Testing
+
+@Suite struct RunnerTests {
+    let valid = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+
+    @Test func aScenarioRunsOnItsOwnVirtualClock() async throws {
+        let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.passed, "\(result.failures)")
+        #expect(result.diagnosis?.category == .wrongRegionalURL)
+        #expect(result.journal.map(\.status) == [401, 401, 200])
+        #expect(result.virtualSeconds == 0)
+    }
+
+    @Test func unmetExpectationsSayWhatWasExpected() async throws {
+        let text = valid.replacingOccurrences(of: "requests: 3", with: "requests: 2\n  request_times: [0, 0, 5]")
+        let result = await ScenarioRunner().run(try ScenarioLoader.parse(text, file: "valid.yaml"))
+        #expect(!result.passed)
+        #expect(result.failures == [
+            "expected 2 request(s), the emulator received 3: GET us.api.insight.rapid7.com/validate → 401; GET us2.api.insight.rapid7.com/validate → 401; GET us3.api.insight.rapid7.com/validate → 200",
+            "expected requests at [0s, 0s, 5s], they came at [0s, 0s, 0s]",
+        ])
+    }
+
+    @Test func theSameScenarioGivesTheSameResultTwice() async throws {
+        let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
+        let first = await ScenarioRunner().run(scenario)
+        let second = await ScenarioRunner().run(scenario)
+        #expect(first.diagnosisText == second.diagnosisText)
+        #expect(first.journal == second.journal)
+    }
+
+    /// A canary key sent through the whole run reaches no report: console, JUnit or history.
+    @Test func aCanaryKeyReachesNoReport() async throws {
+        let canary = "c4a7c4a7-dead-4bee-8fff-c4a7c4a7c4a7"
+        let text = valid.replacingOccurrences(of: "token: { key: main }", with: "token: { literal: \"\(canary)\" }")
+            .replacingOccurrences(of: "requests: 3", with: "requests: 9")
+            .replacingOccurrences(of: "wrong_regional_url", with: "authentication_failed")
+        let scenario = try ScenarioLoader.parse(text, file: "canary.yaml")
+        let runner = ScenarioRunner()
+        var result = await runner.run(scenario)
+        #expect(result.passed, "\(result.failures)")
+        // Make it fail too, so failure text is checked as well.
+        let failing = try ScenarioLoader.parse(text.replacingOccurrences(of: "requests: 9", with: "requests: 1"), file: "canary.yaml")
+        let failed = await runner.run(failing)
+        #expect(!failed.passed)
+        for each in [result, failed] {
+            result = each
+            let outputs = [ConsoleReport.line(each), JUnitReport.xml([each], wallSeconds: 0), each.diagnosisText ?? "",
+                           "\(RunHistoryRecord.make([each], startedAt: Date(), commit: nil))"]
+            for output in outputs {
+                #expect(!output.contains(canary))
+                #expect(!output.contains("svc@example.com"))
+            }
+        }
+    }
+
+    @Test func junitHasOneTestcasePerScenarioAndEscapes() async throws {
+        let scenario = try ScenarioLoader.parse(valid.replacingOccurrences(of: "requests: 3", with: "requests: 4"), file: "Scenarios/a&b.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        let xml = JUnitReport.xml([result], wallSeconds: 1.5)
+        #expect(xml.contains("<testsuite name=\"insight-replay\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"1.500\">"))
+        #expect(xml.contains("<testcase classname=\"scenarios.a&amp;b\" name=\"fixture-valid\""))
+        #expect(xml.contains("<failure message=\"expected 4 request(s), the emulator received 3: GET us.api.insight.rapid7.com/validate → 401;"))
+        let parsed = try XMLDocument(xmlString: xml)
+        #expect(try parsed.nodes(forXPath: "//testcase").count == 1)
+    }
+
+    @Test func historyRecordsMapResults() async throws {
+        let result = await ScenarioRunner().run(try ScenarioLoader.parse(valid, file: "valid.yaml"))
+        let record = RunHistoryRecord.make([result], startedAt: Date(timeIntervalSince1970: 5), commit: "abc")
+        #expect(record.scenarios == [ScenarioRunRecord(name: "fixture-valid", passed: true, diagnosis: "wrong_regional_url",
+                                                       requests: 3, virtualSeconds: 0, wallSeconds: result.wallSeconds, failures: [])])
+    }
+}
