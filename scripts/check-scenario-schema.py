@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Checks every bundled scenario against docs/scenario.schema.json, so the published schema
+and the catalogue cannot drift apart. Exit 1 naming each file and path that does not fit."""
+import json
+import pathlib
+import sys
+
+import jsonschema
+import yaml
+
+root = pathlib.Path(__file__).resolve().parent.parent
+schema = json.loads((root / "docs" / "scenario.schema.json").read_text())
+validator = jsonschema.Draft202012Validator(schema)
+problems = 0
+files = sorted((root / "Scenarios").glob("*.yaml"))
+for path in files:
+    document = yaml.safe_load(path.read_text())
+    for error in validator.iter_errors(document):
+        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        print(f"{path.relative_to(root)}: {where}: {error.message}")
+        problems += 1
+print(f"schema: {len(files)} scenario file(s) checked, {problems} problem(s)")
+sys.exit(1 if problems else 0)
