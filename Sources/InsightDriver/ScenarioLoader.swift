@@ -222,6 +222,10 @@ struct ScenarioParser {
         return FaultRule(path: path, region: region, status: status, count: count, after: after, retryAfter: retryAfter)
     }
 
+    static func known(_ tenant: TenantSpec) -> String {
+        tenant.keys.isEmpty ? "tenant.keys is empty" : "known: \(tenant.keys.map(\.id).joined(separator: ", "))"
+    }
+
     static let eventActions = ["revoke_key", "expire_key", "delete_key", "suspend_user", "lock_user",
                                "deactivate_user", "delete_user", "reactivate_user", "remove_role", "add_role",
                                "remove_product", "change_email"]
@@ -238,7 +242,7 @@ struct ScenarioParser {
         func keyID() throws -> String {
             let id = try actionValue.nonEmptyString()
             guard tenant.keys.contains(where: { $0.id == id }) else {
-                throw actionValue.error("no key '\(id)' in tenant.keys (known: \(tenant.keys.map(\.id).joined(separator: ", ")))")
+                throw actionValue.error("no key '\(id)' in tenant.keys (\(Self.known(tenant)))")
             }
             return id
         }
@@ -291,7 +295,7 @@ struct ScenarioParser {
         if let keyValue {
             let id = try keyValue.nonEmptyString()
             guard tenant.keys.contains(where: { $0.id == id }) else {
-                throw keyValue.error("no key '\(id)' in tenant.keys (known: \(tenant.keys.map(\.id).joined(separator: ", ")))")
+                throw keyValue.error("no key '\(id)' in tenant.keys (\(Self.known(tenant)))")
             }
             guard wrap.allSatisfy(\.isWhitespace) else { throw value.error("wrap may hold only spaces, tabs and line breaks") }
             return .key(id, wrap: wrap)

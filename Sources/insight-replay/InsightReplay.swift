@@ -10,6 +10,24 @@ struct InsightReplay: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Run.self, List.self, Serve.self, History.self],
         defaultSubcommand: Run.self)
+
+    /// Bad input exits 2 across the tool, including the parser's own usage errors (64 by default).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error).rawValue == 64 {
+                printError(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command shares.
