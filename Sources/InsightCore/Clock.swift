@@ -75,6 +75,15 @@ extension Date {
         return formatter.string(from: self)
     }
 
+    /// RFC 3339 with milliseconds (`2026-01-01T00:00:00.250Z`), for times that must agree with a
+    /// millisecond timestamp.
+    public var iso8601Millis: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: self)
+    }
+
     /// Milliseconds since 1970, as Log Search writes `timestamp`, `from` and `to`.
     public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }

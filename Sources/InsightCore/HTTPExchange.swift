@@ -165,3 +165,7 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }
+
+/// A handler can stop early with a finished answer (a 400 that explains a bad parameter),
+/// carried in a `Result` or thrown.
+extension HTTPResponse: Error {}

@@ -26,9 +26,24 @@ public struct TenantSpec: Sendable {
     public var organization: String
     public var users: [User]
     public var keys: [KeySpec]
-    public var investigations: Int
-    public var spreadDays: Double
-    public var logSources: Int
+    public var data: DataSpec
+    public var workflows: [Workflow]
+    public var rateLimits: [EndpointFamily: RateLimit]
+}
+
+/// How much seeded data the tenant holds, spread over `spreadDays` before the start.
+public struct DataSpec: Sendable {
+    public var investigations = 0
+    public var alertsPerInvestigation = 0
+    public var logSources = 0
+    public var eventsPerLog = 0
+    /// Audit events; with `auditLog` false the audit log is not enabled at all.
+    public var auditEvents = 0
+    public var auditLog = false
+    public var accounts = 0
+    public var spreadDays = 7.0
+    /// Polls a Log Search query needs before it completes (0: 200 at once).
+    public var queryPolls = 1
 }
 
 public struct KeySpec: Sendable {

@@ -158,18 +158,52 @@ struct ScenarioParser {
         for (index, key) in keys.enumerated() where !ids.insert(key.id).inserted {
             throw try keysValue.list()[index].error("duplicate key id '\(key.id)'")
         }
-        var investigations = 0, logSources = 0
-        var spread = 7.0
+        var data = DataSpec()
         if let dataValue = map.optional("data") {
-            var data = try dataValue.mapping()
-            investigations = try data.optional("investigations")?.int(in: 0...100_000) ?? 0
-            spread = try data.optional("spread_days")?.number() ?? 7
-            logSources = try data.optional("log_sources")?.int(in: 0...10_000) ?? 0
-            try data.finish()
+            var inner = try dataValue.mapping()
+            data.investigations = try inner.optional("investigations")?.int(in: 0...100_000) ?? 0
+            data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
+            data.logSources = try inner.optional("log_sources")?.int(in: 0...10_000) ?? 0
+            data.eventsPerLog = try inner.optional("events_per_log")?.int(in: 0...1_000_000) ?? 0
+            if let audit = inner.optional("audit_events") {
+                data.auditEvents = try audit.int(in: 0...1_000_000)
+                data.auditLog = true
+            }
+            data.accounts = try inner.optional("accounts")?.int(in: 0...100_000) ?? 0
+            data.spreadDays = try inner.optional("spread_days")?.number() ?? 7
+            data.queryPolls = try inner.optional("query_polls")?.int(in: 0...100) ?? 1
+            try inner.finish()
+            if data.eventsPerLog > 0, data.logSources == 0 {
+                throw dataValue.error("events_per_log needs log_sources")
+            }
+        }
+        let workflows = try map.optional("workflows")?.list().map(workflow) ?? []
+        var rateLimits: [EndpointFamily: RateLimit] = [:]
+        if let limitsValue = map.optional("rate_limits") {
+            var limits = try limitsValue.mapping()
+            for family in EndpointFamily.allCases {
+                guard let value = limits.optional(family.rawValue) else { continue }
+                var inner = try value.mapping()
+                let limit = try inner.required("limit").int(in: 0...10_000_000)
+                let window = try inner.optional("window")?.number(min: 1) ?? 900
+                try inner.finish()
+                rateLimits[family] = RateLimit(limit: limit, window: window)
+            }
+            try limits.finish()
         }
         try map.finish()
-        return TenantSpec(region: region, organization: organization, users: users, keys: keys,
-                          investigations: investigations, spreadDays: spread, logSources: logSources)
+        return TenantSpec(region: region, organization: organization, users: users, keys: keys, data: data,
+                          workflows: workflows, rateLimits: rateLimits)
+    }
+
+    func workflow(_ value: YAMLValue) throws -> Workflow {
+        var map = try value.mapping()
+        let id = try map.required("id").nonEmptyString()
+        let name = try map.optional("name")?.string() ?? "Workflow \(id)"
+        let active = try map.optional("active")?.bool() ?? true
+        let requireKey = try map.optional("require_api_key")?.bool() ?? true
+        try map.finish()
+        return Workflow(id: id, name: name, active: active, requireAPIKey: requireKey)
     }
 
     func user(_ value: YAMLValue) throws -> User {
@@ -207,28 +241,52 @@ struct ScenarioParser {
         return KeySpec(id: id, kind: kind, owner: owner, status: status, expiresIn: expiresIn)
     }
 
+    static let faultEffects = ["status", "latency", "reset", "truncate", "malformed_json"]
+
     func fault(_ value: YAMLValue) throws -> FaultRule {
         var map = try value.mapping()
         let path = try map.optional("path")?.nonEmptyString()
         if let path, !path.hasPrefix("/") { throw value.error("path '\(path)' must start with /") }
+        let method = try map.optional("method")?.choice(["GET", "POST", "PUT", "PATCH", "DELETE"])
         let region = try map.optional("region").map(region)
-        let statusValue = try map.required("status")
-        let status = try statusValue.int(in: 400...599)
-        guard status == 429 || status >= 500 else { throw statusValue.error("a fault answers 429 or a 5xx, found \(status)") }
+        let present = Self.faultEffects.filter { map.keys.contains($0) }
+        guard present.count == 1 else {
+            throw value.error("needs exactly one effect of: \(Self.faultEffects.joined(separator: ", "))")
+        }
+        let effect: FaultRule.Effect
+        switch present[0] {
+        case "status":
+            let statusValue = try map.required("status")
+            let status = try statusValue.int(in: 400...599)
+            guard status == 429 || status >= 500 else { throw statusValue.error("a fault answers 429 or a 5xx, found \(status)") }
+            effect = .status(status, retryAfter: try map.optional("retry_after")?.int(in: 0...86_400))
+        case "latency": effect = .latency(try map.required("latency").number())
+        case "reset": try Self.mustBeTrue(map.required("reset")); effect = .reset
+        case "truncate": try Self.mustBeTrue(map.required("truncate")); effect = .truncatedBody
+        default: try Self.mustBeTrue(map.required("malformed_json")); effect = .malformedJSON
+        }
+        if case .status = effect {} else if let retry = map.optional("retry_after") {
+            throw retry.error("retry_after goes with status")
+        }
         let count = try map.required("count").int(in: 1...1_000_000)
         let after = try map.optional("after")?.int(in: 0...1_000_000) ?? 0
-        let retryAfter = try map.optional("retry_after")?.int(in: 0...86_400)
+        let probability = try map.optional("probability")?.number() ?? 1
+        if probability > 1 { throw value.error("probability must be between 0 and 1") }
         try map.finish()
-        return FaultRule(path: path, region: region, status: status, count: count, after: after, retryAfter: retryAfter)
+        return FaultRule(path: path, method: method, region: region, effect: effect, count: count, after: after,
+                         probability: probability)
+    }
+
+    static func mustBeTrue(_ value: YAMLValue) throws {
+        guard try value.bool() else { throw value.error("write true, or leave the field out") }
     }
 
     static func known(_ tenant: TenantSpec) -> String {
         tenant.keys.isEmpty ? "tenant.keys is empty" : "known: \(tenant.keys.map(\.id).joined(separator: ", "))"
     }
 
-    static let eventActions = ["revoke_key", "expire_key", "delete_key", "suspend_user", "lock_user",
-                               "deactivate_user", "delete_user", "reactivate_user", "remove_role", "add_role",
-                               "remove_product", "change_email"]
+    /// The admin API's actions but `create_key` (a scenario declares its keys up front).
+    static let eventActions = TimelineEvent.Action.names.filter { $0 != "create_key" }
 
     func event(_ value: YAMLValue, _ tenant: TenantSpec) throws -> TimelineEvent {
         var map = try value.mapping()
@@ -264,6 +322,7 @@ struct ScenarioParser {
         case "revoke_key": action = .setKeyStatus(key: try keyID(), .revoked)
         case "expire_key": action = .setKeyStatus(key: try keyID(), .expired)
         case "delete_key": action = .setKeyStatus(key: try keyID(), .deleted)
+        case "activate_key": action = .setKeyStatus(key: try keyID(), .active)
         case "suspend_user": action = .setUserStatus(email: try email(actionValue), .suspended)
         case "lock_user": action = .setUserStatus(email: try email(actionValue), .locked)
         case "deactivate_user": action = .setUserStatus(email: try email(actionValue), .deactivated)
@@ -272,6 +331,7 @@ struct ScenarioParser {
         case "remove_role": let (u, r) = try pair("user", "role"); action = .removeRole(email: u, role: r)
         case "add_role": let (u, r) = try pair("user", "role"); action = .addRole(email: u, role: r)
         case "remove_product": let (u, p) = try pair("user", "product"); action = .removeProduct(email: u, product: p)
+        case "add_product": let (u, p) = try pair("user", "product"); action = .addProduct(email: u, product: p)
         default:
             var inner = try actionValue.mapping()
             let from = try email(try inner.required("from"))

@@ -74,7 +74,7 @@ public struct ScenarioRunner: Sendable {
                 }
             }
         }
-        let journal = await emulator.journal.ordered
+        let journal = emulator.journal.ordered
         let text = diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         let observed = Observed(diagnosis: diagnosis, diagnosisText: text, journal: journal, sync: lastSync)
         return ScenarioResult(
@@ -115,20 +115,37 @@ public struct ScenarioWorld: Sendable {
         unknownSecret = random.uuid()
         self.secretByKey = secretByKey
         secrets = Array(secretByKey.values) + [unknownSecret]
-        var generator = DataGenerator(seed: scenario.seed, label: "data")
-        let organizationID = generator.uuid()
-        tenant = Tenant(
-            region: spec.region, organizationID: organizationID, organizationName: spec.organization,
-            users: spec.users, keys: keys,
-            investigations: generator.investigations(count: spec.investigations, region: spec.region,
-                                                     organizationID: organizationID, now: start,
-                                                     spreadDays: spec.spreadDays),
-            logSources: generator.logSources(count: spec.logSources))
+        tenant = Self.tenant(spec, keys: keys, seed: scenario.seed, start: start)
     }
 
-    /// A fresh emulator holding this world's tenant, faults and timeline.
-    public func makeEmulator(clock: any InsightClock) -> Emulator {
-        Emulator(tenants: [tenant], faults: scenario.faults, timeline: scenario.timeline, clock: clock, seed: scenario.seed)
+    /// The tenant a spec describes, its data generated from the seed around `start`.
+    static func tenant(_ spec: TenantSpec, keys: [APIKey], seed: UInt64, start: Date) -> Tenant {
+        let data = spec.data
+        var generator = DataGenerator(seed: seed, label: "data")
+        let organizationID = generator.uuid()
+        let investigations = generator.investigations(count: data.investigations, region: spec.region,
+                                                      organizationID: organizationID, now: start, spreadDays: data.spreadDays)
+        let logs = generator.logSources(count: data.logSources)
+        let auditLog = data.auditLog ? LogSource(id: generator.uuid(), name: "Audit Log", logsetID: generator.uuid(), logsetName: "Audit") : nil
+        return Tenant(
+            region: spec.region, organizationID: organizationID, organizationName: spec.organization,
+            users: spec.users, keys: keys, investigations: investigations,
+            alerts: generator.alerts(for: investigations, perInvestigation: data.alertsPerInvestigation, region: spec.region,
+                                     organizationID: organizationID),
+            logSources: logs,
+            logEvents: generator.logEvents(for: logs, perLog: data.eventsPerLog, now: start, spreadDays: data.spreadDays),
+            auditLog: auditLog,
+            auditEvents: auditLog.map { generator.auditEvents(logID: $0.id, count: data.auditEvents, users: spec.users,
+                                                              organizationID: organizationID, now: start, spreadDays: data.spreadDays) } ?? [],
+            workflows: spec.workflows,
+            accounts: generator.accounts(count: data.accounts, region: spec.region, organizationID: organizationID),
+            queryPolls: data.queryPolls)
+    }
+
+    /// A fresh emulator holding this world's tenant, faults, timeline and rate limits.
+    public func makeEmulator(clock: any InsightClock, journalCapacity: Int = 10_000) -> Emulator {
+        Emulator(tenants: [tenant], faults: scenario.faults, timeline: scenario.timeline, rateLimits: scenario.tenant.rateLimits,
+                 clock: clock, journalCapacity: journalCapacity, seed: scenario.seed)
     }
 
     /// The value a token spec stands for.

@@ -1,38 +1,39 @@
 import Foundation
 import InsightCore
 
-/// Who a valid key speaks for.
-enum Principal: Sendable {
-    case organization(keyID: String)
-    case user(User, keyID: String)
-}
-
-/// What a route needs beyond a valid key.
-enum Permission: Sendable {
-    case anyValidKey
-    case insightIDR
-    case logSearch
-    case platformAdmin
-}
-
 struct AuthDenial: Error {
     let reason: String
+    var notFound = false
 }
 
-extension Emulator {
-    /// Checks `X-Api-Key` (any case) against this region's tenant.
+extension EmulatorState {
+    /// Checks `X-Api-Key` (any case) against the tenants of the request's region.
     ///
     /// Every failure is the documented `401 {"message":"Unauthorized"}`; the reason goes to the
     /// journal only. ASSUMED: keys of deactivated, locked, suspended or deleted users are
     /// rejected with the same 401 as an unknown key (the public record is silent).
-    func authenticate(_ request: HTTPRequest, _ context: inout RequestContext) -> Result<Principal, AuthDenial> {
-        guard let secret = request.headers["x-api-key"], !secret.isEmpty else {
-            return .failure(AuthDenial(reason: "no X-Api-Key header"))
+    func authenticate(_ request: HTTPRequest, _ match: RouteMatch, _ context: inout RequestContext) -> Result<Principal, AuthDenial> {
+        let secret = request.headers["x-api-key"] ?? ""
+        if match.route.permission == .workflowKey {
+            let id = match.param("id")
+            guard let tenant = tenants.firstIndex(where: { $0.region == context.region && $0.workflows.contains { $0.id == id } }) else {
+                return .failure(AuthDenial(reason: "no workflow \(id) in \(context.region.code)", notFound: true))
+            }
+            let workflow = tenants[tenant].workflows.first { $0.id == id }!
+            if !workflow.requireAPIKey {
+                // The random workflow URL is the secret; a key sent anyway is ignored.
+                context.keyID = tenants[tenant].keys.first { $0.secret == secret && !secret.isEmpty }?.id
+                return .success(Principal(kind: .anonymous, keyID: "workflow:\(id)", tenant: tenant))
+            }
         }
-        guard let tenant = tenants[context.region], let key = tenant.keys.first(where: { $0.secret == secret }) else {
-            context.keyID = knownKeyID(secret) ?? "unknown"
-            let elsewhere = knownKeyRegion(secret).map { " (key belongs to \($0.code))" } ?? ""
-            return .failure(AuthDenial(reason: "key not known in \(context.region.code)\(elsewhere)"))
+        guard !secret.isEmpty else { return .failure(AuthDenial(reason: "no X-Api-Key header")) }
+        guard let tenant = tenants.firstIndex(where: { $0.region == context.region && $0.keys.contains { $0.secret == secret } }),
+              let key = tenants[tenant].keys.first(where: { $0.secret == secret })
+        else {
+            let elsewhere = tenants.first { $0.keys.contains { $0.secret == secret } }
+            context.keyID = elsewhere?.keys.first { $0.secret == secret }?.id ?? "unknown"
+            let note = elsewhere.map { " (key belongs to \($0.region.code))" } ?? ""
+            return .failure(AuthDenial(reason: "key not known in \(context.region.code)\(note)"))
         }
         context.keyID = key.id
         if key.status != .active {
@@ -41,25 +42,30 @@ extension Emulator {
         if let expiry = key.expiresAt, expiry <= context.now {
             return .failure(AuthDenial(reason: "key '\(key.id)' expired at \(expiry.iso8601)"))
         }
+        if match.route.permission == .workflowKey,
+           !tenants[tenant].workflows.contains(where: { $0.id == match.param("id") })
+        {
+            return .failure(AuthDenial(reason: "workflow \(match.param("id")) belongs to another organization", notFound: true))
+        }
         switch key.kind {
         case .organization:
-            return .success(.organization(keyID: key.id))
+            return .success(Principal(kind: .organization, keyID: key.id, tenant: tenant))
         case .user:
-            guard let owner = key.owner, let user = tenant.user(email: owner) else {
+            guard let owner = key.owner, let user = tenants[tenant].user(email: owner) else {
                 return .failure(AuthDenial(reason: "key '\(key.id)' has no owner"))
             }
             guard user.status == .active else {
                 return .failure(AuthDenial(reason: "owner of key '\(key.id)' is \(user.status.rawValue)"))
             }
-            return .success(.user(user, keyID: key.id))
+            return .success(Principal(kind: .user(user), keyID: key.id, tenant: tenant))
         }
     }
 
     /// The missing permission, or nil when the principal may use the route.
-    func authorize(_ principal: Principal, for permission: Permission) -> String? {
-        guard case .user(let user, _) = principal else { return nil }
+    func authorize(_ principal: Principal, _ permission: Permission) -> String? {
+        guard case .user(let user) = principal.kind else { return nil }
         switch permission {
-        case .anyValidKey:
+        case .anyValidKey, .workflowKey:
             return nil
         case .insightIDR:
             if !user.hasProduct(Products.insightIDR) { return "no \(Products.insightIDR) product access" }
@@ -75,19 +81,10 @@ extension Emulator {
                 return nil
             }
             return "role \(Roles.logSearchViewOnly)"
-        case .platformAdmin:
+        case .platformAdmin, .auditAdmin:
             return user.platformAdmin ? nil : "platform admin"
+        case .insightConnect:
+            return user.hasProduct(Products.insightConnect) || user.platformAdmin ? nil : "no \(Products.insightConnect) product access"
         }
-    }
-
-    private func knownKeyID(_ secret: String) -> String? {
-        for tenant in tenants.values {
-            if let key = tenant.keys.first(where: { $0.secret == secret }) { return key.id }
-        }
-        return nil
-    }
-
-    private func knownKeyRegion(_ secret: String) -> Region? {
-        tenants.values.first(where: { $0.keys.contains { $0.secret == secret } })?.region
     }
 }

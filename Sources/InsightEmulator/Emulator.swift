@@ -1,138 +1,159 @@
 import Foundation
 import InsightCore
 
+/// What the emulator decided for a request: an answer (possibly after a delay), or a dropped
+/// connection. The server acts on it on its event loop; the in-process transport sleeps the
+/// delay on the injected clock.
+public enum Reply: Sendable {
+    case respond(HTTPResponse, after: Double)
+    case reset
+}
+
 /// The Rapid7 Insight platform as pure logic: `handle(request) -> response`, no sockets.
 ///
-/// State (tenants, faults, timeline, journal) belongs to the instance a test or scenario
-/// creates; there is no global registry. Time comes from the injected clock.
-public actor Emulator {
-    public nonisolated let clock: any InsightClock
+/// State (tenants, faults, timeline, rate limits, queries, deliveries, journal) belongs to the
+/// instance a test or scenario creates; there is no global registry. Time comes from the
+/// injected clock. The core is synchronous under a lock so a server can answer on its event
+/// loop without a task hop.
+public final class Emulator: HTTPTransport, @unchecked Sendable {
+    public let clock: any InsightClock
     /// The instant the emulator was created: timeline offsets and journal times count from here.
-    public nonisolated let epoch: Date
-    var tenants: [Region: Tenant]
-    var faults: FaultPlan
-    var pendingTimeline: [TimelineEvent]
-    public private(set) var journal: Journal
-    var correlation: SeededRandom
+    public let epoch: Date
+    private let lock = NSLock()
+    var state: EmulatorState
 
     public init(
         tenants: [Tenant], faults: [FaultRule] = [], timeline: [TimelineEvent] = [],
-        clock: any InsightClock, journalCapacity: Int = 10_000, seed: UInt64 = 1
+        rateLimits: [EndpointFamily: RateLimit] = [:], clock: any InsightClock,
+        journalCapacity: Int = 10_000, seed: UInt64 = 1
     ) {
         self.clock = clock
         epoch = clock.now()
-        self.tenants = Dictionary(tenants.map { ($0.region, $0) }, uniquingKeysWith: { first, _ in first })
-        self.faults = FaultPlan(faults)
-        pendingTimeline = timeline.sorted { $0.at < $1.at }
-        journal = Journal(capacity: journalCapacity)
-        correlation = SeededRandom(seed: seed, label: "correlation")
+        state = EmulatorState(tenants: tenants, faults: FaultPlan(faults, seed: seed),
+                              timeline: timeline.sorted { $0.at < $1.at }, rateLimits: RateLimiter(overrides: rateLimits),
+                              journal: Journal(capacity: journalCapacity), random: SeededRandom(seed: seed, label: "emulator"))
     }
 
-    /// Answers one request as the platform would.
+    /// Answers one request as the platform would, waiting any fault latency on the clock.
     ///
-    /// - Throws: `TransportError.nameResolution` for a host that is not a Rapid7 regional host,
-    ///   as a DNS lookup would fail before any HTTP exchange.
+    /// - Throws: `TransportError.nameResolution` for a host that is not a Rapid7 regional host
+    ///   (as a DNS lookup fails before any HTTP exchange), `TransportError.connectionReset`
+    ///   for a reset fault.
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        switch try process(request) {
+        case .respond(let response, let delay):
+            if delay > 0 { try await clock.sleep(seconds: delay) }
+            return response
+        case .reset:
+            throw TransportError(.connectionReset, host: request.host, detail: "fault: connection reset")
+        }
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await handle(request)
+    }
+
+    /// The decision for one request, synchronously. Throws only for an unknown host.
+    public func process(_ request: HTTPRequest) throws -> Reply {
         let now = clock.now()
-        applyTimeline(until: now)
         guard let region = Region(host: request.host) else {
             throw TransportError(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
         }
-        var context = RequestContext(region: region, now: now)
-        let response = respond(to: request, &context)
-        journal.append { sequence in
-            JournalEntry(
-                sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: request.method,
-                host: request.host, path: request.path,
-                query: request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
-                keyID: context.keyID, status: response.status, reason: context.reason)
+        return withState { state in
+            state.applyTimeline(until: now, epoch: epoch)
+            var context = RequestContext(region: region, now: now, epoch: epoch)
+            let reply = state.respond(to: request, &context)
+            let status: Int
+            switch reply {
+            case .respond(let response, _): status = response.status
+            case .reset: status = 0
+            }
+            state.journal.append { sequence in
+                JournalEntry(
+                    sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: request.method,
+                    host: request.host, path: request.path,
+                    query: request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
+                    keyID: context.keyID, status: status, reason: context.reason)
+            }
+            return reply
         }
-        return response
     }
 
-    /// The tenant of a region, as it stands now.
-    public func tenant(_ region: Region) -> Tenant? { tenants[region] }
+    func withState<T>(_ body: (inout EmulatorState) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
 
-    /// Applies a state change at once (the admin API and tests use this).
+    // MARK: Inspection and control (the admin API and tests use these)
+
+    /// The journal, oldest first.
+    public var journal: Journal { withState { $0.journal } }
+    /// Every event InsightConnect triggers received, oldest first.
+    public var deliveries: [Delivery] { withState { $0.deliveries } }
+    /// The tenants of a region, as they stand now.
+    public func tenants(in region: Region) -> [Tenant] { withState { $0.tenants.filter { $0.region == region } } }
+    /// The first tenant of a region.
+    public func tenant(_ region: Region) -> Tenant? { tenants(in: region).first }
+    public var allTenants: [Tenant] { withState { $0.tenants } }
+
+    /// Applies a state change at once; false when no tenant has the key or user it names.
     @discardableResult
     public func apply(_ action: TimelineEvent.Action) -> Bool {
-        var applied = false
-        for region in tenants.keys {
-            if tenants[region]!.apply(action) { applied = true }
-        }
-        return applied
+        withState { $0.apply(action) }
     }
 
-    public func addFault(_ rule: FaultRule) { faults.append(rule) }
-    public func resetJournal() { journal.reset() }
+    public func addFault(_ rule: FaultRule) { withState { $0.faults.append(rule) } }
+    public func resetJournal() { withState { $0.journal.reset() } }
 
-    private func applyTimeline(until now: Date) {
-        while let next = pendingTimeline.first, epoch.addingTimeInterval(next.at) <= now {
-            pendingTimeline.removeFirst()
+    /// Replaces every tenant, fault and timeline event (loading another scenario's world).
+    public func load(tenants: [Tenant], faults: [FaultRule], timeline: [TimelineEvent], seed: UInt64) {
+        withState { state in
+            state.tenants = tenants
+            state.faults = FaultPlan(faults, seed: seed)
+            state.timeline = timeline.sorted { $0.at < $1.at }
+            state.queries = [:]
+            state.deliveries = []
+        }
+    }
+}
+
+/// Per-request facts the journal records.
+struct RequestContext {
+    let region: Region
+    let now: Date
+    let epoch: Date
+    var keyID: String?
+    var reason = ""
+}
+
+/// Everything the emulator holds, mutated only under its lock.
+struct EmulatorState {
+    var tenants: [Tenant]
+    var faults: FaultPlan
+    var timeline: [TimelineEvent]
+    var rateLimits: RateLimiter
+    var journal: Journal
+    var random: SeededRandom
+    var queries: [String: LogQuery] = [:]
+    var deliveries: [Delivery] = []
+
+    mutating func applyTimeline(until now: Date, epoch: Date) {
+        while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {
+            timeline.removeFirst()
             apply(next.action)
         }
     }
 
-    /// Per-request facts the journal records.
-    struct RequestContext {
-        let region: Region
-        let now: Date
-        var keyID: String?
-        var reason = ""
+    mutating func apply(_ action: TimelineEvent.Action) -> Bool {
+        if case .createKey = action {
+            // A new key belongs to one organization: the first that can own it.
+            return tenants.indices.contains { tenants[$0].apply(action) }
+        }
+        var applied = false
+        for index in tenants.indices where tenants[index].apply(action) { applied = true }
+        return applied
     }
 
-    private func respond(to request: HTTPRequest, _ context: inout RequestContext) -> HTTPResponse {
-        if let fault = faults.fire(for: request, region: context.region) {
-            context.reason = "fault \(fault.status)"
-            return Self.faultResponse(fault)
-        }
-        guard let route = Route.match(request) else {
-            context.reason = "no such route"
-            return Self.notFound()
-        }
-        guard route.methods.contains(request.method) else {
-            context.reason = "method not allowed"
-            return .json(405, ["message": "HTTP 405 Method Not Allowed"], headers: ["Allow": route.methods.joined(separator: ", ")])
-        }
-        let principal: Principal
-        switch authenticate(request, &context) {
-        case .success(let found): principal = found
-        case .failure(let denial):
-            context.reason = denial.reason
-            return .json(401, ["message": "Unauthorized"])
-        }
-        if let missing = authorize(principal, for: route.permission) {
-            context.reason = "forbidden: \(missing)"
-            return .json(403, ["message": "Forbidden", "correlation_id": .string(correlation.uuid())])
-        }
-        context.reason = "ok"
-        return serve(route, request, principal, context)
-    }
-
-    static func notFound() -> HTTPResponse {
-        .json(404, ["message": "HTTP 404 Not Found"])
-    }
-
-    static let reasonPhrases = [
-        500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
-        504: "Gateway Timeout", 400: "Bad Request", 408: "Request Timeout", 409: "Conflict",
-    ]
-
-    static func faultResponse(_ fault: FaultRule) -> HTTPResponse {
-        switch fault.status {
-        case 429:
-            // reference §3: text/plain body and the four rate-limit headers.
-            let retry = fault.retryAfter ?? 60
-            return .text(429, "API rate limit exceeded", headers: [
-                "Retry-After": "\(retry)", "X-RateLimit-Limit": "1500", "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": "\(retry)",
-            ])
-        default:
-            // ASSUMED: 5xx bodies follow the 404 shape (`{"message":"HTTP <code> <reason>"}`).
-            var headers: HTTPHeaders = [:]
-            if let retry = fault.retryAfter { headers.set("Retry-After", "\(retry)") }
-            let reason = reasonPhrases[fault.status] ?? "Server Error"
-            return .json(fault.status, ["message": .string("HTTP \(fault.status) \(reason)")], headers: headers)
-        }
-    }
+    mutating func correlationID() -> String { random.uuid() }
 }

@@ -1,32 +1,53 @@
 import Foundation
 import InsightCore
 
-/// A deterministic fault: requests to a route are answered with an error status for a while.
+/// A deterministic fault: matching requests get an error status, a delay, a reset connection, a
+/// cut or malformed body — for `count` requests after the first `after`, each with `probability`
+/// drawn from the emulator's seeded generator.
 public struct FaultRule: Sendable, Hashable {
-    /// Path prefix the rule applies to (`/validate`, `/idr/v2/investigations`); `nil` means every path.
-    public var path: String?
-    /// Only requests to this region's hosts; `nil` means any region.
-    public var region: Region?
-    /// The status to answer: 429 or a 5xx.
-    public var status: Int
-    /// How many matching requests fail.
-    public var count: Int
-    /// How many matching requests pass untouched before the failures start.
-    public var after: Int
-    /// `Retry-After` seconds on a 429 (and on a 503 if set).
-    public var retryAfter: Int?
+    public enum Effect: Sendable, Hashable {
+        /// Answer this status instead (429 with the documented rate-limit shape, or any other).
+        case status(Int, retryAfter: Int?)
+        /// Answer normally, after this many seconds (virtual in scenarios).
+        case latency(Double)
+        /// Drop the connection without an answer.
+        case reset
+        /// Answer normally but cut the body in half.
+        case truncatedBody
+        /// Answer with the status but a body that is not JSON.
+        case malformedJSON
+    }
 
-    public init(path: String? = nil, region: Region? = nil, status: Int, count: Int, after: Int = 0, retryAfter: Int? = nil) {
+    /// Path prefix the rule applies to; nil: every path.
+    public var path: String?
+    public var method: String?
+    public var region: Region?
+    public var effect: Effect
+    public var count: Int
+    public var after: Int
+    /// Chance that a matching request in the window is hit, 0…1.
+    public var probability: Double
+
+    public init(path: String? = nil, method: String? = nil, region: Region? = nil, effect: Effect,
+                count: Int, after: Int = 0, probability: Double = 1)
+    {
         self.path = path
+        self.method = method?.uppercased()
         self.region = region
-        self.status = status
+        self.effect = effect
         self.count = count
         self.after = after
-        self.retryAfter = retryAfter
+        self.probability = probability
+    }
+
+    /// A status fault (the spine's form): `status` for `count` requests.
+    public init(path: String? = nil, region: Region? = nil, status: Int, count: Int, after: Int = 0, retryAfter: Int? = nil) {
+        self.init(path: path, region: region, effect: .status(status, retryAfter: retryAfter), count: count, after: after)
     }
 
     func matches(_ request: HTTPRequest, region: Region) -> Bool {
         if let path, !request.path.hasPrefix(path) { return false }
+        if let method, method != request.method { return false }
         if let wanted = self.region, wanted != region { return false }
         return true
     }
@@ -36,24 +57,29 @@ public struct FaultRule: Sendable, Hashable {
 struct FaultPlan: Sendable {
     private(set) var rules: [FaultRule]
     private var seen: [Int]
+    private var random: SeededRandom
 
-    init(_ rules: [FaultRule]) {
+    init(_ rules: [FaultRule], seed: UInt64) {
         self.rules = rules
         seen = Array(repeating: 0, count: rules.count)
+        random = SeededRandom(seed: seed, label: "faults")
     }
 
-    /// The rule that fires for this request, if any. Every matching rule counts the request.
-    mutating func fire(for request: HTTPRequest, region: Region) -> FaultRule? {
-        var fired: FaultRule?
+    /// The effects that fire for this request, first rule first. Every matching rule counts it.
+    mutating func fire(for request: HTTPRequest, region: Region) -> [FaultRule.Effect] {
+        var effects: [FaultRule.Effect] = []
         for index in rules.indices where rules[index].matches(request, region: region) {
             let position = seen[index]
             seen[index] += 1
             let rule = rules[index]
-            if fired == nil, position >= rule.after, position < rule.after + rule.count {
-                fired = rule
+            guard position >= rule.after, position < rule.after + rule.count else { continue }
+            if rule.probability < 1 {
+                let draw = Double(random.next() % 1_000_000) / 1_000_000
+                if draw >= rule.probability { continue }
             }
+            effects.append(rule.effect)
         }
-        return fired
+        return effects
     }
 
     mutating func append(_ rule: FaultRule) {

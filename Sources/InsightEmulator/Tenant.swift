@@ -90,6 +90,39 @@ public struct Investigation: Sendable, Hashable {
     public var assigneeEmail: String?
     public var assigneeName: String?
     public var createdTime: Date
+    public var lastAccessed: Date
+
+    public init(id: String, rrn: String, title: String, status: String, priority: String, source: String,
+                disposition: String, assigneeEmail: String?, assigneeName: String?, createdTime: Date)
+    {
+        self.id = id
+        self.rrn = rrn
+        self.title = title
+        self.status = status
+        self.priority = priority
+        self.source = source
+        self.disposition = disposition
+        self.assigneeEmail = assigneeEmail
+        self.assigneeName = assigneeName
+        self.createdTime = createdTime
+        lastAccessed = createdTime
+    }
+}
+
+/// One alert, attached to an investigation or not.
+public struct Alert: Sendable, Hashable {
+    public var id: String
+    public var rrn: String
+    public var investigationRRN: String?
+    public var title: String
+    public var alertType: String
+    public var alertTypeDescription: String
+    public var priority: String
+    public var status: String
+    public var createdTime: Date
+    public var firstEventTime: Date
+    public var latestEventTime: Date
+    public var detectionRuleRRN: String
 }
 
 /// One Log Search log (an event source), as `/management/logs` lists it.
@@ -98,6 +131,58 @@ public struct LogSource: Sendable, Hashable {
     public var name: String
     public var logsetID: String
     public var logsetName: String
+
+    public init(id: String, name: String, logsetID: String, logsetName: String) {
+        self.id = id
+        self.name = name
+        self.logsetID = logsetID
+        self.logsetName = logsetName
+    }
+}
+
+/// One stored log event. `message` is a string, usually JSON, as Log Search returns it.
+public struct LogSearchEvent: Sendable, Hashable {
+    public var logID: String
+    /// Milliseconds since 1970.
+    public var timestamp: Int64
+    public var sequenceNumber: Int64
+    public var message: String
+}
+
+/// An InsightConnect workflow with an API trigger.
+public struct Workflow: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var active: Bool
+    /// "Require API Key authentication" ticked; otherwise the URL itself is the secret.
+    public var requireAPIKey: Bool
+
+    public init(id: String, name: String, active: Bool = true, requireAPIKey: Bool = true) {
+        self.id = id
+        self.name = name
+        self.active = active
+        self.requireAPIKey = requireAPIKey
+    }
+}
+
+/// An event an API trigger received, kept so a scenario can check what arrived and when.
+public struct Delivery: Sendable, Hashable, Codable {
+    public var workflowID: String
+    public var jobID: String
+    public var time: Date
+    /// `legacy` (`/connect/v1/workflows/{id}/events/execute`) or `async` (`/execute/async/workflows/{id}`).
+    public var style: String
+    /// The key id that sent it, nil when the workflow needs none.
+    public var keyID: String?
+    public var body: String
+}
+
+/// An account IDR knows (`/idr/v1/accounts`).
+public struct Account: Sendable, Hashable {
+    public var rrn: String
+    public var name: String
+    public var domain: String
+    public var disabled: Bool
 }
 
 /// One organization in one region: its users, keys and data.
@@ -108,11 +193,24 @@ public struct Tenant: Sendable {
     public var users: [User]
     public var keys: [APIKey]
     public var investigations: [Investigation]
+    public var alerts: [Alert]
     public var logSources: [LogSource]
+    /// Events per log id, oldest first.
+    public var logEvents: [String: [LogSearchEvent]]
+    /// The audit log (seeds/002): enabled or not, and its events.
+    public var auditLog: LogSource?
+    public var auditEvents: [LogSearchEvent]
+    public var workflows: [Workflow]
+    public var accounts: [Account]
+    /// Polls a Log Search query needs before it completes: 0 answers 200 at once; 1 (default)
+    /// answers 202 then 200 on the first poll.
+    public var queryPolls: Int
 
     public init(
         region: Region, organizationID: String, organizationName: String, users: [User] = [],
-        keys: [APIKey] = [], investigations: [Investigation] = [], logSources: [LogSource] = []
+        keys: [APIKey] = [], investigations: [Investigation] = [], alerts: [Alert] = [],
+        logSources: [LogSource] = [], logEvents: [String: [LogSearchEvent]] = [:], auditLog: LogSource? = nil,
+        auditEvents: [LogSearchEvent] = [], workflows: [Workflow] = [], accounts: [Account] = [], queryPolls: Int = 1
     ) {
         self.region = region
         self.organizationID = organizationID
@@ -120,7 +218,14 @@ public struct Tenant: Sendable {
         self.users = users
         self.keys = keys
         self.investigations = investigations
+        self.alerts = alerts
         self.logSources = logSources
+        self.logEvents = logEvents
+        self.auditLog = auditLog
+        self.auditEvents = auditEvents
+        self.workflows = workflows
+        self.accounts = accounts
+        self.queryPolls = queryPolls
     }
 
     public func user(email: String) -> User? {
@@ -130,4 +235,10 @@ public struct Tenant: Sendable {
         users.firstIndex { $0.email.caseInsensitiveCompare(email) == .orderedSame }
     }
     func keyIndex(id: String) -> Int? { keys.firstIndex { $0.id == id } }
+
+    /// A user's rrn, stable for the email.
+    func userRRN(_ user: User) -> String {
+        var random = SeededRandom(seed: 0, label: user.email.lowercased())
+        return "rrn:uba:\(region.code):\(organizationID):user:\(random.token(length: 12))"
+    }
 }

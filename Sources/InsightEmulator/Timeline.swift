@@ -10,6 +10,9 @@ public struct TimelineEvent: Sendable, Hashable {
         case addRole(email: String, role: String)
         case removeProduct(email: String, product: String)
         case changeEmail(from: String, to: String)
+        case addProduct(email: String, product: String)
+        /// Adds a key (key rotation: the new key works while the old one still does).
+        case createKey(APIKey)
     }
 
     /// Seconds after the emulator's epoch.
@@ -41,6 +44,13 @@ extension Tenant {
         case .removeProduct(let email, let product):
             guard let index = userIndex(email: email) else { return false }
             users[index].products.removeAll { $0.caseInsensitiveCompare(product) == .orderedSame }
+        case .addProduct(let email, let product):
+            guard let index = userIndex(email: email) else { return false }
+            if !users[index].hasProduct(product) { users[index].products.append(product) }
+        case .createKey(let key):
+            if let owner = key.owner, userIndex(email: owner) == nil { return false }
+            if keyIndex(id: key.id) != nil || keys.contains(where: { $0.secret == key.secret }) { return false }
+            keys.append(key)
         case .changeEmail(let from, let to):
             guard let index = userIndex(email: from) else { return false }
             users[index].email = to

@@ -32,8 +32,10 @@ public final class EmulatorServer: Sendable {
     /// - Throws: `ServerError` naming the address when it cannot be bound (a busy port).
     public static func start(
         emulator: Emulator, host: String = "127.0.0.1", port: Int = 0,
-        threads: Int = System.coreCount, logger: Logger = Logger(label: "insight-replay.server")
+        threads: Int = System.coreCount, loadScenario: ScenarioLoading? = nil,
+        logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
+        let admin = AdminAPI(emulator: emulator, loadScenario: loadScenario)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -43,7 +45,7 @@ public final class EmulatorServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(emulator: emulator, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(emulator: emulator, admin: admin, logger: logger))
                 }
             }
         do {
@@ -78,9 +80,9 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
 
 /// Runs `body` with a server on a free loopback port and always shuts it down.
 public func withServer<T: Sendable>(
-    _ emulator: Emulator, port: Int = 0, _ body: (EmulatorServer) async throws -> T
+    _ emulator: Emulator, port: Int = 0, loadScenario: ScenarioLoading? = nil, _ body: (EmulatorServer) async throws -> T
 ) async throws -> T {
-    let server = try await EmulatorServer.start(emulator: emulator, port: port, threads: 1)
+    let server = try await EmulatorServer.start(emulator: emulator, port: port, threads: 1, loadScenario: loadScenario)
     do {
         let value = try await body(server)
         try await server.shutdown()

@@ -5,25 +5,22 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// A request bound for the emulator, or an answer the server gives itself.
-enum Routed: Sendable {
-    case request(HTTPRequest)
-    case answer(HTTPResponse)
-}
-
-/// Turns HTTP/1.1 parts into emulator requests and writes the answers back.
+/// Turns HTTP/1.1 parts into emulator requests and writes the answers back, on the event loop:
+/// the emulator decides synchronously, so no task hop sits on the request path.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let emulator: Emulator
+    private let admin: AdminAPI
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(emulator: Emulator, logger: Logger) {
+    init(emulator: Emulator, admin: AdminAPI, logger: Logger) {
         self.emulator = emulator
+        self.admin = admin
         self.logger = logger
     }
 
@@ -42,42 +39,60 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let keepAlive = head.isKeepAlive && !tooLarge
             if tooLarge {
                 write(.json(413, ["message": .string("request body larger than \(EmulatorServer.maxBodyBytes) bytes")]),
                       keepAlive: false, context: context)
                 return
             }
-            let routed = Self.route(head, body: Data(body.readableBytesView))
-            let emulator = self.emulator
-            let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask {
-                switch routed {
-                case .answer(let response): return response
-                case .request(let request):
-                    do {
-                        return try await emulator.handle(request)
-                    } catch let error as TransportError {
-                        // Over a socket the host has already been reached; say which host is unknown.
-                        return .json(421, ["message": .string("\(error)"),
-                                           "hint": "use a Rapid7 regional host (us.api.insight.rapid7.com …) or a /REGION/ path prefix"])
-                    }
+            respond(to: head, body: Data(body.readableBytesView), context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, body: Data, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        let request: HTTPRequest
+        switch Self.route(head, body: body) {
+        case .answer(let response):
+            write(response, keepAlive: keepAlive, context: context)
+            return
+        case .admin(let request):
+            write(admin.handle(request), keepAlive: keepAlive, context: context)
+            return
+        case .request(let routed):
+            request = routed
+        }
+        let reply: Reply
+        do {
+            reply = try emulator.process(request)
+        } catch {
+            // Over a socket the host has already been reached; say which host is unknown.
+            write(.json(421, ["message": .string("\(error)"),
+                              "hint": "use a Rapid7 regional host (us.api.insight.rapid7.com …) or a /REGION/ path prefix"]),
+                  keepAlive: keepAlive, context: context)
+            return
+        }
+        switch reply {
+        case .reset:
+            context.close(promise: nil)
+        case .respond(let response, let delay) where delay > 0:
+            if let virtual = emulator.clock as? VirtualClock {
+                virtual.advance(seconds: delay)
+                write(response, keepAlive: keepAlive, context: context)
+            } else {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
+                    let (handler, context) = bound.value
+                    handler.write(response, keepAlive: keepAlive, context: context)
                 }
             }
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            promise.futureResult.whenComplete { result in
-                let (handler, context) = bound.value
-                switch result {
-                case .success(let response): handler.write(response, keepAlive: keepAlive, context: context)
-                case .failure(let error):
-                    handler.write(.json(500, ["message": .string("emulator failure: \(error)")]), keepAlive: false, context: context)
-                }
-            }
+        case .respond(let response, _):
+            write(response, keepAlive: keepAlive, context: context)
         }
     }
 
     /// Host-header routing, or the path-prefix form `/us2/validate` when the Host is the server
-    /// itself (127.0.0.1, localhost). The prefix may also be a full host name.
+    /// itself (127.0.0.1, localhost). The prefix may also be a full host name. `/_admin/…` on
+    /// the server's own address is the admin API.
     static func route(_ head: HTTPRequestHead, body: Data) -> Routed {
         guard let components = URLComponents(string: head.uri) else {
             return .answer(.json(400, ["message": .string("cannot parse the request target \(head.uri)")]))
@@ -85,7 +100,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var path = components.percentEncodedPath
         let hostHeader = head.headers.first(name: "host") ?? ""
         var host = String(hostHeader.split(separator: ":").first ?? "").lowercased()
+        var headers = InsightCore.HTTPHeaders()
+        for (name, value) in head.headers where name.lowercased() != "host" { headers.add(name, value) }
         if Region(host: host) == nil {
+            if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
+                return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
+                                          query: components.queryItems ?? [], headers: headers, body: body))
+            }
             let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
             let prefix = segments.count > 1 ? String(segments[1].split(separator: "/").first ?? "") : ""
             let rest = segments.count > 1 ? String(segments[1].dropFirst(prefix.count)) : ""
@@ -101,8 +122,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             path = rest.isEmpty ? "/" : rest
         }
-        var headers = InsightCore.HTTPHeaders()
-        for (name, value) in head.headers where name.lowercased() != "host" { headers.add(name, value) }
         return .request(HTTPRequest(method: head.method.rawValue, host: host, path: path,
                                     query: components.queryItems ?? [], headers: headers, body: body))
     }
@@ -110,17 +129,33 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         var headers = NIOHTTP1.HTTPHeaders()
         for field in response.headers { headers.add(name: field.name, value: field.value) }
-        headers.replaceOrAdd(name: "content-length", value: "\(response.body.count)")
-        headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        if response.headers["x-insight-replay-fault"] == "truncated" {
+            // A truncated-body fault: promise twice the bytes, send half, then close.
+            headers.replaceOrAdd(name: "content-length", value: "\(response.body.count * 2 + 1)")
+        } else {
+            headers.replaceOrAdd(name: "content-length", value: "\(response.body.count)")
+        }
+        let close = !keepAlive || response.headers["x-insight-replay-fault"] == "truncated"
+        headers.replaceOrAdd(name: "connection", value: close ? "close" : "keep-alive")
         let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         var buffer = context.channel.allocator.buffer(capacity: response.body.count)
         buffer.writeBytes(response.body)
+        let channel = context.channel
+        if response.headers["x-insight-replay-fault"] == "truncated" {
+            // No end of message: the body stops short and the connection closes.
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
-        }
+        if close { done.whenComplete { _ in channel.close(promise: nil) } }
     }
+}
+
+/// A request bound for the emulator or the admin API, or an answer the server gives itself.
+enum Routed: Sendable {
+    case request(HTTPRequest)
+    case admin(HTTPRequest)
+    case answer(HTTPResponse)
 }

@@ -2,57 +2,95 @@ import ArgumentParser
 import Foundation
 import InsightCore
 import InsightDriver
+import InsightEmulator
 import InsightServer
 import Logging
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a scenario's tenant on a loopback HTTP port for clients in any language.",
+        abstract: "Serve the emulator on a loopback HTTP port, for clients in any language.",
         discussion: """
-            Route by Host header (Host: us2.api.insight.rapid7.com) or by path prefix \
-            (http://127.0.0.1:PORT/us2/validate). Time is the wall clock here: the scenario's \
-            timeline and faults happen in real time.
+            With no --scenario, serves the demo world: one organization per region with \
+            investigations, alerts, logs, audit events and a workflow, and prints its keys. Route \
+            by Host header (Host: us2.api.insight.rapid7.com) or by path prefix \
+            (http://127.0.0.1:PORT/us2/validate). The admin API lives under /_admin (see README).
             """)
 
-    @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve.")
-    var scenario: String
+    @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve (default: the demo world).")
+    var scenario: String?
 
     @Option(name: .long, help: "Port to listen on; 0 picks a free one and prints it.")
-    var port: Int = 0
+    var port: Int = 8080
 
     @Option(name: .long, help: "Address to bind. Only loopback unless you ask for another explicitly.")
     var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "system: wall-clock time; virtual: time moves only by POST /_admin/clock/advance.")
+    var clock: String = "system"
+
+    @Option(name: .long, help: "Journal entries kept (oldest dropped first).")
+    var journalCap: Int = 10_000
+
+    @Option(name: .long, help: "Event-loop threads.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         try common.bootstrap()
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        let loaded: Scenario
-        do {
-            loaded = try ScenarioLoader.loadFile(scenario)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+        guard journalCap >= 1 else { throw ValidationError("--journal-cap must be 1 or more") }
+        guard ["system", "virtual"].contains(clock) else { throw ValidationError("--clock must be system or virtual") }
+        let time: any InsightClock = clock == "virtual" ? VirtualClock(start: Date()) : SystemClock()
+        let emulator: Emulator
+        let title: String
+        if let scenario {
+            let loaded: Scenario
+            do {
+                loaded = try ScenarioLoader.loadFile(scenario)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+            emulator = ScenarioWorld(loaded, start: time.now()).makeEmulator(clock: time, journalCapacity: journalCap)
+            title = "scenario \(loaded.name), tenant in \(loaded.tenant.region.code)"
+        } else {
+            emulator = Emulator(tenants: DemoWorld.tenants(now: time.now()), clock: time, journalCapacity: journalCap,
+                                seed: DemoWorld.seed)
+            title = "demo world: one organization per region"
         }
-        let clock = SystemClock()
-        let world = ScenarioWorld(loaded, start: clock.now())
         let server: EmulatorServer
         do {
-            server = try await EmulatorServer.start(emulator: world.makeEmulator(clock: clock), host: host, port: port)
+            server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
+                                                    loadScenario: Self.loadScenario)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
-        print("insight-replay emulator listening on \(server.baseURL) (scenario \(loaded.name), tenant in \(loaded.tenant.region.code))")
-        print("  route by Host header, or by path prefix: \(server.baseURL)/\(loaded.tenant.region.code)/validate")
-        for key in world.tenant.keys {
-            let owner = key.owner.map { " owned by \($0)" } ?? ""
-            print("  key \(key.id) (\(key.kind.rawValue), \(key.status.rawValue)\(owner)): \(key.secret)")
+        print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
+        print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
+        for tenant in emulator.allTenants {
+            for key in tenant.keys {
+                let roles = key.owner.flatMap { tenant.user(email: $0) }.map { " roles [\($0.roles.joined(separator: ", "))]" } ?? " all products"
+                print("  \(tenant.region.code.padding(toLength: 4, withPad: " ", startingAt: 0)) \(key.kind.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(key.secret)  \(key.id)\(key.owner.map { " owner \($0)" } ?? "")\(roles)")
+            }
         }
-        print("  these keys are generated for this emulator only; Ctrl-C stops it")
+        for tenant in emulator.allTenants {
+            for workflow in tenant.workflows {
+                print("  \(tenant.region.code.padding(toLength: 4, withPad: " ", startingAt: 0)) workflow     \(workflow.id)  \(workflow.name) (\(workflow.active ? "active" : "inactive")): POST /connect/v1/workflows/\(workflow.id)/events/execute")
+            }
+        }
+        print("  these keys exist only in this emulator; Ctrl-C stops it")
         // Scripts read the port and keys from a pipe: do not leave them in a block buffer.
         fflush(nil)
         try await server.waitUntilClosed()
+    }
+
+    /// Wires the admin API's scenario upload to the driver's strict loader.
+    static let loadScenario: ScenarioLoading = { yaml, start in
+        let scenario = try ScenarioLoader.parse(yaml, file: "POST /_admin/scenario")
+        let world = ScenarioWorld(scenario, start: start)
+        return LoadedWorld(name: scenario.name, tenants: [world.tenant], faults: scenario.faults,
+                           timeline: scenario.timeline, seed: scenario.seed)
     }
 }

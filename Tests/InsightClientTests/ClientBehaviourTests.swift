@@ -16,7 +16,7 @@ import Testing
         #expect(diagnosis.remedies.first == "Set URL to https://eu.api.insight.rapid7.com")
         #expect(diagnosis.topCause == RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "key validates on eu"))
         // us (401), then probes in the seed's order until eu answers: us2, us3, eu.
-        #expect(await emulator.journal.ordered.map(\.host) == [
+        #expect(emulator.journal.ordered.map(\.host) == [
             "us.api.insight.rapid7.com", "us2.api.insight.rapid7.com", "us3.api.insight.rapid7.com", "eu.api.insight.rapid7.com",
         ])
     }
@@ -29,7 +29,7 @@ import Testing
         let failure = await #expect(throws: ClientFailure.self) { try await client.validate() }
         #expect(failure?.diagnosis.category == .authenticationFailed)
         #expect(failure?.diagnosis.causes.last == RankedCause(Cause.wrongRegionalURL, .ruledOut, because: "no region accepts the key"))
-        #expect(await emulator.journal.ordered.count == 9)
+        #expect(emulator.journal.ordered.count == 9)
     }
 
     @Test func anUnresolvableHostIsAWrongURL() async throws {
@@ -49,7 +49,7 @@ import Testing
         let client = ClientFixture.client(emulator, url: "https://us2.api.insight.rapid7.com", clock: clock, retry: retry)
         let result: Result<Validation, ClientFailure>
         do { result = .success(try await client.validate()) } catch { result = .failure(error) }
-        return (result, await emulator.journal.ordered.map(\.elapsed), clock)
+        return (result, emulator.journal.ordered.map(\.elapsed), clock)
     }
 
     @Test func retryAfterIsHonouredToTheSecond() async throws {

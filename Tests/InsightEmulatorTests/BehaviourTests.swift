@@ -48,15 +48,15 @@ import Testing
         #expect(try await emulator.handle(Fixture.request(path: "/validate")).status == 200)
         clock.advance(seconds: 1)
         #expect(try await emulator.handle(Fixture.request(path: "/validate")).status == 401)
-        #expect(await emulator.journal.ordered.map(\.elapsed) == [599, 600])
+        #expect(emulator.journal.ordered.map(\.elapsed) == [599, 600])
     }
 
     @Test func removingARoleMidwayTurnsLogSearchInto403() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], clock: VirtualClock())
         #expect(try await emulator.handle(Fixture.request(path: "/log_search/management/logs")).status == 200)
-        #expect(await emulator.apply(.removeRole(email: "analyst@example.com", role: "log search view only")))
+        #expect(emulator.apply(.removeRole(email: "analyst@example.com", role: "log search view only")))
         #expect(try await emulator.handle(Fixture.request(path: "/log_search/management/logs")).status == 403)
-        #expect(await !emulator.apply(.removeRole(email: "nobody@example.com", role: "x")))
+        #expect(!emulator.apply(.removeRole(email: "nobody@example.com", role: "x")))
     }
 
     @Test func theJournalIsBoundedAndKeepsTheNewest() async throws {
@@ -66,7 +66,7 @@ import Testing
             clock.advance(seconds: second == 0 ? 0 : 1)
             _ = try await emulator.handle(Fixture.request(path: "/validate"))
         }
-        let journal = await emulator.journal
+        let journal = emulator.journal
         #expect(journal.ordered.map(\.sequence) == [2, 3, 4])
         #expect(journal.ordered.map(\.elapsed) == [2, 3, 4])
         #expect(journal.dropped == 2)
@@ -75,7 +75,7 @@ import Testing
     @Test func theJournalNamesKeysByIdNeverBySecret() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], clock: VirtualClock())
         _ = try await emulator.handle(Fixture.request(path: "/validate"))
-        let entry = try #require(await emulator.journal.ordered.first)
+        let entry = try #require(emulator.journal.ordered.first)
         #expect(entry.keyID == "analyst")
         let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
         #expect(!encoded.contains(Fixture.analystKey))

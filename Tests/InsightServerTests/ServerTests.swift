@@ -108,7 +108,7 @@ func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
         try await withServer(emulator) { server in
             _ = try await exchange(port: server.port, "POST /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(Self.key)\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
         }
-        let entry = try #require(await emulator.journal.ordered.first)
+        let entry = try #require(emulator.journal.ordered.first)
         #expect(entry.method == "POST")
         #expect(entry.host == "us2.api.insight.rapid7.com")
         #expect(entry.path == "/validate")
@@ -125,7 +125,7 @@ func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
     }
 
     @Test func aBusyPortIsAClearErrorNotACrash() async throws {
-        try await withServer(emulator()) { server in
+        _ = try await withServer(emulator()) { server in
             await #expect(throws: ServerError.self) {
                 _ = try await EmulatorServer.start(emulator: emulator(), port: server.port, threads: 1)
             }

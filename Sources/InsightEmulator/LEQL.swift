@@ -1,0 +1,195 @@
+import Foundation
+import InsightCore
+
+/// A useful subset of LEQL: free text (`"failed login"`, `error`), comparisons on JSON or
+/// `key=value` fields (`user=alice`, `bytes>=800`, `result!=SUCCESS`), `AND`/`OR`/`NOT`,
+/// parentheses, and an optional `where( … )` around it all. Anything else is a parse error.
+indirect enum LEQL: Sendable, Equatable {
+    case all
+    case text(String)
+    case compare(key: String, op: String, value: String)
+    case and(LEQL, LEQL)
+    case or(LEQL, LEQL)
+    case not(LEQL)
+
+    struct ParseError: Error, Equatable {
+        let message: String
+        let position: Int
+    }
+
+    static func parse(_ statement: String) throws -> LEQL {
+        var parser = Parser(Array(statement))
+        return try parser.statement()
+    }
+
+    func matches(_ event: LogSearchEvent) -> Bool {
+        switch self {
+        case .all: return true
+        case .text(let text): return event.message.contains(text)
+        case .and(let a, let b): return a.matches(event) && b.matches(event)
+        case .or(let a, let b): return a.matches(event) || b.matches(event)
+        case .not(let a): return !a.matches(event)
+        case .compare(let key, let op, let value):
+            guard let actual = Self.field(key, in: event.message) else { return op == "!=" }
+            if let lhs = Double(actual), let rhs = Double(value) {
+                switch op {
+                case "=": return lhs == rhs
+                case "!=": return lhs != rhs
+                case ">": return lhs > rhs
+                case ">=": return lhs >= rhs
+                case "<": return lhs < rhs
+                default: return lhs <= rhs
+                }
+            }
+            switch op {
+            case "=": return actual == value
+            case "!=": return actual != value
+            case ">": return actual > value
+            case ">=": return actual >= value
+            case "<": return actual < value
+            default: return actual <= value
+            }
+        }
+    }
+
+    /// A field of a JSON message (dotted keys reach into objects), else `key=value` in plain text.
+    static func field(_ key: String, in message: String) -> String? {
+        if message.hasPrefix("{"), let json = JSON(data: Data(message.utf8)) {
+            var node: JSON? = json
+            for part in key.split(separator: ".") { node = node?[String(part)] }
+            switch node {
+            case .string(let text)?: return text
+            case .int(let number)?: return String(number)
+            case .double(let number)?: return String(number)
+            case .bool(let flag)?: return String(flag)
+            default: return nil
+            }
+        }
+        guard let range = message.range(of: "\(key)=") else { return nil }
+        return String(message[range.upperBound...].prefix { !$0.isWhitespace && $0 != "," })
+    }
+
+    private struct Parser {
+        let chars: [Character]
+        var index = 0
+
+        init(_ chars: [Character]) { self.chars = chars }
+
+        mutating func statement() throws -> LEQL {
+            skipSpace()
+            if atEnd { return .all }
+            var result: LEQL
+            if peekWord()?.lowercased() == "where", lookahead("(") {
+                _ = word()
+                skipSpace()
+                index += 1
+                skipSpace()
+                result = peek == ")" ? .all : try expression()
+                try expect(")")
+            } else {
+                result = try expression()
+            }
+            skipSpace()
+            guard atEnd else { throw fail("unexpected '\(chars[index])'; this emulator understands where(…), AND, OR, NOT, key=value and text") }
+            return result
+        }
+
+        mutating func expression() throws -> LEQL {
+            var left = try conjunction()
+            while consumeKeyword("or") { left = .or(left, try conjunction()) }
+            return left
+        }
+
+        mutating func conjunction() throws -> LEQL {
+            var left = try negation()
+            while consumeKeyword("and") { left = .and(left, try negation()) }
+            return left
+        }
+
+        mutating func negation() throws -> LEQL {
+            if consumeKeyword("not") { return .not(try negation()) }
+            return try primary()
+        }
+
+        mutating func primary() throws -> LEQL {
+            skipSpace()
+            guard !atEnd else { throw fail("expected a term, found the end of the statement") }
+            if peek == "(" {
+                index += 1
+                let inner = try expression()
+                try expect(")")
+                return inner
+            }
+            if peek == "\"" || peek == "'" { return .text(try quoted()) }
+            guard let key = word() else { throw fail("expected a term, found '\(chars[index])'") }
+            skipSpace()
+            for op in [">=", "<=", "!=", "=", ">", "<"] where matchesAhead(op) {
+                index += op.count
+                skipSpace()
+                if peek == "\"" || peek == "'" { return .compare(key: key, op: op, value: try quoted()) }
+                guard let value = word() else { throw fail("expected a value after \(key)\(op)") }
+                return .compare(key: key, op: op, value: value)
+            }
+            return .text(key)
+        }
+
+        var atEnd: Bool { index >= chars.count }
+        var peek: Character? { atEnd ? nil : chars[index] }
+
+        mutating func skipSpace() { while let c = peek, c.isWhitespace { index += 1 } }
+
+        func matchesAhead(_ text: String) -> Bool {
+            let wanted = Array(text)
+            return index + wanted.count <= chars.count && Array(chars[index..<index + wanted.count]) == wanted
+        }
+
+        func lookahead(_ c: Character) -> Bool {
+            var i = index
+            while i < chars.count, chars[i].isLetter { i += 1 }
+            while i < chars.count, chars[i].isWhitespace { i += 1 }
+            return i < chars.count && chars[i] == c
+        }
+
+        func peekWord() -> String? {
+            var copy = self
+            return copy.word()
+        }
+
+        mutating func word() -> String? {
+            skipSpace()
+            let start = index
+            while let c = peek, c.isLetter || c.isNumber || "_.-:@/*".contains(c) { index += 1 }
+            return index > start ? String(chars[start..<index]) : nil
+        }
+
+        mutating func consumeKeyword(_ keyword: String) -> Bool {
+            skipSpace()
+            let saved = index
+            if let found = word(), found.lowercased() == keyword { return true }
+            index = saved
+            return false
+        }
+
+        mutating func quoted() throws -> String {
+            let quote = chars[index]
+            let start = index
+            index += 1
+            var text = ""
+            while let c = peek, c != quote {
+                text.append(c)
+                index += 1
+            }
+            guard peek == quote else { throw ParseError(message: "unterminated string", position: start) }
+            index += 1
+            return text
+        }
+
+        mutating func expect(_ c: Character) throws {
+            skipSpace()
+            guard peek == c else { throw fail("expected '\(c)'") }
+            index += 1
+        }
+
+        func fail(_ message: String) -> ParseError { ParseError(message: message, position: index) }
+    }
+}

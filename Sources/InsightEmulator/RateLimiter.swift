@@ -1,0 +1,66 @@
+import Foundation
+import InsightCore
+
+/// The endpoint families quotas are counted in (reference §3).
+public enum EndpointFamily: String, Sendable, Hashable, CaseIterable, Codable {
+    case logSearchQuery = "log_search_query"
+    case logSearchPolling = "log_search_polling"
+    case logSearchManagement = "log_search_management"
+    case idr
+    case connect
+    case platform
+
+    /// Per-key limit per 15-minute window. Log Search values are documented (LSO tag
+    /// descriptions); ASSUMED for the platform families, which publish none.
+    public var defaultLimit: Int {
+        switch self {
+        case .logSearchQuery: return 1_500
+        case .logSearchPolling: return 10_000
+        case .logSearchManagement: return 1_500
+        case .idr, .connect, .platform: return 10_000
+        }
+    }
+}
+
+/// A quota: `limit` requests per `window` seconds, per key and family.
+public struct RateLimit: Sendable, Hashable {
+    public var limit: Int
+    public var window: Double
+    public init(limit: Int, window: Double = 900) {
+        self.limit = limit
+        self.window = window
+    }
+}
+
+/// Fixed windows per (key, family) on the injected clock; a window opens at the first request.
+struct RateLimiter: Sendable {
+    var limits: [EndpointFamily: RateLimit]
+    private var windows: [String: (start: Date, used: Int)] = [:]
+
+    init(overrides: [EndpointFamily: RateLimit] = [:]) {
+        var limits: [EndpointFamily: RateLimit] = [:]
+        for family in EndpointFamily.allCases { limits[family] = RateLimit(limit: family.defaultLimit) }
+        limits.merge(overrides) { _, new in new }
+        self.limits = limits
+    }
+
+    enum Verdict {
+        case allowed(limit: Int, remaining: Int, reset: Int)
+        case limited(limit: Int, reset: Int)
+    }
+
+    mutating func take(key: String, family: EndpointFamily, now: Date) -> Verdict {
+        let quota = limits[family]!
+        let id = "\(key)|\(family.rawValue)"
+        var window = windows[id] ?? (now, 0)
+        if now.timeIntervalSince(window.start) >= quota.window { window = (now, 0) }
+        let reset = max(1, Int((quota.window - now.timeIntervalSince(window.start)).rounded(.up)))
+        guard window.used < quota.limit else {
+            windows[id] = window
+            return .limited(limit: quota.limit, reset: reset)
+        }
+        window.used += 1
+        windows[id] = window
+        return .allowed(limit: quota.limit, remaining: quota.limit - window.used, reset: reset)
+    }
+}

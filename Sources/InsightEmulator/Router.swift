@@ -1,0 +1,146 @@
+import Foundation
+import InsightCore
+
+/// Which API a route belongs to, for error shapes.
+enum APISpace: Sendable {
+    case platform, logSearch, connect
+}
+
+/// What a route needs beyond a valid key.
+enum Permission: Sendable {
+    case anyValidKey
+    case insightIDR
+    case logSearch
+    case platformAdmin
+    /// Audit logs: an organization key or a platform admin's user key (reference §6).
+    case auditAdmin
+    case insightConnect
+    /// API triggers: a key only when the workflow requires one.
+    case workflowKey
+}
+
+/// Every endpoint the emulator answers.
+enum Endpoint: Sendable, Hashable {
+    case validate
+    case investigationsList(version: Int), investigationCreate, investigationSearch
+    case investigationGet, investigationPatch, investigationSetField(String), investigationAssign, investigationAlerts
+    case alertSearch, alertGet, idrUser, accountGet, accountSearch
+    case accountUsers
+    case triggerLegacy, triggerAsync, workflowsList
+    case logsList, logGet, logsetsList, logsetGet, labelGet
+    case queryLogsGet, queryLogsPost, queryLogset, queryPoll
+    case auditLogsList, auditLogGet, auditQueryGet, auditQueryPost, auditPoll
+}
+
+struct Route: Sendable {
+    let methods: [String]
+    let pattern: [String]
+    let endpoint: Endpoint
+    let family: EndpointFamily
+    let permission: Permission
+    let space: APISpace
+
+    init(_ methods: [String], _ pattern: String, _ endpoint: Endpoint, _ family: EndpointFamily, _ permission: Permission,
+         _ space: APISpace = .platform)
+    {
+        self.methods = methods
+        self.pattern = pattern.split(separator: "/").map(String.init)
+        self.endpoint = endpoint
+        self.family = family
+        self.permission = permission
+        self.space = space
+    }
+}
+
+/// A route that matched, with its path parameters (`{id}` → value, percent-decoded).
+struct RouteMatch {
+    let route: Route
+    let params: [String: String]
+    func param(_ name: String) -> String { params[name] ?? "" }
+}
+
+enum Router {
+    static let platform: [Route] = [
+        Route(["GET", "POST"], "/validate", .validate, .platform, .anyValidKey),
+        Route(["GET"], "/idr/v2/investigations", .investigationsList(version: 2), .idr, .insightIDR),
+        Route(["POST"], "/idr/v2/investigations", .investigationCreate, .idr, .insightIDR),
+        Route(["POST"], "/idr/v2/investigations/_search", .investigationSearch, .idr, .insightIDR),
+        Route(["GET"], "/idr/v2/investigations/{id}", .investigationGet, .idr, .insightIDR),
+        Route(["PATCH"], "/idr/v2/investigations/{id}", .investigationPatch, .idr, .insightIDR),
+        Route(["PUT"], "/idr/v2/investigations/{id}/status/{value}", .investigationSetField("status"), .idr, .insightIDR),
+        Route(["PUT"], "/idr/v2/investigations/{id}/priority/{value}", .investigationSetField("priority"), .idr, .insightIDR),
+        Route(["PUT"], "/idr/v2/investigations/{id}/disposition/{value}", .investigationSetField("disposition"), .idr, .insightIDR),
+        Route(["PUT"], "/idr/v2/investigations/{id}/assignee", .investigationAssign, .idr, .insightIDR),
+        Route(["GET"], "/idr/v2/investigations/{id}/alerts", .investigationAlerts, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/investigations", .investigationsList(version: 1), .idr, .insightIDR),
+        Route(["PUT"], "/idr/v1/investigations/{id}/status/{value}", .investigationSetField("status"), .idr, .insightIDR),
+        Route(["PUT"], "/idr/v1/investigations/{id}/assignee", .investigationAssign, .idr, .insightIDR),
+        Route(["POST"], "/idr/at/alerts/ops/search", .alertSearch, .idr, .insightIDR),
+        Route(["GET"], "/idr/at/alerts/{rrn}", .alertGet, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/users/{rrn}", .idrUser, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/accounts/{rrn}", .accountGet, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/accounts/_search", .accountSearch, .idr, .insightIDR),
+        // ASSUMED path and shape: the account API ("Rapid7 account controls: get users",
+        // docs.rapid7.com/insight/product-apis) is listed publicly but its routes are not.
+        Route(["GET"], "/account/api/1/users", .accountUsers, .platform, .platformAdmin),
+        Route(["POST"], "/connect/v1/workflows/{id}/events/execute", .triggerLegacy, .connect, .workflowKey, .connect),
+        Route(["POST"], "/connect/v1/execute/async/workflows/{id}", .triggerAsync, .connect, .workflowKey, .connect),
+        Route(["GET"], "/connect/v2/workflows", .workflowsList, .connect, .insightConnect, .connect),
+    ]
+
+    /// Log Search paths, at the root of `rest.logs` hosts and under `/log_search` on platform hosts.
+    static let logSearch: [Route] = [
+        Route(["GET"], "/management/logs", .logsList, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/management/logs/{id}", .logGet, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/management/logsets", .logsetsList, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/management/logsets/{id}", .logsetGet, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/management/labels/{id}", .labelGet, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/query/logs/{keys}", .queryLogsGet, .logSearchQuery, .logSearch, .logSearch),
+        Route(["POST"], "/query/logs", .queryLogsPost, .logSearchQuery, .logSearch, .logSearch),
+        Route(["GET"], "/query/logsets/{id}", .queryLogset, .logSearchQuery, .logSearch, .logSearch),
+        Route(["GET"], "/query/{id}", .queryPoll, .logSearchPolling, .logSearch, .logSearch),
+        Route(["GET"], "/audit/management/logs", .auditLogsList, .logSearchManagement, .auditAdmin, .logSearch),
+        Route(["GET"], "/audit/management/logs/{id}", .auditLogGet, .logSearchManagement, .auditAdmin, .logSearch),
+        Route(["GET"], "/audit/logs/{keys}", .auditQueryGet, .logSearchQuery, .auditAdmin, .logSearch),
+        // reference §6: one client calls /audit/query/logs/{key}; accept both.
+        Route(["GET"], "/audit/query/logs/{keys}", .auditQueryGet, .logSearchQuery, .auditAdmin, .logSearch),
+        Route(["POST"], "/audit/query/logs", .auditQueryPost, .logSearchQuery, .auditAdmin, .logSearch),
+        Route(["GET"], "/audit/query/{id}", .auditPoll, .logSearchPolling, .auditAdmin, .logSearch),
+    ]
+
+    /// The space a request's path is in, and its path within that space.
+    static func locate(_ request: HTTPRequest) -> (space: APISpace, segments: [String]) {
+        var path = request.path
+        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        if request.host.contains(".rest.logs.") {
+            return (.logSearch, segments(path))
+        }
+        if path == "/log_search" || path.hasPrefix("/log_search/") {
+            return (.logSearch, segments(String(path.dropFirst("/log_search".count))))
+        }
+        return (path.hasPrefix("/connect/") ? .connect : .platform, segments(path))
+    }
+
+    private static func segments(_ path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+    }
+
+    /// The routes whose pattern fits the path, whatever their method; the first fits best.
+    static func match(_ request: HTTPRequest) -> [RouteMatch] {
+        let (space, segments) = locate(request)
+        let table = space == .logSearch ? logSearch : platform
+        return table.compactMap { route -> RouteMatch? in
+            guard route.pattern.count == segments.count else { return nil }
+            var params: [String: String] = [:]
+            for (pattern, segment) in zip(route.pattern, segments) {
+                if pattern.hasPrefix("{") {
+                    guard !segment.isEmpty else { return nil }
+                    params[String(pattern.dropFirst().dropLast())] = segment.removingPercentEncoding ?? segment
+                } else if pattern != segment {
+                    return nil
+                }
+            }
+            return RouteMatch(route: route, params: params)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+
+/// A world a scenario describes, ready to load into a running emulator.
+public struct LoadedWorld: Sendable {
+    public var name: String
+    public var tenants: [Tenant]
+    public var faults: [FaultRule]
+    public var timeline: [TimelineEvent]
+    public var seed: UInt64
+    public init(name: String, tenants: [Tenant], faults: [FaultRule], timeline: [TimelineEvent], seed: UInt64) {
+        self.name = name
+        self.tenants = tenants
+        self.faults = faults
+        self.timeline = timeline
+        self.seed = seed
+    }
+}
+
+/// Turns scenario text into a world; the command line wires this to the driver's loader so
+/// the server does not depend on it. The error's description is shown to the caller.
+public typealias ScenarioLoading = @Sendable (_ yaml: String, _ start: Date) throws -> LoadedWorld
+
+/// The admin API under `/_admin` on the server's own address (never a regional host):
+///
+/// | method path | does |
+/// |---|---|
+/// | GET /_admin/health | `{"status":"ok","clock":"system|virtual","now":…}` |
+/// | GET /_admin/keys | every key with its secret, region, kind and status |
+/// | GET /_admin/journal?limit=N | the newest N journal entries (default 100), `dropped`, `capacity` |
+/// | DELETE /_admin/journal | empties the journal |
+/// | GET /_admin/deliveries | events InsightConnect triggers received |
+/// | POST /_admin/state | one state change: `{"revoke_key":"main"}`, `{"remove_role":{"user":…,"role":…}}` … |
+/// | POST /_admin/faults | adds a fault: `{"path":"/validate","status":429,"count":2,"retry_after":30}` … |
+/// | POST /_admin/clock/advance | `{"seconds":N}`: moves a virtual clock (409 on the wall clock) |
+/// | POST /_admin/scenario | body: a scenario's YAML; replaces the tenants, faults and timeline |
+struct AdminAPI: Sendable {
+    static let prefix = "/_admin"
+    let emulator: Emulator
+    let loadScenario: ScenarioLoading?
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let path = String(request.path.dropFirst(Self.prefix.count))
+        switch (request.method, path) {
+        case ("GET", "/health"), ("GET", ""), ("GET", "/"):
+            let virtual = emulator.clock is VirtualClock
+            return .json(200, ["status": "ok", "clock": .string(virtual ? "virtual" : "system"),
+                               "now": .string(emulator.clock.now().iso8601Millis)])
+        case ("GET", "/keys"):
+            return .json(200, ["keys": emulator.keysJSON()])
+        case ("GET", "/journal"):
+            let limit = request.queryValue("limit").map { Int($0) } ?? 100
+            guard let limit, limit >= 0 else { return problem(400, "limit must be a whole number of 0 or more") }
+            return .json(200, emulator.journalJSON(limit: limit))
+        case ("DELETE", "/journal"):
+            emulator.resetJournal()
+            return .json(200, ["status": "journal emptied"])
+        case ("GET", "/deliveries"):
+            return .json(200, ["deliveries": emulator.deliveriesJSON()])
+        case ("POST", "/state"):
+            guard let body = JSON(data: request.body) else { return problem(400, "the body must be JSON: {\"revoke_key\": \"main\"}") }
+            do {
+                let action = try TimelineEvent.Action(json: body)
+                guard emulator.apply(action) else { return problem(404, "no tenant has the key or user this names (or the key exists already)") }
+                return .json(200, ["status": "applied"])
+            } catch {
+                return problem(400, "\(error)")
+            }
+        case ("POST", "/faults"):
+            guard let body = JSON(data: request.body) else { return problem(400, "the body must be a JSON fault") }
+            do {
+                emulator.addFault(try FaultRule(json: body))
+                return .json(200, ["status": "fault added"])
+            } catch {
+                return problem(400, "\(error)")
+            }
+        case ("POST", "/clock/advance"):
+            guard let virtual = emulator.clock as? VirtualClock else {
+                return problem(409, "this server runs on the wall clock; start it with --clock virtual to advance time")
+            }
+            guard let seconds = JSON(data: request.body)?["seconds"], let value = seconds.intValue.map(Double.init)
+                ?? { if case .double(let v) = seconds { return v } else { return nil } }(), value >= 0
+            else { return problem(400, "the body must be {\"seconds\": N} with N 0 or more") }
+            virtual.advance(seconds: value)
+            return .json(200, ["now": .string(virtual.now().iso8601Millis), "elapsed": .double(virtual.elapsed)])
+        case ("POST", "/scenario"):
+            guard let loadScenario else { return problem(501, "this server was started without a scenario loader") }
+            do {
+                let world = try loadScenario(String(decoding: request.body, as: UTF8.self), emulator.clock.now())
+                emulator.load(tenants: world.tenants, faults: world.faults, timeline: world.timeline, seed: world.seed)
+                return .json(200, ["loaded": .string(world.name), "keys": emulator.keysJSON()])
+            } catch {
+                return problem(400, "\(error)")
+            }
+        default:
+            return problem(404, "no admin route \(request.method) \(request.path); see the README, \"Admin API\"")
+        }
+    }
+
+    private func problem(_ status: Int, _ message: String) -> HTTPResponse {
+        .json(status, ["message": .string(message)])
+    }
+}
