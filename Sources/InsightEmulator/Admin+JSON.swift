@@ -4,6 +4,7 @@ import InsightCore
 /// JSON forms of state changes and faults, for the admin API (`POST /_admin/state`, `/_admin/faults`).
 public struct AdminInputError: Error, Sendable, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 

@@ -1,0 +1,150 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+import InsightServer
+import Testing
+
+@Suite struct AdminAPITests {
+    static let key = LoopbackServerTests.key
+
+    func virtualEmulator() -> (Emulator, VirtualClock) {
+        let clock = VirtualClock()
+        let tenant = Tenant(
+            region: .us2, organizationID: "174e4f99-2ac7-4481-9301-4d24c34baf06", organizationName: "Example",
+            users: [User(email: "svc@example.com", roles: ["Insight IDR Analyst", "Log Search View Only"], products: ["InsightIDR"])],
+            keys: [APIKey(id: "main", secret: Self.key, kind: .user, owner: "svc@example.com",
+                          expiresAt: clock.now().addingTimeInterval(3600))])
+        return (Emulator(tenants: [tenant], clock: clock, journalCapacity: 3), clock)
+    }
+
+    func get(_ port: Int, _ path: String) async throws -> RawReply {
+        try await exchange(port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    }
+
+    func post(_ port: Int, _ path: String, _ body: String, method: String = "POST") async throws -> RawReply {
+        try await exchange(port: port, "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+    }
+
+    func validate(_ port: Int) async throws -> Int {
+        try await exchange(port: port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(Self.key)\r\nConnection: close\r\n\r\n").status
+    }
+
+    @Test func stateChangesTakeEffectAtOnce() async throws {
+        let (emulator, _) = virtualEmulator()
+        try await withServer(emulator) { server in
+            #expect(try await validate(server.port) == 200)
+            let revoked = try await post(server.port, "/_admin/state", #"{"revoke_key":"main"}"#)
+            #expect(revoked.status == 200)
+            #expect(try await validate(server.port) == 401)
+            let unknown = try await post(server.port, "/_admin/state", #"{"revoke_key":"nope"}"#)
+            #expect(unknown.status == 404)
+            let bad = try await post(server.port, "/_admin/state", #"{"explode":1}"#)
+            #expect(bad.status == 400)
+            #expect(bad.body.contains("is not an action"))
+        }
+    }
+
+    @Test func theVirtualClockAdvancesOnRequest() async throws {
+        let (emulator, clock) = virtualEmulator()
+        try await withServer(emulator) { server in
+            let health = try await get(server.port, "/_admin/health")
+            #expect(health.body.contains(#""clock":"virtual""#))
+            let moved = try await post(server.port, "/_admin/clock/advance", #"{"seconds":3600}"#)
+            #expect(moved.status == 200)
+            #expect(clock.elapsed == 3600)
+            #expect(try await validate(server.port) == 401, "the key expired at +3600 s")
+        }
+    }
+
+    @Test func theWallClockCannotBeAdvanced() async throws {
+        let emulator = Emulator(tenants: [], clock: SystemClock())
+        try await withServer(emulator) { server in
+            let refused = try await post(server.port, "/_admin/clock/advance", #"{"seconds":1}"#)
+            #expect(refused.status == 409)
+            #expect(refused.body.contains("--clock virtual"))
+        }
+    }
+
+    @Test func faultsJournalAndItsCap() async throws {
+        let (emulator, _) = virtualEmulator()
+        try await withServer(emulator) { server in
+            #expect(try await post(server.port, "/_admin/faults", #"{"path":"/validate","status":503,"count":1}"#).status == 200)
+            #expect(try await validate(server.port) == 503)
+            for _ in 0..<3 { _ = try await validate(server.port) }
+            let journal = try await get(server.port, "/_admin/journal?limit=10")
+            let json = try #require(JSON(data: Data(journal.body.utf8)))
+            #expect(json["capacity"] == 3)
+            #expect(json["dropped"] == 1)
+            #expect(json["entries"]?.arrayValue?.map { $0["status"] } == [200, 200, 200])
+            #expect(!journal.body.contains(Self.key), "the journal names keys by id")
+            #expect(try await post(server.port, "/_admin/journal", "", method: "DELETE").status == 200)
+            let empty = try await get(server.port, "/_admin/journal")
+            #expect(JSON(data: Data(empty.body.utf8))?["entries"] == [])
+        }
+    }
+
+    @Test func aScenarioCanBeUploaded() async throws {
+        let (emulator, _) = virtualEmulator()
+        let loader: ScenarioLoading = { yaml, _ in
+            guard yaml.contains("name: uploaded") else { throw AdminInputError(message: "line 1: bad scenario") }
+            let tenant = Tenant(region: .eu, organizationID: "o", organizationName: "Uploaded",
+                                keys: [APIKey(id: "org", secret: "12121212-1212-4212-8212-121212121212", kind: .organization)])
+            return LoadedWorld(name: "uploaded", tenants: [tenant], faults: [], timeline: [], seed: 1)
+        }
+        try await withServer(emulator, loadScenario: loader) { server in
+            let loaded = try await post(server.port, "/_admin/scenario", "name: uploaded\n")
+            #expect(loaded.status == 200)
+            #expect(loaded.body.contains(#""loaded":"uploaded""#))
+            let keys = try await get(server.port, "/_admin/keys")
+            #expect(keys.body.contains(#""region":"eu""#))
+            #expect(try await validate(server.port) == 401, "the old tenant is gone")
+            let bad = try await post(server.port, "/_admin/scenario", "name: other\n")
+            #expect(bad.status == 400)
+            #expect(bad.body.contains("line 1: bad scenario"))
+        }
+    }
+
+    @Test func unknownAdminRoutesSaySo() async throws {
+        let (emulator, _) = virtualEmulator()
+        try await withServer(emulator) { server in
+            let reply = try await get(server.port, "/_admin/nothing")
+            #expect(reply.status == 404)
+            #expect(reply.body.contains("no admin route GET /_admin/nothing"))
+        }
+    }
+}
+
+@Suite struct HostileInputTests {
+    @Test func hugeHeadersGetA4xxAndTheServerLivesOn() async throws {
+        let emulator = LoopbackServerTests().emulator()
+        try await withServer(emulator) { server in
+            let huge = String(repeating: "a", count: 200_000)
+            let reply = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(huge)\r\nConnection: close\r\n\r\n")
+            #expect(reply.status == 400)
+            let ok = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(LoopbackServerTests.key)\r\nConnection: close\r\n\r\n")
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test func aResetFaultClosesTheConnectionWithoutAnAnswer() async throws {
+        let emulator = LoopbackServerTests().emulator()
+        emulator.addFault(FaultRule(effect: .reset, count: 1))
+        try await withServer(emulator) { server in
+            await #expect(throws: TransportError.self) {
+                _ = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            }
+            let ok = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(LoopbackServerTests.key)\r\nConnection: close\r\n\r\n")
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test func aGarbledRequestLineGets400() async throws {
+        let emulator = LoopbackServerTests().emulator()
+        try await withServer(emulator) { server in
+            let reply = try await exchange(port: server.port, "NOT HTTP AT ALL\r\n\r\n")
+            #expect(reply.status == 400)
+            let ok = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(LoopbackServerTests.key)\r\nConnection: close\r\n\r\n")
+            #expect(ok.status == 200)
+        }
+    }
+}
