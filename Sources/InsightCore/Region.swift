@@ -54,11 +54,30 @@ public enum Region: String, CaseIterable, Sendable, Codable, Hashable {
         self = match
     }
 
+    /// The kinds of host a region has.
+    public enum HostKind: Sendable, Hashable {
+        case platform, logSearch
+    }
+
+    private static let byHost: [String: (Region, HostKind)] = {
+        var table: [String: (Region, HostKind)] = [:]
+        for region in Region.allCases {
+            table[region.platformHost] = (region, .platform)
+            table[region.logSearchHost] = (region, .logSearch)
+        }
+        return table
+    }()
+
+    /// The region and kind of an emulated host (any case), or nil.
+    public static func lookup(host: String) -> (region: Region, kind: HostKind)? {
+        if let found = byHost[host] { return found }
+        return byHost[host.lowercased()]
+    }
+
     /// Which region a host belongs to, if it is one of the emulated hosts.
     public init?(host: String) {
-        let lower = host.lowercased()
-        guard let match = Region.allCases.first(where: { $0.hosts.contains(lower) }) else { return nil }
-        self = match
+        guard let found = Region.lookup(host: host) else { return nil }
+        self = found.region
     }
 
     private var foldedNames: [String] {

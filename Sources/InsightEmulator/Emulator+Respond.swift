@@ -15,7 +15,7 @@ struct Principal: Sendable {
 }
 
 extension EmulatorState {
-    mutating func respond(to request: HTTPRequest, _ context: inout RequestContext) -> Reply {
+    mutating func respond(to request: HTTPRequest, matches: [RouteMatch], _ context: inout RequestContext) -> Reply {
         var delay = 0.0
         var mangle: FaultRule.Effect?
         for effect in faults.fire(for: request, region: context.region) {
@@ -32,7 +32,7 @@ extension EmulatorState {
                 mangle = effect
             }
         }
-        var response = route(request, &context)
+        var response = route(request, matches, &context)
         switch mangle {
         case .truncatedBody?:
             context.reason += "; fault truncated body"
@@ -48,8 +48,7 @@ extension EmulatorState {
         return .respond(response, after: delay)
     }
 
-    private mutating func route(_ request: HTTPRequest, _ context: inout RequestContext) -> HTTPResponse {
-        let matches = Router.match(request)
+    private mutating func route(_ request: HTTPRequest, _ matches: [RouteMatch], _ context: inout RequestContext) -> HTTPResponse {
         guard let match = matches.first(where: { $0.route.methods.contains(request.method) }) else {
             if let any = matches.first {
                 context.reason = "method not allowed"
@@ -67,7 +66,7 @@ extension EmulatorState {
         case .failure(let denial):
             context.reason = denial.reason
             if denial.notFound { return error(404, "Workflow not found", route.space) }
-            return route.space == .connect ? error(401, "Unauthorized", .connect) : .json(401, ["message": "Unauthorized"])
+            return route.space == .connect ? error(401, "Unauthorized", .connect) : Self.unauthorized
         }
         let verdict = rateLimits.take(key: principal.keyID, family: route.family, now: context.now)
         var rateHeaders: HTTPHeaders = [:]
@@ -81,6 +80,8 @@ extension EmulatorState {
             ])
         case .allowed(_, let remaining, _):
             rateHeaders.add("X-RateLimit-Remaining", "\(remaining)")
+        case .unlimited:
+            break
         }
         if let missing = authorize(principal, route.permission) {
             context.reason = "forbidden: \(missing)"
@@ -104,6 +105,10 @@ extension EmulatorState {
             return .json(status, ["error": ["message": .string(message), "requestId": .string(correlationID())]])
         }
     }
+
+    /// The documented `/validate` answers, encoded once: they are the hottest path.
+    static let authorized = HTTPResponse.json(200, ["message": "Authorized"])
+    static let unauthorized = HTTPResponse.json(401, ["message": "Unauthorized"])
 
     static func notFound() -> HTTPResponse {
         .json(404, ["message": "HTTP 404 Not Found"])

@@ -6,7 +6,7 @@ extension EmulatorState {
     mutating func serve(_ match: RouteMatch, _ request: HTTPRequest, _ principal: Principal, _ context: inout RequestContext) -> HTTPResponse {
         let tenant = principal.tenant
         switch match.route.endpoint {
-        case .validate: return .json(200, ["message": "Authorized"])
+        case .validate: return Self.authorized
         case .investigationsList(let version): return listInvestigations(request, tenant: tenant, now: context.now, version: version)
         case .investigationCreate: return createInvestigation(request, tenant: tenant, now: context.now)
         case .investigationSearch: return searchInvestigations(request, tenant: tenant)

@@ -59,10 +59,12 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
         guard let region = Region(host: request.host) else {
             throw TransportError(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
         }
+        // Matching is a pure function of the request: do it before taking the lock.
+        let matches = Router.match(request)
         return withState { state in
             state.applyTimeline(until: now, epoch: epoch)
             var context = RequestContext(region: region, now: now, epoch: epoch)
-            let reply = state.respond(to: request, &context)
+            let reply = state.respond(to: request, matches: matches, &context)
             let status: Int
             switch reply {
             case .respond(let response, _): status = response.status

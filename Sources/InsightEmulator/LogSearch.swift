@@ -208,7 +208,7 @@ extension EmulatorState {
 
     /// `https://HOST[/log_search][/audit]/query`, the base of `Self` and `Next` links.
     static func base(_ request: HTTPRequest, audit: Bool) -> String {
-        let prefix = request.host.contains(".rest.logs.") ? "" : "/log_search"
+        let prefix = Region.lookup(host: request.host)?.kind == .logSearch ? "" : "/log_search"
         return "https://\(request.host)\(prefix)\(audit ? "/audit" : "")/query"
     }
 

@@ -10,14 +10,15 @@ public enum EndpointFamily: String, Sendable, Hashable, CaseIterable, Codable {
     case connect
     case platform
 
-    /// Per-key limit per 15-minute window. Log Search values are documented (LSO tag
-    /// descriptions); ASSUMED for the platform families, which publish none.
-    public var defaultLimit: Int {
+    /// Per-key limit per 15-minute window: documented for Log Search (LSO tag descriptions);
+    /// the platform families publish none (reference §3), so they are unlimited unless a
+    /// scenario sets one.
+    public var defaultLimit: Int? {
         switch self {
         case .logSearchQuery: return 1_500
         case .logSearchPolling: return 10_000
         case .logSearchManagement: return 1_500
-        case .idr, .connect, .platform: return 10_000
+        case .idr, .connect, .platform: return nil
         }
     }
 }
@@ -39,18 +40,21 @@ struct RateLimiter: Sendable {
 
     init(overrides: [EndpointFamily: RateLimit] = [:]) {
         var limits: [EndpointFamily: RateLimit] = [:]
-        for family in EndpointFamily.allCases { limits[family] = RateLimit(limit: family.defaultLimit) }
+        for family in EndpointFamily.allCases {
+            if let limit = family.defaultLimit { limits[family] = RateLimit(limit: limit) }
+        }
         limits.merge(overrides) { _, new in new }
         self.limits = limits
     }
 
     enum Verdict {
+        case unlimited
         case allowed(limit: Int, remaining: Int, reset: Int)
         case limited(limit: Int, reset: Int)
     }
 
     mutating func take(key: String, family: EndpointFamily, now: Date) -> Verdict {
-        let quota = limits[family]!
+        guard let quota = limits[family] else { return .unlimited }
         let id = "\(key)|\(family.rawValue)"
         var window = windows[id] ?? (now, 0)
         if now.timeIntervalSince(window.start) >= quota.window { window = (now, 0) }

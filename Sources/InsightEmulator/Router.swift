@@ -112,7 +112,7 @@ enum Router {
     static func locate(_ request: HTTPRequest) -> (space: APISpace, segments: [String]) {
         var path = request.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        if request.host.contains(".rest.logs.") {
+        if Region.lookup(host: request.host)?.kind == .logSearch {
             return (.logSearch, segments(path))
         }
         if path == "/log_search" || path.hasPrefix("/log_search/") {

@@ -94,10 +94,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// itself (127.0.0.1, localhost). The prefix may also be a full host name. `/_admin/…` on
     /// the server's own address is the admin API.
     static func route(_ head: HTTPRequestHead, body: Data) -> Routed {
-        guard let components = URLComponents(string: head.uri) else {
+        guard let (rawPath, query) = Self.split(head.uri) else {
             return .answer(.json(400, ["message": .string("cannot parse the request target \(head.uri)")]))
         }
-        var path = components.percentEncodedPath
+        var path = rawPath
         let hostHeader = head.headers.first(name: "host") ?? ""
         var host = String(hostHeader.split(separator: ":").first ?? "").lowercased()
         var headers = InsightCore.HTTPHeaders()
@@ -105,7 +105,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if Region(host: host) == nil {
             if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
                 return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
-                                          query: components.queryItems ?? [], headers: headers, body: body))
+                                          query: query, headers: headers, body: body))
             }
             let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
             let prefix = segments.count > 1 ? String(segments[1].split(separator: "/").first ?? "") : ""
@@ -123,7 +123,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             path = rest.isEmpty ? "/" : rest
         }
         return .request(HTTPRequest(method: head.method.rawValue, host: host, path: path,
-                                    query: components.queryItems ?? [], headers: headers, body: body))
+                                    query: query, headers: headers, body: body))
+    }
+
+    /// Splits an origin-form request target into its path and query items (values
+    /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form.
+    static func split(_ uri: String) -> (path: String, query: [URLQueryItem])? {
+        guard uri.hasPrefix("/") else { return nil }
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, []) }
+        let path = String(uri[..<mark])
+        var items: [URLQueryItem] = []
+        for pair in uri[uri.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String? {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+            guard let name = decode(parts[0]) else { return nil }
+            items.append(URLQueryItem(name: name, value: parts.count > 1 ? decode(parts[1]) : nil))
+        }
+        return (path, items)
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {

@@ -89,10 +89,22 @@ import Testing
         #expect(reset.headers["X-RateLimit-Remaining"] == "2")
     }
 
-    @Test func theDocumentedLogSearchQuotasAreTheDefaults() {
+    @Test func theDocumentedLogSearchQuotasAreTheDefaultsAndThePlatformHasNone() async throws {
         #expect(EndpointFamily.logSearchQuery.defaultLimit == 1_500)
         #expect(EndpointFamily.logSearchPolling.defaultLimit == 10_000)
         #expect(EndpointFamily.logSearchManagement.defaultLimit == 1_500)
+        #expect(EndpointFamily.idr.defaultLimit == nil)
+        let emulator = Emulator(tenants: [Fixture.rich()], clock: VirtualClock())
+        let idr = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations"))
+        #expect(idr.headers["X-RateLimit-Remaining"] == nil, "no published platform limits, so no header")
+        let logs = try await emulator.handle(Fixture.request(path: "/log_search/management/logs"))
+        #expect(logs.headers["X-RateLimit-Remaining"] == "1499")
+    }
+
+    @Test func aScenarioCanLimitAPlatformFamily() async throws {
+        let emulator = Emulator(tenants: [Fixture.rich()], rateLimits: [.idr: RateLimit(limit: 1, window: 60)], clock: VirtualClock())
+        #expect(try await emulator.handle(Fixture.request(path: "/idr/v2/investigations")).headers["X-RateLimit-Remaining"] == "0")
+        #expect(try await emulator.handle(Fixture.request(path: "/idr/v2/investigations")).status == 429)
     }
 }
 
