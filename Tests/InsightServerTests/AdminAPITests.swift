@@ -138,6 +138,16 @@ import Testing
         }
     }
 
+    @Test func aBodyOverTheCapGets413() async throws {
+        let emulator = LoopbackServerTests().emulator()
+        try await withServer(emulator) { server in
+            let body = String(repeating: "x", count: EmulatorServer.maxBodyBytes + 1)
+            let reply = try await exchange(port: server.port, "POST /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(reply.status == 413)
+            #expect(reply.body.contains("request body larger than 8388608 bytes"))
+        }
+    }
+
     @Test func aGarbledRequestLineGets400() async throws {
         let emulator = LoopbackServerTests().emulator()
         try await withServer(emulator) { server in
