@@ -32,6 +32,7 @@ public actor InsightClient {
     let retry: RetryPolicy
     let admin: AdminCheck?
     let logger: Logger
+    let sender: RequestSender
 
     /// When the platform last accepted the key; evidence that a later 401 is a key change.
     public internal(set) var lastAccepted: Date?
@@ -52,6 +53,7 @@ public actor InsightClient {
         self.retry = retry
         self.admin = admin
         self.logger = logger
+        sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger)
     }
 
     /// The endpoint after the local checks, or the diagnosis that stops us before any request.
@@ -65,69 +67,12 @@ public actor InsightClient {
         return endpoint
     }
 
-    /// A finished exchange after retries: the last response and how it went.
-    struct Outcome {
-        var response: HTTPResponse
-        var attempts: Int
-        var rateLimited: Int
-        var url: String
-    }
-
-    /// Sends a request with bounded retries: 429 waits `Retry-After` (or `X-RateLimit-Reset`),
-    /// 5xx and reset connections back off exponentially; all waits on the injected clock.
+    /// Sends through the shared request path (retries, quotas, jitter; see `RequestSender`).
     func send(
         _ method: String, host: String, path: String, query: [URLQueryItem] = [], token: String,
         retries: Bool = true
     ) async throws(ClientFailure) -> Outcome {
-        let request = HTTPRequest(
-            method: method, host: host, path: path, query: query,
-            headers: ["X-Api-Key": token, "Accept": "application/json", "User-Agent": "insight-replay-client/0.1"])
-        // What logs and diagnoses may show of the URL: emails in it (account look-ups) masked.
-        let shown = Redaction.maskEmails(in: request.url.removingPercentEncoding ?? request.url)
-        let limit = retries ? retry.maxAttempts : 1
-        var attempt = 0
-        var rateLimited = 0
-        while true {
-            attempt += 1
-            let response: HTTPResponse
-            do {
-                response = try await transport.send(request)
-            } catch let error as TransportError {
-                logger.debug("\(method) \(shown) failed: \(error)")
-                if error.kind == .nameResolution || attempt >= limit {
-                    throw ClientFailure(Self.transportDiagnosis(error, url: shown))
-                }
-                try? await clock.sleep(seconds: retry.backoff(after: attempt))
-                continue
-            } catch {
-                throw ClientFailure(Diagnosis(
-                    .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
-                    evidence: ["\(method) \(shown): \(error)"]))
-            }
-            logger.debug("\(method) \(shown) -> \(response.status) (attempt \(attempt))")
-            if response.status == 429 {
-                rateLimited += 1
-                let wait = Self.retryAfter(response) ?? retry.defaultRetryAfter
-                if attempt < limit, wait <= retry.maxRetryAfter {
-                    try? await clock.sleep(seconds: wait)
-                    continue
-                }
-            } else if (500...599).contains(response.status), attempt < limit {
-                try? await clock.sleep(seconds: retry.backoff(after: attempt))
-                continue
-            }
-            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: shown)
-        }
-    }
-
-    /// `Retry-After` seconds, else `X-RateLimit-Reset` seconds (reference §3).
-    static func retryAfter(_ response: HTTPResponse) -> Double? {
-        for name in ["Retry-After", "X-RateLimit-Reset"] {
-            if let text = response.headers[name], let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-                return seconds
-            }
-        }
-        return nil
+        try await sender.send(method, host: host, path: path, query: query, token: token, retries: retries)
     }
 
     static func transportDiagnosis(_ error: TransportError, url: String) -> Diagnosis {
@@ -152,7 +97,7 @@ public actor InsightClient {
         let line = "\(operation): \(status) from \(outcome.url) after \(outcome.attempts) attempt(s)"
         switch status {
         case 429:
-            let wait = Self.retryAfter(outcome.response).map { " (Retry-After \(Int($0)) s)" } ?? ""
+            let wait = RequestSender.retryAfter(outcome.response).map { " (Retry-After \(Int($0)) s)" } ?? ""
             return Diagnosis(
                 .rateLimited, summary: "The platform kept answering 429 rate limit exceeded\(wait).",
                 evidence: [line],

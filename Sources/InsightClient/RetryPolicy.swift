@@ -9,10 +9,16 @@ public struct RetryPolicy: Sendable, Hashable {
     public var defaultRetryAfter: Double
     /// A 429 asking to wait longer than this is not waited out: the client gives up at once.
     public var maxRetryAfter: Double
+    /// Spread of each backoff, 0…1 of itself (0: exact schedules, the default).
+    public var jitter: Double
+    /// Seed of the jitter, so a run with jitter is still reproducible.
+    public var jitterSeed: UInt64
 
     public init(maxAttempts: Int = 4, baseBackoff: Double = 1, maxBackoff: Double = 60,
-                defaultRetryAfter: Double = 60, maxRetryAfter: Double = 900)
+                defaultRetryAfter: Double = 60, maxRetryAfter: Double = 900, jitter: Double = 0, jitterSeed: UInt64 = 1)
     {
+        self.jitter = min(1, max(0, jitter))
+        self.jitterSeed = jitterSeed
         self.maxAttempts = max(1, maxAttempts)
         self.baseBackoff = baseBackoff
         self.maxBackoff = maxBackoff

@@ -68,21 +68,11 @@ public final class VirtualClock: InsightClock, @unchecked Sendable {
 
 extension Date {
     /// RFC 3339 / ISO 8601 with a `Z` suffix and no fractional seconds, as the IDR API writes times.
-    public var iso8601: String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: self)
-    }
+    public var iso8601: String { RFC3339.format(self) }
 
     /// RFC 3339 with milliseconds (`2026-01-01T00:00:00.250Z`), for times that must agree with a
     /// millisecond timestamp.
-    public var iso8601Millis: String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: self)
-    }
+    public var iso8601Millis: String { RFC3339.format(self, millis: true) }
 
     /// Milliseconds since 1970, as Log Search writes `timestamp`, `from` and `to`.
     public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }

@@ -9,6 +9,12 @@ public enum DiagnosisCategory: String, CaseIterable, Sendable, Codable, Hashable
     case serviceUserAccountProblems = "service_user_account_problems"
     case rateLimited = "rate_limited"
     case serviceUnavailable = "service_unavailable"
+    /// seeds/002 Step 1: the audit log has to be enabled before anything can be pulled.
+    case auditLoggingNotEnabled = "audit_logging_not_enabled"
+    /// seeds/003 "System unavailability and incorrect integration parameters".
+    case incorrectIntegrationParameters = "incorrect_integration_parameters"
+    /// seeds/003: failures reached 60% in 12 hours and the integration disabled itself.
+    case integrationDisabled = "integration_disabled"
 
     /// The catalogue entry: title, possible causes and solutions.
     public var entry: CatalogueEntry { CatalogueEntry.all[self]! }
@@ -102,6 +108,32 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "If it persists, contact Rapid7 support with the correlation id",
             ],
             source: "reference §2 (5xx → SERVICE_UNAVAILABLE in the IDR plugin)"),
+        .auditLoggingNotEnabled: CatalogueEntry(
+            title: "Audit Logging Not Enabled",
+            causes: [Cause.auditLoggingOff],
+            solutions: [
+                "Enable audit logging in Rapid7 (Settings → Audit Log)",
+                "Copy the Data Storage Region value and use it as the storage region",
+            ],
+            source: "seeds/002 Step 1: Enable audit logging in Rapid7"),
+        .incorrectIntegrationParameters: CatalogueEntry(
+            title: "Incorrect Integration Parameters",
+            causes: [Cause.workflowInactive, Cause.triggerURLWrong, Cause.triggerKeyRejected],
+            solutions: [
+                "Open Automation → Workflows, check the workflow uses an API Trigger and is active",
+                "Copy the generated API URL again into the API URL field",
+                "Generate a new user key (Settings → API Keys → New User Key) and paste it into the API key field",
+                "Click Test integration to check the configuration",
+            ],
+            source: "seeds/003 System unavailability and incorrect integration parameters"),
+        .integrationDisabled: CatalogueEntry(
+            title: "Integration Disabled",
+            causes: [Cause.failuresReachedThreshold],
+            solutions: [
+                "Fix what makes the requests fail (see the failures' diagnoses)",
+                "Re-enable the integration; its settings were kept",
+            ],
+            source: "seeds/003: the integration is automatically disabled at 60% unsuccessful requests in 12 hours"),
     ]
 }
 
@@ -127,4 +159,10 @@ public enum Cause {
     public static let accountLocked = "Account locked due to failed login attempts"
     public static let emailChanged = "Email address changed or invalid"
     public static let serverError = "The platform answered with a server error (5xx)"
+    public static let auditLoggingOff = "Audit logging is not enabled for the organization"
+    public static let auditNeedsAdmin = "Audit logs need an organization key or a Platform Admin's user key"
+    public static let workflowInactive = "The workflow is not active"
+    public static let triggerURLWrong = "The API URL is wrong (another region, or the workflow was deleted)"
+    public static let triggerKeyRejected = "The API key is missing, invalid or revoked"
+    public static let failuresReachedThreshold = "Unsuccessful requests reached 60% in 12 hours"
 }

@@ -108,8 +108,7 @@ struct ScenarioParser {
         let seed = try map.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? Self.seed(for: name)
         var start = VirtualClock.defaultStart
         if let value = map.optional("start") {
-            let formatter = ISO8601DateFormatter()
-            guard let date = formatter.date(from: try value.string()) else {
+            guard let date = RFC3339.parse(try value.string()) else {
                 throw value.error("expected an RFC 3339 time like 2026-01-01T00:00:00Z")
             }
             start = date

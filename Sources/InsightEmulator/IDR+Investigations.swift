@@ -233,11 +233,7 @@ extension EmulatorState {
         return .json(200, Self.page(alerts, index: paging.index, size: paging.size))
     }
 
-    static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
+    static func parseTime(_ text: String) -> Date? { RFC3339.parse(text) }
 
     static func investigationV2(_ item: Investigation, organizationID: String) -> JSON {
         let assignee: JSON = item.assigneeEmail.map { ["email": .string($0), "name": .string(item.assigneeName ?? "")] } ?? .null

@@ -220,9 +220,7 @@ extension EmulatorState {
     /// `today`, `yesterday`, `last N minutes|hours|days|weeks` (any case) as a ms window.
     static func timeRange(_ text: String, now: Date) -> (Int64, Int64)? {
         let words = text.lowercased().replacingOccurrences(of: "+", with: " ").split(separator: " ").map(String.init)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let midnight = calendar.startOfDay(for: now)
+        let midnight = RFC3339.startOfDay(now)
         switch words {
         case ["today"]: return (midnight.unixMillis, now.unixMillis)
         case ["yesterday"]: return (midnight.addingTimeInterval(-86_400).unixMillis, midnight.unixMillis - 1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InsightCore
 import InsightDriver
 import InsightRecordings
 import Logging
@@ -130,12 +131,12 @@ struct History: AsyncParsableCommand {
             let rows = try history.history(ofScenario: scenario, limit: limit)
             if rows.isEmpty { print("no recorded run of \(scenario)") }
             for row in rows {
-                print("run \(row.run)  \(row.startedAt.formatted(.iso8601))  \(row.record.passed ? "PASS" : "FAIL")  \(row.record.diagnosis ?? "none")  \(row.record.requests) req")
+                print("run \(row.run)  \(row.startedAt.iso8601)  \(row.record.passed ? "PASS" : "FAIL")  \(row.record.diagnosis ?? "none")  \(row.record.requests) req")
             }
             return
         }
         for run in try history.recentRuns(limit: limit) {
-            print("run \(run.id ?? 0)  \(run.startedAt.formatted(.iso8601))  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")")
+            print("run \(run.id ?? 0)  \(run.startedAt.iso8601)  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")")
             for failed in run.scenarios where !failed.passed { print("    FAIL \(failed.name)") }
         }
     }

@@ -43,3 +43,44 @@ import Testing
         #expect(date.unixMillis == 1_528_303_002_000)
     }
 }
+
+@Suite struct RFC3339Tests {
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00Z"), (1_767_225_600, "2026-01-01T00:00:00Z"), (951_782_400, "2000-02-29T00:00:00Z"),
+        (4_102_444_799, "2099-12-31T23:59:59Z"), (-1, "1969-12-31T23:59:59Z"),
+    ])
+    func formatsAndParsesBack(seconds: Double, text: String) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(RFC3339.format(date) == text)
+        #expect(RFC3339.parse(text) == date)
+    }
+
+    @Test func millisecondsAndOffsets() {
+        let date = Date(timeIntervalSince1970: 1_767_225_600.25)
+        #expect(RFC3339.format(date, millis: true) == "2026-01-01T00:00:00.250Z")
+        #expect(RFC3339.parse("2026-01-01T00:00:00.250Z") == date)
+        #expect(RFC3339.parse("2026-01-01T02:00:00+02:00") == Date(timeIntervalSince1970: 1_767_225_600))
+        #expect(RFC3339.parse("2026-01-01T00:00:00-05:30") == Date(timeIntervalSince1970: 1_767_225_600 + 19_800))
+    }
+
+    @Test(arguments: ["", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00Zjunk",
+                      "2026-01-01 00:00:00Z", "2026-01-01T00:00:00.Z", "x026-01-01T00:00:00Z"])
+    func rejectsWhatIsNotRFC3339(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test func midnightIsUTC() {
+        #expect(RFC3339.startOfDay(Date(timeIntervalSince1970: 1_767_225_600 + 86_399)) == Date(timeIntervalSince1970: 1_767_225_600))
+    }
+
+    /// Many threads at once: the reason this exists.
+    @Test func isSafeFromManyTasksAtOnce() async {
+        let texts = await withTaskGroup(of: String.self) { group in
+            for index in 0..<200 { group.addTask { RFC3339.format(Date(timeIntervalSince1970: Double(index) * 86_400)) } }
+            var all: [String] = []
+            for await text in group { all.append(text) }
+            return all
+        }
+        #expect(Set(texts).count == 200)
+    }
+}

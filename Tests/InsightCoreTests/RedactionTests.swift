@@ -62,6 +62,6 @@ import Testing
             #expect(!category.entry.causes.isEmpty, "\(category)")
             #expect(!category.entry.solutions.isEmpty, "\(category)")
         }
-        #expect(DiagnosisCategory.allCases.count == 8)
+        #expect(DiagnosisCategory.allCases.count == 11)
     }
 }

@@ -183,8 +183,6 @@ import Testing
         #expect(response.status == 200)
         let events = response.json?["events"]?.arrayValue ?? []
         #expect(events.count == 40)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for event in events {
             let message = try #require(JSON(data: Data((event["message"]?.stringValue ?? "").utf8)))
             for field in ["action", "audit_id", "result", "access_method", "product", "description", "service_info", "time", "request"] {
@@ -201,7 +199,7 @@ import Testing
             #expect(message["request"]?["user"]?["email"] != nil)
             let timestamp = try #require(event["timestamp"]?.intValue)
             #expect(serviceEvent["timestamp"]?.intValue == timestamp)
-            let time = try #require(message["time"]?.stringValue.flatMap(formatter.date(from:)))
+            let time = try #require(message["time"]?.stringValue.flatMap(RFC3339.parse))
             #expect(time.unixMillis == Int64(timestamp))
             #expect(time <= now)
         }

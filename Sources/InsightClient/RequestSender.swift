@@ -1,0 +1,142 @@
+import Foundation
+import InsightCore
+import Logging
+
+/// A finished exchange after retries: the last response and how it went.
+struct Outcome: Sendable {
+    var response: HTTPResponse
+    var attempts: Int
+    var rateLimited: Int
+    /// The URL as logs and diagnoses may show it (emails masked).
+    var url: String
+}
+
+/// The one request path every client operation uses: bounded retries (429 waits `Retry-After`
+/// or `X-RateLimit-Reset`; 5xx, resets and unreadable bodies back off exponentially with seeded
+/// jitter), and quota memory: after `X-RateLimit-Remaining: 0` the next request to that family
+/// waits out `X-RateLimit-Reset` instead of spending a 429. Every wait is on the injected clock.
+final class RequestSender: @unchecked Sendable {
+    let transport: any HTTPTransport
+    let clock: any InsightClock
+    let retry: RetryPolicy
+    let logger: Logger
+    private let lock = NSLock()
+    private var random: SeededRandom
+    /// Family → the instant its quota resets.
+    private var exhaustedUntil: [String: Date] = [:]
+
+    init(transport: any HTTPTransport, clock: any InsightClock, retry: RetryPolicy, logger: Logger) {
+        self.transport = transport
+        self.clock = clock
+        self.retry = retry
+        self.logger = logger
+        random = SeededRandom(seed: retry.jitterSeed, label: "jitter")
+    }
+
+    func send(
+        _ method: String, host: String, path: String, query: [URLQueryItem] = [], token: String?,
+        body: Data = Data(), retries: Bool = true
+    ) async throws(ClientFailure) -> Outcome {
+        var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "insight-replay-client/0.1"]
+        if let token { headers.add("X-Api-Key", token) }
+        if !body.isEmpty { headers.add("Content-Type", "application/json") }
+        let request = HTTPRequest(method: method, host: host, path: path, query: query, headers: headers, body: body)
+        return try await send(request, retries: retries)
+    }
+
+    func send(_ request: HTTPRequest, retries: Bool = true) async throws(ClientFailure) -> Outcome {
+        // What logs and diagnoses may show of the URL: emails in it (account look-ups) masked.
+        let shown = Redaction.maskEmails(in: request.url.removingPercentEncoding ?? request.url)
+        let family = Self.family(request.path)
+        let limit = retries ? retry.maxAttempts : 1
+        var attempt = 0
+        var rateLimited = 0
+        while true {
+            attempt += 1
+            await waitForQuota(family)
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch let error as TransportError {
+                logger.debug("\(request.method) \(shown) failed: \(error)")
+                if error.kind == .nameResolution || attempt >= limit {
+                    throw ClientFailure(InsightClient.transportDiagnosis(error, url: shown))
+                }
+                try? await clock.sleep(seconds: backoff(after: attempt))
+                continue
+            } catch {
+                throw ClientFailure(Diagnosis(
+                    .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
+                    evidence: ["\(request.method) \(shown): \(error)"]))
+            }
+            logger.debug("\(request.method) \(shown) -> \(response.status) (attempt \(attempt))")
+            noteQuota(family, response)
+            if response.status == 429 {
+                rateLimited += 1
+                let wait = Self.retryAfter(response) ?? retry.defaultRetryAfter
+                if attempt < limit, wait <= retry.maxRetryAfter {
+                    try? await clock.sleep(seconds: wait)
+                    continue
+                }
+            } else if (500...599).contains(response.status) || Self.unreadable(response), attempt < limit {
+                try? await clock.sleep(seconds: backoff(after: attempt))
+                continue
+            }
+            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: shown)
+        }
+    }
+
+    /// A 2xx whose JSON body does not parse (cut short, malformed): worth another try.
+    static func unreadable(_ response: HTTPResponse) -> Bool {
+        (200...299).contains(response.status) && !response.body.isEmpty
+            && (response.headers["Content-Type"]?.contains("json") ?? false) && response.json == nil
+    }
+
+    /// `Retry-After` seconds, else `X-RateLimit-Reset` seconds (reference §3).
+    static func retryAfter(_ response: HTTPResponse) -> Double? {
+        for name in ["Retry-After", "X-RateLimit-Reset"] {
+            if let text = response.headers[name], let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+                return seconds
+            }
+        }
+        return nil
+    }
+
+    /// Exponential backoff, spread by up to `jitter` of itself from the seeded generator.
+    func backoff(after attempt: Int) -> Double {
+        let base = retry.backoff(after: attempt)
+        guard retry.jitter > 0 else { return base }
+        let draw = lock.withLock { Double(random.next() % 1_000_000) / 1_000_000 }
+        return (base * (1 + retry.jitter * draw) * 1000).rounded() / 1000
+    }
+
+    /// The quota family of a path, as Log Search counts them (reference §3).
+    static func family(_ path: String) -> String {
+        let trimmed = path.hasPrefix("/log_search/") ? String(path.dropFirst("/log_search".count)) : path
+        let audit = trimmed.hasPrefix("/audit/")
+        let rest = audit ? String(trimmed.dropFirst("/audit".count)) : trimmed
+        let prefix = audit ? "audit:" : ""
+        if rest.hasPrefix("/query/logs") || rest.hasPrefix("/query/logsets") || rest.hasPrefix("/logs/") { return prefix + "query" }
+        if rest.hasPrefix("/query/") { return prefix + "polling" }
+        if rest.hasPrefix("/management/") { return prefix + "management" }
+        return String(rest.split(separator: "/").first ?? "")
+    }
+
+    private func noteQuota(_ family: String, _ response: HTTPResponse) {
+        guard response.headers["X-RateLimit-Remaining"] == "0",
+              let reset = response.headers["X-RateLimit-Reset"].flatMap(Double.init), response.status != 429
+        else { return }
+        let until = clock.now().addingTimeInterval(reset)
+        lock.withLock { exhaustedUntil[family] = until }
+    }
+
+    private func waitForQuota(_ family: String) async {
+        guard let until = lock.withLock({ exhaustedUntil[family] }) else { return }
+        let wait = until.timeIntervalSince(clock.now())
+        if wait > 0, wait <= retry.maxRetryAfter {
+            logger.debug("quota for \(family) used up; waiting \(wait) s for the window to reset")
+            try? await clock.sleep(seconds: wait)
+        }
+        lock.withLock { exhaustedUntil[family] = nil }
+    }
+}
