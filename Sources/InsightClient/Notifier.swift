@@ -1,0 +1,289 @@
+import Foundation
+import InsightCore
+import Logging
+
+/// The resend schedule of seeds/003: after a non-2xx answer the request is sent again after each
+/// of these waits, in order, until a 2xx.
+public enum ResendSchedule {
+    public static let cycles: [[Double]] = [
+        [1, 3, 5, 10, 10],
+        [0, 1, 3, 5, 30],
+        [60, 60, 180, 300, 600, 1800],
+    ]
+    /// Every wait, first cycle first (16 resends after the first attempt).
+    public static let waits: [Double] = cycles.flatMap { $0 }
+}
+
+/// One event waiting to be delivered.
+public struct PendingNotification: Sendable, Hashable {
+    public let id: Int
+    public let event: JSON
+    public let enqueuedAt: Date
+}
+
+/// What happened to the notifications a `deliver()` call handled.
+public struct DeliveryReport: Sendable {
+    public struct Delivered: Sendable, Hashable {
+        public let id: Int
+        public let attempts: Int
+        public let at: Date
+    }
+    public struct Undelivered: Sendable {
+        public let id: Int
+        public let attempts: Int
+        public let diagnosis: Diagnosis
+    }
+    public var delivered: [Delivered] = []
+    /// Notifications whose whole schedule failed: reported, never dropped silently.
+    public var undelivered: [Undelivered] = []
+    /// Set when this call disabled the integration.
+    public var disabled: Diagnosis?
+    /// Still queued (the integration is disabled, or was disabled mid-way).
+    public var stillQueued: Int = 0
+}
+
+/// The notifier of seeds/003: sends events to an InsightConnect API trigger, resends on the
+/// documented schedule, and disables itself when unsuccessful requests reach 60% in 12 hours.
+///
+/// ASSUMED (the seed is silent): a "request" in the 60% rule is one notification, its resends
+/// included, counted when it is finally delivered or given up; the rule applies once the window
+/// holds `minimumRequests`; a notification whose last resend fails is reported undelivered.
+public actor Notifier {
+    public enum State: Sendable, Equatable {
+        case enabled
+        case disabled
+        /// Deleted: the settings are gone and nothing more is sent.
+        case deleted
+    }
+
+    public private(set) var state: State = .enabled
+    /// Kept while disabled, dropped on delete.
+    public private(set) var settings: TriggerSettings?
+    /// Messages the integration emits about itself ("automatically disabled …").
+    public private(set) var systemNotices: [String] = []
+    public let queueCapacity: Int
+    public let failureThreshold: Double
+    public let window: Double
+    public let minimumRequests: Int
+    public private(set) var queue: [PendingNotification] = []
+    /// Events refused because the queue was full.
+    public private(set) var overflowed = 0
+    /// Final outcomes in the window: (when, delivered?).
+    private var outcomes: [(at: Date, ok: Bool)] = []
+    private var nextID = 1
+    private let sender: RequestSender
+    private let clock: any InsightClock
+    private let logger: Logger
+
+    public init(
+        settings: TriggerSettings, transport: any HTTPTransport, clock: any InsightClock, queueCapacity: Int = 1_000,
+        failureThreshold: Double = 0.6, window: Double = 12 * 3600, minimumRequests: Int = 5,
+        logger: Logger = Logger(label: "insight-replay.notifier")
+    ) {
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.queueCapacity = max(1, queueCapacity)
+        self.failureThreshold = failureThreshold
+        self.window = window
+        self.minimumRequests = max(1, minimumRequests)
+        // One attempt per scheduled send: the schedule is the retry policy.
+        sender = RequestSender(transport: transport, clock: clock, retry: RetryPolicy(maxAttempts: 1), logger: logger)
+    }
+
+    public enum EnqueueResult: Sendable, Equatable {
+        case queued(id: Int)
+        /// The queue is full: the event was not taken; `overflowed` counts it.
+        case overflow(queued: Int)
+        case deleted
+    }
+
+    /// Queues an event for delivery. A full queue refuses it and says so.
+    public func enqueue(_ event: JSON) -> EnqueueResult {
+        guard state != .deleted else { return .deleted }
+        guard queue.count < queueCapacity else {
+            overflowed += 1
+            logger.warning("notification queue full (\(queueCapacity)); event refused, \(overflowed) refused so far")
+            return .overflow(queued: queue.count)
+        }
+        let id = nextID
+        nextID += 1
+        queue.append(PendingNotification(id: id, event: event, enqueuedAt: clock.now()))
+        return .queued(id: id)
+    }
+
+    /// Delivers the queue in order, each notification on the resend schedule. Stops, keeping
+    /// what is left queued, if the integration becomes disabled.
+    public func deliver() async -> DeliveryReport {
+        var report = DeliveryReport()
+        while state == .enabled, let next = queue.first {
+            switch await deliverOne(next) {
+            case .delivered(let attempts):
+                report.delivered.append(.init(id: next.id, attempts: attempts, at: clock.now()))
+                queue.removeFirst()
+                record(ok: true)
+            case .gaveUp(let attempts, let diagnosis):
+                report.undelivered.append(.init(id: next.id, attempts: attempts, diagnosis: diagnosis))
+                queue.removeFirst()
+                record(ok: false)
+            case .invalid(let diagnosis):
+                report.undelivered.append(.init(id: next.id, attempts: 0, diagnosis: diagnosis))
+                queue.removeFirst()
+            }
+            if let disabled = checkThreshold() { report.disabled = disabled }
+        }
+        report.stillQueued = queue.count
+        return report
+    }
+
+    /// "Test integration": one message prefixed `[Test message]`, one attempt, and a diagnosis
+    /// if it does not arrive.
+    public func sendTest(name: String = "InsightReplay") async -> Result<Void, ClientFailure> {
+        let event: JSON = ["title": .string("[Test message] \(name): test notification"), "type": "test",
+                           "text": "[Test message] If you can read this, the integration works."]
+        guard let settings, state != .deleted else {
+            return .failure(ClientFailure(Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted.")))
+        }
+        let endpoint: TriggerEndpoint
+        switch SettingsCheck.triggerURL(settings.url) {
+        case .success(let found): endpoint = found
+        case .failure(let diagnosis): return .failure(ClientFailure(diagnosis))
+        }
+        if let diagnosis = SettingsCheck.token(settings.apiKey) { return .failure(ClientFailure(diagnosis)) }
+        do {
+            let outcome = try await post(event, to: endpoint, key: settings.apiKey)
+            if (200...299).contains(outcome.response.status) { return .success(()) }
+            return .failure(ClientFailure(await diagnose(outcome, endpoint: endpoint, key: settings.apiKey)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Turns the integration on again with the settings it kept.
+    public func enable() {
+        guard state == .disabled else { return }
+        state = .enabled
+        outcomes.removeAll()
+    }
+
+    public func disable() {
+        if state == .enabled { state = .disabled }
+    }
+
+    /// Deletes the integration: settings and queue are gone; nothing more is sent.
+    public func delete() {
+        state = .deleted
+        settings = nil
+        queue.removeAll()
+    }
+
+    // MARK: Internals
+
+    private enum Result1 {
+        case delivered(attempts: Int)
+        case gaveUp(attempts: Int, Diagnosis)
+        case invalid(Diagnosis)
+    }
+
+    private func deliverOne(_ item: PendingNotification) async -> Result1 {
+        guard let settings else { return .invalid(Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted.")) }
+        let endpoint: TriggerEndpoint
+        switch SettingsCheck.triggerURL(settings.url) {
+        case .success(let found): endpoint = found
+        case .failure(let diagnosis): return .invalid(diagnosis)
+        }
+        if let diagnosis = SettingsCheck.token(settings.apiKey) { return .invalid(diagnosis) }
+        var attempts = 0
+        var last: Result<Outcome, ClientFailure>?
+        for wait in [0] + ResendSchedule.waits {
+            if attempts > 0 { try? await clock.sleep(seconds: wait) }
+            guard state == .enabled else { break }
+            attempts += 1
+            do {
+                let outcome = try await post(["events": [item.event]], to: endpoint, key: settings.apiKey)
+                if (200...299).contains(outcome.response.status) { return .delivered(attempts: attempts) }
+                last = .success(outcome)
+            } catch {
+                last = .failure(error)
+            }
+        }
+        let diagnosis: Diagnosis
+        switch last {
+        case .success(let outcome)?: diagnosis = await diagnose(outcome, endpoint: endpoint, key: settings.apiKey)
+        case .failure(let error)?: diagnosis = error.diagnosis
+        case nil: diagnosis = Diagnosis(.integrationDisabled, summary: "The integration was disabled before the notification was sent.")
+        }
+        return .gaveUp(attempts: attempts, diagnosis)
+    }
+
+    private func post(_ body: JSON, to endpoint: TriggerEndpoint, key: String) async throws(ClientFailure) -> Outcome {
+        try await sender.send("POST", host: endpoint.region.platformHost, path: endpoint.path, token: key,
+                              body: body.encoded(), retries: false)
+    }
+
+    private func record(ok: Bool) {
+        let now = clock.now()
+        outcomes.append((now, ok))
+        outcomes.removeAll { now.timeIntervalSince($0.at) >= window }
+    }
+
+    /// Disables the integration when unsuccessful requests reach the threshold in the window.
+    private func checkThreshold() -> Diagnosis? {
+        guard state == .enabled, outcomes.count >= minimumRequests else { return nil }
+        let failed = outcomes.filter { !$0.ok }.count
+        let ratio = Double(failed) / Double(outcomes.count)
+        guard ratio >= failureThreshold else { return nil }
+        state = .disabled
+        let percent = Int((ratio * 100).rounded())
+        let hours = Int(window / 3600)
+        let notice = "The InsightConnect integration was automatically disabled: \(failed) of \(outcomes.count) requests (\(percent)%) were unsuccessful in the last \(hours) hours. Its settings are kept; re-enable it after fixing the cause."
+        systemNotices.append(notice)
+        logger.warning("\(notice)")
+        return Diagnosis(
+            .integrationDisabled, summary: notice,
+            evidence: ["\(failed) unsuccessful of \(outcomes.count) notifications since \(outcomes.first.map { $0.at.iso8601 } ?? "")"],
+            ranked: [RankedCause(Cause.failuresReachedThreshold, .confirmed, because: "\(percent)% ≥ \(Int(failureThreshold * 100))%")])
+    }
+
+    /// Explains a non-2xx answer from the trigger.
+    private func diagnose(_ outcome: Outcome, endpoint: TriggerEndpoint, key: String) async -> Diagnosis {
+        let status = outcome.response.status
+        let message = outcome.response.json?["error"]?["message"]?.stringValue ?? outcome.response.bodyText.prefix(120).description
+        var evidence = ["POST \(outcome.url): \(status) \(message)"]
+        switch status {
+        case 400 where message.localizedCaseInsensitiveContains("not active"):
+            return Diagnosis(.incorrectIntegrationParameters, summary: "The workflow \(endpoint.workflowID) is not active.",
+                             evidence: evidence,
+                             ranked: [RankedCause(Cause.workflowInactive, .confirmed, because: message)],
+                             remedies: ["Activate the workflow in Automation → Workflows, then Test integration"])
+        case 401, 404:
+            // Where does the key work? /validate has no side effects (posting the trigger elsewhere would run it).
+            for region in Region.allCases where region != endpoint.region {
+                guard let probe = try? await sender.send("GET", host: region.platformHost, path: "/validate", token: key, retries: false),
+                      probe.response.status == 200 else { continue }
+                evidence.append("the API key is accepted in \(region.code), not in \(endpoint.region.code)")
+                return Diagnosis(
+                    .incorrectIntegrationParameters,
+                    summary: "The API key belongs to region \(region.code), but the API URL points at \(endpoint.region.code).",
+                    evidence: evidence,
+                    ranked: [RankedCause(Cause.triggerURLWrong, .likely, because: "key valid in \(region.code)")],
+                    remedies: ["Use the API URL of the workflow in \(region.code): \(endpoint.inRegion(region).url)"])
+            }
+            if status == 401 {
+                return Diagnosis(.incorrectIntegrationParameters, summary: "The trigger refuses the API key (401).", evidence: evidence,
+                                 ranked: [RankedCause(Cause.triggerKeyRejected, .likely, because: "401 from the trigger")],
+                                 remedies: ["Generate a new user key (Settings → API Keys → New User Key) and paste it into the API key field"])
+            }
+            return Diagnosis(.incorrectIntegrationParameters, summary: "There is no workflow \(endpoint.workflowID) in \(endpoint.region.code).",
+                             evidence: evidence,
+                             ranked: [RankedCause(Cause.triggerURLWrong, .likely, because: "404 from the trigger")])
+        case 429:
+            return Diagnosis(.rateLimited, summary: "The trigger answered 429 rate limit exceeded.", evidence: evidence)
+        case 500...599:
+            return Diagnosis(.serviceUnavailable, summary: "InsightConnect answered \(status).", evidence: evidence,
+                             ranked: [RankedCause(Cause.serverError, .confirmed, because: "\(status)")])
+        default:
+            return Diagnosis(.incorrectIntegrationParameters, summary: "The trigger answered \(status).", evidence: evidence)
+        }
+    }
+}
