@@ -147,6 +147,13 @@ public struct LogSearchEvent: Sendable, Hashable {
     public var timestamp: Int64
     public var sequenceNumber: Int64
     public var message: String
+
+    public init(logID: String, timestamp: Int64, sequenceNumber: Int64, message: String) {
+        self.logID = logID
+        self.timestamp = timestamp
+        self.sequenceNumber = sequenceNumber
+        self.message = message
+    }
 }
 
 /// An InsightConnect workflow with an API trigger.

@@ -1,0 +1,118 @@
+import Foundation
+import InsightCore
+
+/// One audit event decoded against Panther's `Rapid7.AuditLog` schema (seeds/002).
+public struct AuditRecord: Sendable, Hashable {
+    public struct Initiator: Sendable, Hashable {
+        public var email: String?
+        public var userID: String?
+        public var apiKeyID: String?
+        public var automatedFlowName: String?
+        public var customerID: String?
+    }
+
+    // Required by the schema.
+    public var action: String
+    public var auditID: String
+    /// `time`, RFC 3339.
+    public var time: Date
+    // Optional.
+    public var result: String?
+    public var accessMethod: String?
+    public var product: String?
+    public var description: String?
+    public var previousEntry: JSON?
+    public var eventType: String?
+    public var correlationID: String?
+    public var customerID: String?
+    public var updatedBy: String?
+    public var initiator: Initiator?
+    /// `service_info.event.timestamp`, unix milliseconds.
+    public var eventTimestamp: Date?
+    public var serviceInfoType: String?
+    public var requestUserEmail: String?
+    public var requestUserName: String?
+    /// Where it sits in the log, for checkpoints.
+    public var logTimestamp: Int64
+    public var sequenceNumber: Int64
+}
+
+/// A record that could not be decoded, with the reason; never dropped silently.
+public struct RejectedRecord: Error, Sendable, Hashable {
+    public let sequenceNumber: Int64
+    public let timestamp: Int64
+    public let reason: String
+}
+
+enum AuditDecoder {
+    /// Decodes one Log Search event carrying an audit message.
+    static func decode(_ event: JSON) -> Result<AuditRecord, RejectedRecord> {
+        let sequence = Int64(event["sequence_number"]?.intValue ?? event["sequence_number_str"]?.stringValue.flatMap { Int($0) } ?? -1)
+        let stamp = Int64(event["timestamp"]?.intValue ?? -1)
+        func reject(_ reason: String) -> Result<AuditRecord, RejectedRecord> {
+            .failure(RejectedRecord(sequenceNumber: sequence, timestamp: stamp, reason: reason))
+        }
+        guard sequence >= 0, stamp >= 0 else { return reject("the event has no timestamp or sequence_number") }
+        guard let text = event["message"]?.stringValue else { return reject("message is not a string") }
+        guard let message = JSON(data: Data(text.utf8)), case .object = message else {
+            return reject("message is not a JSON object")
+        }
+        func string(_ value: JSON?, _ name: String) -> Result<String?, RejectedRecord> {
+            switch value {
+            case nil, .null?: return .success(nil)
+            case .string(let text)?: return .success(text)
+            default: return .failure(RejectedRecord(sequenceNumber: sequence, timestamp: stamp, reason: "\(name) is not a string"))
+            }
+        }
+        for name in ["action", "audit_id", "time"] {
+            guard case .string(let value)? = message[name], !value.isEmpty else {
+                return reject(message[name] == nil ? "missing required field \(name)" : "required field \(name) is not a non-empty string")
+            }
+        }
+        guard let time = RFC3339.parse(message["time"]!.stringValue!) else {
+            return reject("time '\(message["time"]!.stringValue!)' is not an RFC 3339 timestamp")
+        }
+        let serviceEvent = message["service_info"]?["event"]
+        var eventTimestamp: Date?
+        if let value = serviceEvent?["timestamp"], value != .null {
+            guard let millis = value.intValue else { return reject("service_info.event.timestamp is not unix milliseconds") }
+            eventTimestamp = Date(timeIntervalSince1970: Double(millis) / 1000)
+        }
+        var record = AuditRecord(action: message["action"]!.stringValue!, auditID: message["audit_id"]!.stringValue!, time: time,
+                                 logTimestamp: stamp, sequenceNumber: sequence)
+        let optionals: [(WritableKeyPath<AuditRecord, String?>, JSON?, String)] = [
+            (\.result, message["result"], "result"), (\.accessMethod, message["access_method"], "access_method"),
+            (\.product, message["product"], "product"), (\.description, message["description"], "description"),
+            (\.eventType, serviceEvent?["type"], "service_info.event.type"),
+            (\.correlationID, serviceEvent?["correlationId"], "service_info.event.correlationId"),
+            (\.customerID, serviceEvent?["customerId"], "service_info.event.customerId"),
+            (\.updatedBy, serviceEvent?["updatedBy"], "service_info.event.updatedBy"),
+            (\.serviceInfoType, message["service_info"]?["type"], "service_info.type"),
+            (\.requestUserEmail, message["request"]?["user"]?["email"], "request.user.email"),
+            (\.requestUserName, message["request"]?["user"]?["name"], "request.user.name"),
+        ]
+        for (path, value, name) in optionals {
+            switch string(value, name) {
+            case .success(let text): record[keyPath: path] = text
+            case .failure(let rejected): return .failure(rejected)
+            }
+        }
+        if let initiator = serviceEvent?["initiatorIdentification"], initiator != .null {
+            var found = AuditRecord.Initiator()
+            let fields: [(WritableKeyPath<AuditRecord.Initiator, String?>, String)] = [
+                (\.email, "email"), (\.userID, "userId"), (\.apiKeyID, "apiKeyId"),
+                (\.automatedFlowName, "automatedFlowName"), (\.customerID, "customerId"),
+            ]
+            for (path, name) in fields {
+                switch string(initiator[name], "service_info.event.initiatorIdentification.\(name)") {
+                case .success(let text): found[keyPath: path] = text
+                case .failure(let rejected): return .failure(rejected)
+                }
+            }
+            record.initiator = found
+        }
+        record.previousEntry = message["service_info"]?["previousEntry"]
+        record.eventTimestamp = eventTimestamp
+        return .success(record)
+    }
+}
