@@ -1,141 +1,190 @@
 import Foundation
 import InsightCore
 
-/// What one sync fetched, and a warning when it found nothing.
+/// What one sync fetched, and a warning when nothing has ever arrived.
 public struct SyncReport: Sendable, Hashable {
-    /// Investigations fetched across all pages, each counted once.
+    /// New investigations this sync, each counted once.
     public let investigations: Int
-    public let pages: Int
+    public let alerts: Int
+    public let logEvents: Int
     public let logSources: Int
-    /// Set when the sync worked but brought no data (seeds/000 "No Data Syncing").
+    /// Requests that returned a page of data (investigations, alerts, log results).
+    public let pages: Int
+    /// Set when the sync worked but no data has ever arrived (seeds/000 "No Data Syncing").
     public let warning: Diagnosis?
+}
+
+/// Where the next sync starts: only what is newer is fetched.
+public struct SyncCheckpoint: Codable, Sendable, Equatable {
+    /// `created_time` of the newest investigation seen, and the rrns created in that second.
+    public var investigationsThrough: Date?
+    public var investigationsAtCursor: [String] = []
+    public var alertsThrough: Date?
+    public var alertsAtCursor: [String] = []
+    /// Log Search: (timestamp ms, sequence number) of the newest event seen.
+    public var logEventsThrough: Int64?
+    public var logSequenceThrough: Int64?
+    public init() {}
 }
 
 extension InsightClient {
     /// Seconds seeds/000 allows for an initial sync ("Allow up to 15 minutes").
     public static let initialSyncAllowance: Double = 15 * 60
     static let pageSize = 100
-    static let maxPages = 1_000
+    static let maxRequests = 1_000
 
-    /// Fetches investigations over every page and lists the Log Search logs.
+    /// Fetches what is new since the last sync: investigations, alerts, and Log Search events.
     public func sync() async throws(ClientFailure) -> SyncReport {
         let endpoint = try checkedEndpoint()
         let started = clock.now()
         if firstSyncStarted == nil { firstSyncStarted = started }
-        var seen = Set<String>()
         var pages = 0
         var rateLimited = 0
-        var index = 0
-        while index < Self.maxPages {
-            let outcome = try await send(
-                "GET", host: endpoint.region.platformHost, path: "/idr/v2/investigations",
-                query: [URLQueryItem(name: "index", value: "\(index)"), URLQueryItem(name: "size", value: "\(Self.pageSize)")],
-                token: settings.token)
-            rateLimited += outcome.rateLimited
-            try await requireSuccess(outcome, endpoint, operation: "sync investigations", family: .investigations)
-            guard let body = outcome.response.json, let data = body["data"]?.arrayValue else {
-                throw ClientFailure(unexpected(outcome, operation: "sync investigations (body is not the documented JSON)"))
-            }
-            pages += 1
-            for item in data {
-                if let key = item["rrn"]?.stringValue ?? item["id"]?.stringValue { seen.insert(key) }
-            }
-            let totalPages = body["metadata"]?["total_pages"]?.intValue ?? 0
-            index += 1
-            if index >= totalPages || data.isEmpty { break }
-        }
-        lastInvestigationsOK = clock.now()
 
-        let logsOutcome = try await send(
-            "GET", host: endpoint.region.platformHost, path: "/log_search/management/logs", token: settings.token)
+        let investigations = try await syncInvestigations(endpoint, until: started, pages: &pages, rateLimited: &rateLimited)
+        lastInvestigationsOK = clock.now()
+        let alerts = try await syncAlerts(endpoint, until: started, pages: &pages, rateLimited: &rateLimited)
+
+        let logsOutcome = try await send("GET", host: endpoint.region.platformHost, path: "/log_search/management/logs", token: settings.token)
         rateLimited += logsOutcome.rateLimited
         try await requireSuccess(logsOutcome, endpoint, operation: "sync logs", family: .logSearch)
-        let logs = logsOutcome.response.json?["logs"]?.arrayValue?.count ?? 0
+        let logIDs = logsOutcome.response.json?["logs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        let events = try await syncLogEvents(endpoint, logIDs: logIDs, until: started, pages: &pages)
         lastLogSearchOK = clock.now()
         lastAccepted = clock.now()
 
-        let warning = seen.isEmpty ? noData(logSources: logs, rateLimited: rateLimited, now: clock.now()) : nil
-        return SyncReport(investigations: seen.count, pages: pages, logSources: logs, warning: warning)
+        syncedTotal += investigations + alerts + events
+        let warning = syncedTotal == 0 ? noData(logSources: logIDs.count, rateLimited: rateLimited, now: clock.now()) : nil
+        return SyncReport(investigations: investigations, alerts: alerts, logEvents: events, logSources: logIDs.count,
+                          pages: pages, warning: warning)
+    }
+
+    /// Keyset paging on `created_time`: each request starts one second before the newest
+    /// investigation seen, oldest first; rrns already seen are skipped. Investigations created
+    /// or removed between pages can neither be missed nor counted twice.
+    private func syncInvestigations(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> Int {
+        var cursor = checkpoint.investigationsThrough ?? end.addingTimeInterval(-28 * 86_400)
+        // rrns already seen, with their created_time: those inside the overlap are kept for next time.
+        var created: [String: Date] = [:]
+        for rrn in checkpoint.investigationsAtCursor { created[rrn] = cursor }
+        var seen = Set(created.keys)
+        var fresh = 0
+        var index = 0
+        for _ in 0..<Self.maxRequests {
+            let outcome = try await send(
+                "GET", host: endpoint.region.platformHost, path: "/idr/v2/investigations",
+                query: [URLQueryItem(name: "start_time", value: cursor.addingTimeInterval(-1).iso8601),
+                        URLQueryItem(name: "end_time", value: end.iso8601),
+                        URLQueryItem(name: "sort", value: "created_time,ASC"),
+                        URLQueryItem(name: "index", value: "\(index)"), URLQueryItem(name: "size", value: "\(Self.pageSize)")],
+                token: settings.token)
+            rateLimited += outcome.rateLimited
+            try await requireSuccess(outcome, endpoint, operation: "sync investigations", family: .investigations)
+            guard let data = outcome.response.json?["data"]?.arrayValue else {
+                throw ClientFailure(unexpected(outcome, operation: "sync investigations (the body is not the documented JSON)"))
+            }
+            pages += 1
+            var newest = cursor
+            var added = 0
+            for item in data {
+                guard let rrn = item["rrn"]?.stringValue, let time = item["created_time"]?.stringValue.flatMap(RFC3339.parse) else { continue }
+                if seen.insert(rrn).inserted { added += 1 }
+                created[rrn] = time
+                newest = max(newest, time)
+            }
+            fresh += added
+            if data.count < Self.pageSize { break }
+            // A full page: move the cursor on, or, if one second holds more than a page, step the index.
+            if newest > cursor { cursor = newest; index = 0 } else { index += 1 }
+        }
+        let through = max(cursor, created.values.max() ?? cursor)
+        checkpoint.investigationsThrough = through
+        // The next sync re-reads from one second before `through`: remember what it will see again.
+        checkpoint.investigationsAtCursor = created.filter { $0.value >= through.addingTimeInterval(-1) }.keys.sorted()
+        return fresh
+    }
+
+    /// `/idr/at` alert search from the checkpoint, `index` an item offset stepped by the page size.
+    private func syncAlerts(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> Int {
+        let start = checkpoint.alertsThrough ?? end.addingTimeInterval(-28 * 86_400)
+        var seen = Set(checkpoint.alertsAtCursor)
+        var newest = start
+        var atNewest = seen
+        var fresh = 0
+        var offset = 0
+        for _ in 0..<Self.maxRequests {
+            let body: JSON = ["search": ["start_time": .string(start.iso8601), "end_time": .string(end.iso8601)]]
+            let outcome = try await sender.send(
+                "POST", host: endpoint.region.platformHost, path: "/idr/at/alerts/ops/search",
+                query: [URLQueryItem(name: "size", value: "\(Self.pageSize)"), URLQueryItem(name: "index", value: "\(offset)")],
+                token: settings.token, body: body.encoded())
+            rateLimited += outcome.rateLimited
+            try await requireSuccess(outcome, endpoint, operation: "sync alerts", family: .investigations)
+            guard let json = outcome.response.json, let alerts = json["alerts"]?.arrayValue else {
+                throw ClientFailure(unexpected(outcome, operation: "sync alerts (the body is not the documented JSON)"))
+            }
+            pages += 1
+            for alert in alerts {
+                guard let rrn = alert["rrn"]?.stringValue else { continue }
+                if seen.insert(rrn).inserted { fresh += 1 }
+                if let created = alert["created_at"]?.stringValue.flatMap(RFC3339.parse) {
+                    if created > newest { newest = created; atNewest = [rrn] } else if created == newest { atNewest.insert(rrn) }
+                }
+            }
+            if json["metadata"]?["is_last_index"]?.boolValue ?? true || alerts.isEmpty { break }
+            offset += alerts.count
+        }
+        checkpoint.alertsThrough = newest
+        checkpoint.alertsAtCursor = atNewest.sorted()
+        return fresh
+    }
+
+    /// Log Search events of every log since the checkpoint, through 202 polling and `Next` pages.
+    private func syncLogEvents(_ endpoint: PlatformEndpoint, logIDs: [String], until end: Date, pages: inout Int) async throws(ClientFailure) -> Int {
+        guard !logIDs.isEmpty else { return 0 }
+        let from = checkpoint.logEventsThrough ?? end.addingTimeInterval(-28 * 86_400).unixMillis
+        let first = HTTPRequest(
+            method: "GET", host: endpoint.region.platformHost, path: "/log_search/query/logs/\(logIDs.joined(separator: ":"))",
+            query: [URLQueryItem(name: "from", value: "\(from)"), URLQueryItem(name: "to", value: "\(end.unixMillis)"),
+                    URLQueryItem(name: "per_page", value: "500")],
+            headers: ["X-Api-Key": settings.token, "Accept": "application/json"])
+        var through = (checkpoint.logEventsThrough ?? -1, checkpoint.logSequenceThrough ?? -1)
+        var count = 0
+        do {
+            pages += try await runner.run(first) { events in
+                for event in events {
+                    let point = (Int64(event["timestamp"]?.intValue ?? -1), Int64(event["sequence_number"]?.intValue ?? -1))
+                    guard point > through else { continue }
+                    through = point
+                    count += 1
+                }
+            }
+        } catch let failure as LogQueryRunner.Failure {
+            switch failure {
+            case .client(let error): throw error
+            case .gaveUp(let why): throw ClientFailure(Diagnosis(.serviceUnavailable, summary: "The log query did not finish: \(why)."))
+            case .answer(let outcome): try await requireSuccess(outcome, endpoint, operation: "sync log events", family: .logSearch)
+                throw ClientFailure(unexpected(outcome, operation: "sync log events"))
+            }
+        } catch {
+            throw ClientFailure(Diagnosis(.serviceUnavailable, summary: "The log query failed: \(error)"))
+        }
+        if through.0 >= 0 {
+            checkpoint.logEventsThrough = through.0
+            checkpoint.logSequenceThrough = through.1
+        }
+        return count
     }
 
     enum Family { case investigations, logSearch }
 
     /// Throws the right diagnosis unless the outcome is a 200.
-    private func requireSuccess(_ outcome: Outcome, _ endpoint: PlatformEndpoint, operation: String, family: Family) async throws(ClientFailure) {
+    func requireSuccess(_ outcome: Outcome, _ endpoint: PlatformEndpoint, operation: String, family: Family) async throws(ClientFailure) {
         switch outcome.response.status {
         case 200: return
         case 401: throw ClientFailure(await diagnoseUnauthorized(endpoint, outcome, operation: operation))
         case 403: throw ClientFailure(await diagnoseForbidden(endpoint, outcome, operation: operation, family: family))
         default: throw ClientFailure(unexpected(outcome, operation: operation))
         }
-    }
-
-    /// Explains a 403: which role or product is missing, from which endpoint refused and,
-    /// with an admin key, from the user's actual roles.
-    private func diagnoseForbidden(_ endpoint: PlatformEndpoint, _ outcome: Outcome, operation: String, family: Family) async -> Diagnosis {
-        var evidence = ["\(operation): 403 Forbidden from \(outcome.url)"]
-        let role = family == .investigations ? "Insight IDR Analyst" : "Log Search View Only"
-        let earlier = family == .investigations ? lastInvestigationsOK : lastLogSearchOK
-        if let facts = await accountFacts(endpoint), facts.found {
-            evidence.append("account API: \(facts.maskedEmail) has roles [\(facts.roles.joined(separator: ", "))] and products [\(facts.products.joined(separator: ", "))]")
-            if !facts.products.contains(where: { $0.caseInsensitiveCompare("InsightIDR") == .orderedSame }) {
-                return Diagnosis(
-                    .insufficientPermissions, summary: "The service user is not assigned to the Insight IDR product.",
-                    evidence: evidence,
-                    ranked: [RankedCause(Cause.noProductAccess, .confirmed, because: "no InsightIDR in product access")],
-                    remedies: ["Assign the service user to the Insight IDR product"])
-            }
-            if !facts.roles.contains(where: { $0.caseInsensitiveCompare(role) == .orderedSame }) {
-                return Diagnosis(
-                    .insufficientPermissions, summary: "The service user lacks the role \"\(role)\".",
-                    evidence: evidence,
-                    ranked: [RankedCause(earlier == nil ? Cause.missingRoles : Cause.rolesChanged, .confirmed, because: "no \(role) role")],
-                    remedies: ["Add the role \"\(role)\" to the service user"])
-            }
-        }
-        var ranked: [RankedCause] = []
-        if let earlier {
-            evidence.append("the same endpoint answered 200 at \(earlier.iso8601)")
-            ranked.append(RankedCause(Cause.rolesChanged, .likely, because: "it worked at \(earlier.iso8601)"))
-        }
-        if family == .logSearch, lastInvestigationsOK != nil {
-            evidence.append("InsightIDR investigations were readable, only Log Search is refused")
-            ranked.append(RankedCause(Cause.missingRoles, .likely, because: "\"\(role)\" is missing"))
-            ranked.append(RankedCause(Cause.noProductAccess, .ruledOut, because: "InsightIDR endpoints answer"))
-        } else {
-            ranked.append(RankedCause(Cause.missingRoles, .likely, because: "\"\(role)\" is needed here"))
-            ranked.append(RankedCause(Cause.noProductAccess, .likely, because: "InsightIDR endpoints refuse the key"))
-        }
-        return Diagnosis(
-            .insufficientPermissions, summary: "The platform refuses \(operation) for this key (403): a role or product access is missing.",
-            evidence: evidence, ranked: ranked,
-            remedies: ["Ensure the service user has the role \"\(role)\" and access to the Insight IDR product"])
-    }
-
-    /// seeds/000 "No Data Syncing", ranked by what the sync saw.
-    private func noData(logSources: Int, rateLimited: Int, now: Date) -> Diagnosis {
-        let sinceFirst = now.timeIntervalSince(firstSyncStarted ?? now)
-        var evidence = ["0 investigations in the last 28 days", "\(logSources) Log Search log(s)"]
-        var ranked: [RankedCause] = []
-        if sinceFirst < Self.initialSyncAllowance {
-            evidence.append("first sync began \(Int(sinceFirst)) s ago (allowance \(Int(Self.initialSyncAllowance)) s)")
-            ranked.append(RankedCause(Cause.initialSyncInProgress, .likely, because: "within the first 15 minutes"))
-        } else {
-            evidence.append("first sync began \(Int(sinceFirst)) s ago, past the 15-minute allowance")
-            ranked.append(RankedCause(Cause.initialSyncInProgress, .ruledOut, because: "more than 15 minutes since the first sync"))
-        }
-        if logSources == 0 {
-            ranked.append(RankedCause(Cause.noLogSources, .likely, because: "Log Search lists no logs"))
-        } else {
-            ranked.append(RankedCause(Cause.noEventsYet, .likely, because: "\(logSources) log(s) exist but no investigations"))
-            ranked.append(RankedCause(Cause.noLogSources, .ruledOut, because: "\(logSources) log(s) exist"))
-        }
-        if rateLimited > 0 {
-            evidence.append("\(rateLimited) answer(s) were 429 during the sync")
-            ranked.append(RankedCause(Cause.rateLimitsReached, .likely, because: "rate limited during the sync"))
-        } else {
-            ranked.append(RankedCause(Cause.rateLimitsReached, .ruledOut, because: "no 429 during the sync"))
-        }
-        return Diagnosis(.noDataSyncing, summary: "The sync worked but found no investigations.", evidence: evidence, ranked: ranked)
     }
 }

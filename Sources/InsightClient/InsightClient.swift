@@ -41,12 +41,18 @@ public actor InsightClient {
     /// When a sync last succeeded with the IDR endpoints; evidence that a later 403 is a role change.
     var lastInvestigationsOK: Date?
     var lastLogSearchOK: Date?
+    /// Where the next sync starts.
+    public internal(set) var checkpoint: SyncCheckpoint
+    /// Items synced since this client was made; none ever means "No Data Syncing".
+    var syncedTotal = 0
+    let runner: LogQueryRunner
 
     public init(
         settings: IntegrationSettings, transport: any HTTPTransport, clock: any InsightClock,
-        retry: RetryPolicy = RetryPolicy(), admin: AdminCheck? = nil,
+        retry: RetryPolicy = RetryPolicy(), admin: AdminCheck? = nil, checkpoint: SyncCheckpoint = SyncCheckpoint(),
         logger: Logger = Logger(label: "insight-replay.client")
     ) {
+        self.checkpoint = checkpoint
         self.settings = settings
         self.transport = transport
         self.clock = clock
@@ -54,6 +60,7 @@ public actor InsightClient {
         self.admin = admin
         self.logger = logger
         sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger)
+        runner = LogQueryRunner(sender: sender, clock: clock)
     }
 
     /// The endpoint after the local checks, or the diagnosis that stops us before any request.

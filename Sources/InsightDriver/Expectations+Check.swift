@@ -8,7 +8,9 @@ struct Observed {
     let diagnosis: Diagnosis?
     let diagnosisText: String?
     let journal: [JournalEntry]
+    /// The last completed sync, and totals over every sync of the run.
     let sync: SyncReport?
+    let syncTotals: (investigations: Int, alerts: Int, logEvents: Int)
 }
 
 extension Expectations {
@@ -47,8 +49,14 @@ extension Expectations {
         if let statuses, statuses != observed.journal.map(\.status) {
             failures.append("expected statuses \(statuses), got \(observed.journal.map(\.status))")
         }
-        if let syncedInvestigations, syncedInvestigations != observed.sync?.investigations {
-            failures.append("expected \(syncedInvestigations) investigation(s) synced, got \(observed.sync.map { "\($0.investigations)" } ?? "no completed sync")")
+        if let syncedInvestigations, syncedInvestigations != observed.syncTotals.investigations {
+            failures.append("expected \(syncedInvestigations) investigation(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.investigations)")")
+        }
+        if let syncedAlerts, syncedAlerts != observed.syncTotals.alerts {
+            failures.append("expected \(syncedAlerts) alert(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.alerts)")")
+        }
+        if let syncedLogEvents, syncedLogEvents != observed.syncTotals.logEvents {
+            failures.append("expected \(syncedLogEvents) log event(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.logEvents)")")
         }
         if let syncedLogSources, syncedLogSources != observed.sync?.logSources {
             failures.append("expected \(syncedLogSources) log source(s) synced, got \(observed.sync.map { "\($0.logSources)" } ?? "no completed sync")")

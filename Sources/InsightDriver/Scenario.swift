@@ -98,6 +98,8 @@ public struct Expectations: Sendable {
     public var requestTimes: [Double]?
     public var statuses: [Int]?
     public var syncedInvestigations: Int?
+    public var syncedAlerts: Int?
+    public var syncedLogEvents: Int?
     public var syncedLogSources: Int?
 }
 

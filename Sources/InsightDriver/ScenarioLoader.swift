@@ -406,6 +406,8 @@ struct ScenarioParser {
         if let synced = map.optional("synced") {
             var inner = try synced.mapping()
             expect.syncedInvestigations = try inner.optional("investigations")?.int(in: 0...1_000_000)
+            expect.syncedAlerts = try inner.optional("alerts")?.int(in: 0...1_000_000)
+            expect.syncedLogEvents = try inner.optional("log_events")?.int(in: 0...100_000_000)
             expect.syncedLogSources = try inner.optional("log_sources")?.int(in: 0...1_000_000)
             try inner.finish()
         }

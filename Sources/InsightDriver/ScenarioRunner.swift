@@ -54,6 +54,7 @@ public struct ScenarioRunner: Sendable {
 
         var diagnosis: Diagnosis?
         var lastSync: SyncReport?
+        var totals = (investigations: 0, alerts: 0, logEvents: 0)
         steps: for step in scenario.steps {
             switch step {
             case .wait(let seconds):
@@ -67,6 +68,9 @@ public struct ScenarioRunner: Sendable {
                 do {
                     let report = try await client.sync()
                     lastSync = report
+                    totals.investigations += report.investigations
+                    totals.alerts += report.alerts
+                    totals.logEvents += report.logEvents
                     diagnosis = report.warning
                 } catch {
                     diagnosis = error.diagnosis
@@ -76,12 +80,12 @@ public struct ScenarioRunner: Sendable {
         }
         let journal = emulator.journal.ordered
         let text = diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
-        let observed = Observed(diagnosis: diagnosis, diagnosisText: text, journal: journal, sync: lastSync)
+        let observed = Observed(diagnosis: diagnosis, diagnosisText: text, journal: journal, sync: lastSync, syncTotals: totals)
         return ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
             failures: scenario.expect.check(observed).map { Redaction.scrub($0, secrets: world.secrets) },
             diagnosis: diagnosis, diagnosisText: text, journal: journal,
-            syncedInvestigations: lastSync?.investigations, syncedLogSources: lastSync?.logSources,
+            syncedInvestigations: lastSync.map { _ in totals.investigations }, syncedLogSources: lastSync?.logSources,
             virtualSeconds: world.clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
     }
 }

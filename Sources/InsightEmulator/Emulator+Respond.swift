@@ -78,8 +78,12 @@ extension EmulatorState {
                 "Retry-After": "\(reset)", "X-RateLimit-Limit": "\(limit)", "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": "\(reset)",
             ])
-        case .allowed(_, let remaining, _):
+        case .allowed(let limit, let remaining, let reset):
+            // reference §3: every answer carries X-RateLimit-Remaining. ASSUMED: Limit and Reset
+            // come with it (lecli reads Reset once Remaining is 0).
             rateHeaders.add("X-RateLimit-Remaining", "\(remaining)")
+            rateHeaders.add("X-RateLimit-Limit", "\(limit)")
+            rateHeaders.add("X-RateLimit-Reset", "\(reset)")
         case .unlimited:
             break
         }

@@ -106,6 +106,13 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     }
 
     public func addFault(_ rule: FaultRule) { withState { $0.faults.append(rule) } }
+
+    /// Changes the tenants of a region in place (data arriving or disappearing mid-sync, in tests).
+    public func mutateTenants(in region: Region, _ body: (inout Tenant) -> Void) {
+        withState { state in
+            for index in state.tenants.indices where state.tenants[index].region == region { body(&state.tenants[index]) }
+        }
+    }
     public func resetJournal() { withState { $0.journal.reset() } }
 
     /// Replaces every tenant, fault and timeline event (loading another scenario's world).
