@@ -5,12 +5,19 @@ import InsightEmulator
 
 /// What a run produced, as the expectations see it.
 struct Observed {
-    let diagnosis: Diagnosis?
-    let diagnosisText: String?
-    let journal: [JournalEntry]
+    var diagnosis: Diagnosis?
+    var diagnosisText: String?
+    var journal: [JournalEntry] = []
     /// The last completed sync, and totals over every sync of the run.
-    let sync: SyncReport?
-    let syncTotals: (investigations: Int, alerts: Int, logEvents: Int)
+    var sync: SyncReport?
+    var syncTotals: (investigations: Int, alerts: Int, logEvents: Int) = (0, 0, 0)
+    /// Audit ids handed on, over every pull of the run, in order.
+    var auditIDs: [String] = []
+    var auditRejected = 0
+    var delivered = 0
+    var undelivered = 0
+    var disabled = false
+    var deliveries: [Delivery] = []
 }
 
 extension Expectations {
@@ -57,6 +64,31 @@ extension Expectations {
         }
         if let syncedLogEvents, syncedLogEvents != observed.syncTotals.logEvents {
             failures.append("expected \(syncedLogEvents) log event(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.logEvents)")")
+        }
+        if let auditProcessed, auditProcessed != observed.auditIDs.count {
+            failures.append("expected \(auditProcessed) audit record(s) processed, got \(observed.auditIDs.count)")
+        }
+        if let auditRejected, auditRejected != observed.auditRejected {
+            failures.append("expected \(auditRejected) audit record(s) rejected, got \(observed.auditRejected)")
+        }
+        if let auditDuplicates {
+            let duplicates = observed.auditIDs.count - Set(observed.auditIDs).count
+            if duplicates != auditDuplicates { failures.append("expected \(auditDuplicates) duplicate audit record(s), got \(duplicates)") }
+        }
+        if let notificationsDelivered, notificationsDelivered != observed.delivered {
+            failures.append("expected \(notificationsDelivered) notification(s) delivered, got \(observed.delivered)")
+        }
+        if let notificationsUndelivered, notificationsUndelivered != observed.undelivered {
+            failures.append("expected \(notificationsUndelivered) notification(s) undelivered, got \(observed.undelivered)")
+        }
+        if let notifierDisabled, notifierDisabled != observed.disabled {
+            failures.append("expected the notifier \(notifierDisabled ? "to disable itself" : "to stay enabled"), it \(observed.disabled ? "disabled itself" : "stayed enabled")")
+        }
+        if let deliveries, deliveries != observed.deliveries.count {
+            failures.append("expected \(deliveries) event(s) received by InsightConnect, got \(observed.deliveries.count)")
+        }
+        for text in deliveryMentions where !observed.deliveries.contains(where: { $0.body.contains(text) }) {
+            failures.append("expected a delivered event mentioning '\(text)'; none does")
         }
         if let syncedLogSources, syncedLogSources != observed.sync?.logSources {
             failures.append("expected \(syncedLogSources) log source(s) synced, got \(observed.sync.map { "\($0.logSources)" } ?? "no completed sync")")

@@ -65,24 +65,61 @@ public enum TokenSpec: Sendable, Hashable {
     case unknown
 }
 
+/// How the integrations are configured: the seeds/000 client (URL + Token), the seeds/002
+/// audit puller (storage region + API key) and the seeds/003 notifier (API URL + API key).
 public struct ClientSpec: Sendable {
-    public var url: String
-    public var token: TokenSpec
+    public var url: String?
+    public var token: TokenSpec?
     public var adminToken: TokenSpec?
     public var serviceUser: String?
     public var maxAttempts: Int?
+    public var audit: AuditSpec?
+    public var notifier: NotifierSpec?
+}
+
+public struct AuditSpec: Sendable {
+    public var storageRegion: String
+    public var token: TokenSpec
+    public var perPage: Int
+    public var alertAfter: Double
+}
+
+public struct NotifierSpec: Sendable {
+    public var url: String
+    public var token: TokenSpec
+    public var queueCapacity: Int
+    public var minimumRequests: Int
 }
 
 public enum Step: Sendable, Hashable, CustomStringConvertible {
     case validate
     case sync
     case wait(Double)
+    /// Pull audit logs; with `stopAfter`, the sink stops taking records after that many (a crash).
+    case auditPull(stopAfter: Int?)
+    /// seeds/003 "Test integration".
+    case testNotification
+    /// Queue `events` notifications and deliver them.
+    case notify(events: Int)
 
     public var description: String {
         switch self {
         case .validate: return "validate"
         case .sync: return "sync"
         case .wait(let seconds): return "wait \(Scenario.formatSeconds(seconds))"
+        case .auditPull(let stop): return stop.map { "audit_pull (stop after \($0))" } ?? "audit_pull"
+        case .testNotification: return "test_notification"
+        case .notify(let events): return "notify \(events)"
+        }
+    }
+
+    /// The client a step needs: `client` (URL + Token), `audit` or `notifier`.
+    var needs: String {
+        switch self {
+        case .validate, .sync: return "url and token"
+        case .wait: return ""
+        case .auditPull: return "audit"
+        case .testNotification, .notify: return "notifier"
         }
     }
 }
@@ -101,6 +138,15 @@ public struct Expectations: Sendable {
     public var syncedAlerts: Int?
     public var syncedLogEvents: Int?
     public var syncedLogSources: Int?
+    public var auditProcessed: Int?
+    public var auditRejected: Int?
+    public var auditDuplicates: Int?
+    public var notificationsDelivered: Int?
+    public var notificationsUndelivered: Int?
+    public var notifierDisabled: Bool?
+    /// Events InsightConnect triggers received.
+    public var deliveries: Int?
+    public var deliveryMentions: [String] = []
 }
 
 extension Scenario {

@@ -118,7 +118,7 @@ struct ScenarioParser {
         let timeline = try map.optional("timeline")?.list().map { try event($0, tenant) } ?? []
         let client = try clientSpec(try map.required("client"), tenant)
         let stepsValue = try map.required("steps")
-        let steps = try stepsValue.list().map(step)
+        let steps = try stepsValue.list().map { try step($0, client) }
         if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync or wait)") }
         let expect = try expectations(try map.required("expect"))
         try map.finish()
@@ -365,30 +365,81 @@ struct ScenarioParser {
 
     func clientSpec(_ value: YAMLValue, _ tenant: TenantSpec) throws -> ClientSpec {
         var map = try value.mapping()
-        let url = try map.required("url").string()
-        let token = try token(try map.required("token"), tenant)
+        let urlValue = map.optional("url")
+        let url = try urlValue?.string()
+        let tokenValue = map.optional("token")
+        let token = try tokenValue.map { try self.token($0, tenant) }
+
         let admin = try map.optional("admin_token").map { try self.token($0, tenant) }
         let serviceUserValue = map.optional("service_user")
         let serviceUser = try serviceUserValue?.nonEmptyString()
+        let maxAttempts = try map.optional("max_attempts")?.int(in: 1...100)
+        var audit: AuditSpec?
+        if let auditValue = map.optional("audit") {
+            var inner = try auditValue.mapping()
+            audit = AuditSpec(
+                storageRegion: try inner.required("storage_region").string(),
+                token: try self.token(try inner.required("token"), tenant),
+                perPage: try inner.optional("per_page")?.int(in: 1...500) ?? 500,
+                alertAfter: try inner.optional("alert_after")?.number(min: 1) ?? 86_400)
+            try inner.finish()
+        }
+        var notifier: NotifierSpec?
+        if let notifierValue = map.optional("notifier") {
+            var inner = try notifierValue.mapping()
+            notifier = NotifierSpec(
+                url: try inner.required("url").string(),
+                token: try self.token(try inner.required("token"), tenant),
+                queueCapacity: try inner.optional("queue_capacity")?.int(in: 1...1_000_000) ?? 1_000,
+                minimumRequests: try inner.optional("minimum_requests")?.int(in: 1...1_000_000) ?? 5)
+            try inner.finish()
+        }
+        // Unknown fields first, so a misspelt field is named rather than reported as missing.
+        try map.finish()
+        if (url == nil) != (token == nil) {
+            throw value.error(url == nil ? "token goes with url (the seeds/000 client); add url" : "url goes with token (the seeds/000 client); add token")
+        }
         if let serviceUserValue, admin == nil {
             throw serviceUserValue.error("service_user is looked up with admin_token; add admin_token")
         }
-        let maxAttempts = try map.optional("max_attempts")?.int(in: 1...100)
-        try map.finish()
-        return ClientSpec(url: url, token: token, adminToken: admin, serviceUser: serviceUser, maxAttempts: maxAttempts)
+        if url == nil, audit == nil, notifier == nil {
+            throw value.error("configure at least one integration: url + token (seeds/000), audit (seeds/002) or notifier (seeds/003)")
+        }
+        return ClientSpec(url: url, token: token, adminToken: admin, serviceUser: serviceUser, maxAttempts: maxAttempts,
+                          audit: audit, notifier: notifier)
     }
 
-    func step(_ value: YAMLValue) throws -> Step {
+    func step(_ value: YAMLValue, _ client: ClientSpec) throws -> Step {
+        let step: Step
         if case .scalar = value.node {
-            switch try value.choice(["validate", "sync"]) {
-            case "validate": return .validate
-            default: return .sync
+            switch try value.choice(["validate", "sync", "audit_pull", "test_notification"]) {
+            case "validate": step = .validate
+            case "sync": step = .sync
+            case "audit_pull": step = .auditPull(stopAfter: nil)
+            default: step = .testNotification
             }
+        } else {
+            var map = try value.mapping()
+            let kinds = ["wait", "audit_pull", "notify"].filter { map.keys.contains($0) }
+            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}") }
+            switch kinds[0] {
+            case "wait":
+                step = .wait(try map.required("wait").number())
+            case "audit_pull":
+                var inner = try map.required("audit_pull").mapping()
+                step = .auditPull(stopAfter: try inner.optional("stop_after")?.int(in: 0...10_000_000))
+                try inner.finish()
+            default:
+                var inner = try map.required("notify").mapping()
+                step = .notify(events: try inner.required("events").int(in: 1...100_000))
+                try inner.finish()
+            }
+            try map.finish()
         }
-        var map = try value.mapping()
-        let seconds = try map.required("wait").number()
-        try map.finish()
-        return .wait(seconds)
+        let configured = (step.needs == "url and token" && client.url != nil) || (step.needs == "audit" && client.audit != nil)
+            || (step.needs == "notifier" && client.notifier != nil) || step.needs.isEmpty
+        guard configured else { throw value.error("\(step) needs client.\(step.needs == "url and token" ? "url and client.token" : step.needs)") }
+        return step
     }
 
     func expectations(_ value: YAMLValue) throws -> Expectations {
@@ -403,6 +454,22 @@ struct ScenarioParser {
         expect.requests = try map.optional("requests")?.int(in: 0...1_000_000)
         expect.requestTimes = try map.optional("request_times")?.list().map { try $0.number() }
         expect.statuses = try map.optional("statuses")?.list().map { try $0.int(in: 100...599) }
+        if let audit = map.optional("audit") {
+            var inner = try audit.mapping()
+            expect.auditProcessed = try inner.optional("processed")?.int(in: 0...100_000_000)
+            expect.auditRejected = try inner.optional("rejected")?.int(in: 0...100_000_000)
+            expect.auditDuplicates = try inner.optional("duplicates")?.int(in: 0...100_000_000)
+            try inner.finish()
+        }
+        if let notifications = map.optional("notifications") {
+            var inner = try notifications.mapping()
+            expect.notificationsDelivered = try inner.optional("delivered")?.int(in: 0...100_000_000)
+            expect.notificationsUndelivered = try inner.optional("undelivered")?.int(in: 0...100_000_000)
+            expect.notifierDisabled = try inner.optional("disabled")?.bool()
+            try inner.finish()
+        }
+        expect.deliveries = try map.optional("deliveries")?.int(in: 0...100_000_000)
+        expect.deliveryMentions = try map.optional("delivery_mentions")?.strings() ?? []
         if let synced = map.optional("synced") {
             var inner = try synced.mapping()
             expect.syncedInvestigations = try inner.optional("investigations")?.int(in: 0...1_000_000)

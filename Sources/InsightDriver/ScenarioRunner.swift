@@ -44,49 +44,103 @@ public struct ScenarioRunner: Sendable {
         let wallStart = Date()
         let world = ScenarioWorld(scenario)
         let emulator = world.makeEmulator(clock: world.clock)
-        let admin = scenario.client.adminToken.map {
-            AdminCheck(token: world.resolve($0), serviceUser: scenario.client.serviceUser)
+        let spec = scenario.client
+        let client = spec.url.map { url in
+            InsightClient(
+                settings: IntegrationSettings(url: url, token: spec.token.map(world.resolve) ?? ""),
+                transport: emulator, clock: world.clock, retry: RetryPolicy(maxAttempts: spec.maxAttempts ?? 4),
+                admin: spec.adminToken.map { AdminCheck(token: world.resolve($0), serviceUser: spec.serviceUser) }, logger: logger)
         }
-        let client = InsightClient(
-            settings: IntegrationSettings(url: scenario.client.url, token: world.resolve(scenario.client.token)),
-            transport: emulator, clock: world.clock,
-            retry: RetryPolicy(maxAttempts: scenario.client.maxAttempts ?? 4), admin: admin, logger: logger)
+        let notifier = spec.notifier.map { notifier in
+            Notifier(settings: TriggerSettings(url: notifier.url, apiKey: world.resolve(notifier.token)), transport: emulator,
+                     clock: world.clock, queueCapacity: notifier.queueCapacity, minimumRequests: notifier.minimumRequests, logger: logger)
+        }
+        // One checkpoint store for the whole scenario: each audit_pull is a fresh puller (a restart).
+        let auditStore = InMemoryCheckpointStore()
+        var observed = Observed()
 
-        var diagnosis: Diagnosis?
-        var lastSync: SyncReport?
-        var totals = (investigations: 0, alerts: 0, logEvents: 0)
         steps: for step in scenario.steps {
             switch step {
             case .wait(let seconds):
                 try? await world.clock.sleep(seconds: seconds)
             case .validate:
-                do { _ = try await client.validate() } catch {
-                    diagnosis = error.diagnosis
+                do { _ = try await client!.validate() } catch {
+                    observed.diagnosis = error.diagnosis
                     break steps
                 }
             case .sync:
                 do {
-                    let report = try await client.sync()
-                    lastSync = report
-                    totals.investigations += report.investigations
-                    totals.alerts += report.alerts
-                    totals.logEvents += report.logEvents
-                    diagnosis = report.warning
+                    let report = try await client!.sync()
+                    observed.sync = report
+                    observed.syncTotals.investigations += report.investigations
+                    observed.syncTotals.alerts += report.alerts
+                    observed.syncTotals.logEvents += report.logEvents
+                    observed.diagnosis = report.warning
                 } catch {
-                    diagnosis = error.diagnosis
+                    observed.diagnosis = error.diagnosis
                     break steps
                 }
+            case .auditPull(let stopAfter):
+                let audit = spec.audit!
+                let puller = AuditPuller(
+                    settings: AuditSettings(storageRegion: audit.storageRegion, apiKey: world.resolve(audit.token)), transport: emulator,
+                    clock: world.clock, store: auditStore, noEventsAlertAfter: audit.alertAfter, perPage: audit.perPage, logger: logger)
+                let sink = AuditSink(stopAfter: stopAfter)
+                do {
+                    let report = try await puller.pull { try sink.take($0) }
+                    observed.auditRejected += report.rejected.count
+                    observed.diagnosis = report.alert
+                } catch let failure as ClientFailure {
+                    observed.diagnosis = failure.diagnosis
+                    observed.auditIDs += sink.ids
+                    break steps
+                } catch {
+                    // The sink stopped on purpose (a simulated crash): the next pull resumes.
+                }
+                observed.auditIDs += sink.ids
+            case .testNotification:
+                if case .failure(let failure) = await notifier!.sendTest(name: scenario.name) {
+                    observed.diagnosis = failure.diagnosis
+                    break steps
+                }
+            case .notify(let events):
+                for number in 1...events { _ = await notifier!.enqueue(["title": .string("\(scenario.name) event \(number)")]) }
+                let report = await notifier!.deliver()
+                observed.delivered += report.delivered.count
+                observed.undelivered += report.undelivered.count
+                if let disabled = report.disabled {
+                    observed.diagnosis = disabled
+                    observed.disabled = true
+                    break steps
+                }
+                observed.diagnosis = report.undelivered.last?.diagnosis
             }
         }
-        let journal = emulator.journal.ordered
-        let text = diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
-        let observed = Observed(diagnosis: diagnosis, diagnosisText: text, journal: journal, sync: lastSync, syncTotals: totals)
+        observed.journal = emulator.journal.ordered
+        observed.deliveries = emulator.deliveries
+        observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         return ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
             failures: scenario.expect.check(observed).map { Redaction.scrub($0, secrets: world.secrets) },
-            diagnosis: diagnosis, diagnosisText: text, journal: journal,
-            syncedInvestigations: lastSync.map { _ in totals.investigations }, syncedLogSources: lastSync?.logSources,
+            diagnosis: observed.diagnosis, diagnosisText: observed.diagnosisText, journal: observed.journal,
+            syncedInvestigations: observed.sync.map { _ in observed.syncTotals.investigations }, syncedLogSources: observed.sync?.logSources,
             virtualSeconds: world.clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+    }
+}
+
+/// Takes audit records for a scenario; with `stopAfter`, refuses every record after that many.
+final class AuditSink: @unchecked Sendable {
+    struct Stopped: Error {}
+    private let lock = NSLock()
+    private var taken: [String] = []
+    let stopAfter: Int?
+    init(stopAfter: Int?) { self.stopAfter = stopAfter }
+    var ids: [String] { lock.withLock { taken } }
+    func take(_ record: AuditRecord) throws {
+        try lock.withLock {
+            if let stopAfter, taken.count >= stopAfter { throw Stopped() }
+            taken.append(record.auditID)
+        }
     }
 }
 

@@ -32,12 +32,14 @@ struct InsightReplay: AsyncParsableCommand {
 
 /// Options every command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "warning"
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (run: error, serve: warning).")
+    var logLevel: String?
 
-    func bootstrap() throws {
-        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            throw ValidationError("--log-level '\(logLevel)' is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// Sets up logging to standard error; `fallback` when --log-level is not given.
+    func bootstrap(fallback: Logger.Level = .warning) throws {
+        let text = logLevel ?? fallback.rawValue
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("--log-level '\(text)' is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -31,7 +31,8 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        try common.bootstrap()
+        // Scenario outcomes are reported as diagnoses; logs are for digging deeper (--log-level debug).
+        try common.bootstrap(fallback: .error)
         var scenarios: [Scenario]
         do {
             scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)

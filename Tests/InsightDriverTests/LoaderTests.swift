@@ -26,9 +26,14 @@ import Testing
 
     @Test func anUnknownFieldNamesLineFieldAndTheNearestName() {
         let text = valid.replacingOccurrences(of: "  url: https", with: "  ulr: https")
-        #expect(error(text) == "bad.yaml:10:3: client.ulr: unknown field; did you mean 'url'? (url is required here)")
+        #expect(error(text) == "bad.yaml:10:3: client.ulr: unknown field; did you mean 'url'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier")
         let optional = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "  token: { key: main }\n  max_atempts: 2\n")
-        #expect(error(optional) == "bad.yaml:12:3: client.max_atempts: unknown field; did you mean 'max_attempts'? allowed here: url, token, admin_token, service_user, max_attempts")
+        #expect(error(optional) == "bad.yaml:12:3: client.max_atempts: unknown field; did you mean 'max_attempts'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier")
+    }
+
+    @Test func aMisspeltRequiredFieldIsNamedWhereTheTypoIs() {
+        let text = valid.replacingOccurrences(of: "  region: us3", with: "  regoin: us3")
+        #expect(error(text) == "bad.yaml:4:3: tenant.regoin: unknown field; did you mean 'region'? (region is required here)")
     }
 
     @Test func aWrongTypeNamesWhatWasExpected() {
@@ -63,7 +68,7 @@ import Testing
 
     @Test func anUnknownStepNamesItsIndex() {
         let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, synch]")
-        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync")
+        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync, audit_pull, test_notification")
     }
 
     @Test func invalidYAMLGivesTheParsersLine() {
@@ -90,6 +95,34 @@ import Testing
     @Test func aTimelineEventNeedsExactlyOneAction() {
         let text = valid + "timeline:\n  - { at: 5, revoke_key: main, lock_user: svc@example.com }\n"
         #expect(error(text).hasPrefix("bad.yaml:17:5: timeline[0]: needs exactly one action of: revoke_key, "))
+    }
+
+    @Test func aStepNeedsItsIntegrationConfigured() {
+        let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, audit_pull]")
+        #expect(error(text) == "bad.yaml:12:19: steps[1]: audit_pull needs client.audit")
+        let notify = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [{ notify: { events: 2 } }]")
+        #expect(error(notify) == "bad.yaml:12:9: steps[0]: notify 2 needs client.notifier")
+    }
+
+    @Test func aClientNeedsAtLeastOneIntegration() {
+        let text = valid.replacingOccurrences(of: "  url: https://us.api.insight.rapid7.com\n  token: { key: main }\n", with: "  max_attempts: 2\n")
+        #expect(error(text) == "bad.yaml:10:3: client: configure at least one integration: url + token (seeds/000), audit (seeds/002) or notifier (seeds/003)")
+        let half = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "")
+        #expect(error(half) == "bad.yaml:10:3: client: url goes with token (the seeds/000 client); add token")
+    }
+
+    @Test func auditAndNotifierClientsLoad() throws {
+        let text = valid.replacingOccurrences(of: "  token: { key: main }\n", with: """
+              token: { key: main }
+              audit: { storage_region: United States - 3, token: { key: main }, per_page: 50 }
+              notifier: { url: https://us3.api.insight.rapid7.com/connect/v1/execute/async/workflows/abc, token: { key: main } }
+
+            """).replacingOccurrences(of: "steps: [validate]", with: "steps: [audit_pull, { audit_pull: { stop_after: 3 } }, test_notification, { notify: { events: 2 } }]")
+        let scenario = try ScenarioLoader.parse(text, file: "ok.yaml")
+        #expect(scenario.client.audit?.storageRegion == "United States - 3")
+        #expect(scenario.client.audit?.perPage == 50)
+        #expect(scenario.client.notifier?.minimumRequests == 5)
+        #expect(scenario.steps == [.auditPull(stopAfter: nil), .auditPull(stopAfter: 3), .testNotification, .notify(events: 2)])
     }
 
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
