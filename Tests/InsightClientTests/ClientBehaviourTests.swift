@@ -140,6 +140,36 @@ import Testing
     }
 }
 
+@Suite struct SecretSafetyOfTheOtherClientsTests {
+    /// The audit puller's and the notifier's failure paths, with canary keys: no key, no email.
+    @Test func noKeyOrEmailInAuditOrNotifierDiagnosesAndLogs() async throws {
+        let handler = CapturingLogHandler()
+        let logger = Logger(label: "canary") { _ in handler }
+        var texts: [String] = []
+        for (region, key) in [("us", ClientFixture.orgKey), ("us3", ClientFixture.key), ("mars", ClientFixture.orgKey)] {
+            let clock = VirtualClock()
+            let puller = AuditPuller(settings: AuditSettings(storageRegion: region, apiKey: key), transport: Emulator(tenants: [AuditFixture.tenant()], clock: clock),
+                                     clock: clock, store: InMemoryCheckpointStore(), logger: logger)
+            do { _ = try await puller.pull { _ in } } catch let failure as ClientFailure { texts.append(failure.diagnosis.description) }
+        }
+        for url in [TriggerFixture.url(.us), TriggerFixture.url(.us3, TriggerFixture.inactive), "http://x"] {
+            let clock = VirtualClock()
+            let emulator = Emulator(tenants: [TriggerFixture.tenant()], faults: [FaultRule(path: "/connect/", status: 500, count: 3)], clock: clock)
+            let notifier = Notifier(settings: TriggerSettings(url: url, apiKey: ClientFixture.key), transport: emulator, clock: clock, logger: logger)
+            if case .failure(let failure) = await notifier.sendTest() { texts.append(failure.diagnosis.description) }
+            _ = await notifier.enqueue(["user": "svc@example.com"])
+            let report = await notifier.deliver()
+            texts += report.undelivered.map(\.diagnosis.description)
+        }
+        #expect(texts.count >= 6)
+        for text in texts + handler.lines {
+            #expect(!text.contains("c4a7c4a7-1111"), "\(text)")
+            #expect(!text.contains("c4a7c4a7-2222"), "\(text)")
+            #expect(!text.contains("svc@example.com"), "\(text)")
+        }
+    }
+}
+
 /// Answers requests from a fixed list, in order.
 final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
