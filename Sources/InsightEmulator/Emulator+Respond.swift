@@ -49,7 +49,17 @@ extension EmulatorState {
     }
 
     private mutating func route(_ request: HTTPRequest, _ matches: [RouteMatch], _ context: inout RequestContext) -> HTTPResponse {
-        guard let match = matches.first(where: { $0.route.methods.contains(request.method) }) else {
+        let response = routeAndServe(request, matches, &context)
+        if !context.reason.hasPrefix("replayed"), context.reason != "replay miss" { capture(request, response, now: context.now) }
+        return response
+    }
+
+    /// A recording may hold endpoints the emulator does not know: they still pass authentication.
+    static let replayOnly = RouteMatch(route: Route(["GET", "POST", "PUT", "PATCH", "DELETE"], "/", .validate, .platform, .anyValidKey), params: [:])
+
+    private mutating func routeAndServe(_ request: HTTPRequest, _ matches: [RouteMatch], _ context: inout RequestContext) -> HTTPResponse {
+        let found = matches.first(where: { $0.route.methods.contains(request.method) }) ?? (replay != nil && replay?.mode != .all ? Self.replayOnly : nil)
+        guard let match = found else {
             if let any = matches.first {
                 context.reason = "method not allowed"
                 let allowed = matches.flatMap(\.route.methods).joined(separator: ", ")
@@ -92,6 +102,15 @@ extension EmulatorState {
             return error(403, "Forbidden", route.space)
         }
         context.reason = "ok"
+        if let recorded = replayAnswer(request, &context) {
+            var answer = recorded
+            for field in rateHeaders { answer.headers.set(field.name, field.value) }
+            return answer
+        }
+        if match.route.pattern == ["/"] || match.route.pattern.isEmpty, matches.isEmpty {
+            context.reason = "no such route"
+            return Self.notFound()
+        }
         var response = serve(match, request, principal, &context)
         for field in rateHeaders { response.headers.set(field.name, field.value) }
         return response

@@ -146,6 +146,7 @@ struct EmulatorState {
     var random: SeededRandom
     var queries: [String: LogQuery] = [:]
     var deliveries: [Delivery] = []
+    var replay: ReplayState?
 
     mutating func applyTimeline(until now: Date, epoch: Date) {
         while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {

@@ -5,53 +5,15 @@ public final class SQLiteRunHistory: RunHistoryStore, @unchecked Sendable {
     private let database: SQLiteDatabase
     private let lock = NSLock()
 
-    /// Named migrations, applied in order and never edited once released: add new ones at the end.
-    static let migrations: [(name: String, sql: String)] = [
-        ("001_runs", """
-            CREATE TABLE runs (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                started_at REAL NOT NULL,
-                commit_id TEXT
-            );
-            CREATE TABLE scenario_runs (
-                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-                name TEXT NOT NULL,
-                passed INTEGER NOT NULL,
-                diagnosis TEXT,
-                requests INTEGER NOT NULL,
-                virtual_seconds REAL NOT NULL,
-                wall_seconds REAL NOT NULL,
-                failures TEXT NOT NULL
-            );
-            CREATE INDEX scenario_runs_by_name ON scenario_runs(name, run_id);
-            """),
-    ]
-
     /// Opens or creates the store at `path` (`:memory:` for a private in-memory database).
     public init(path: String) throws {
         database = try SQLiteDatabase(path: path)
-        if path != ":memory:" { try database.execute("PRAGMA journal_mode=WAL") }
-        try database.execute("PRAGMA foreign_keys=ON")
-        try migrate()
+        try SQLiteMigrations.prepare(database, path: path)
     }
 
     /// Names of the migrations applied so far, in order.
     public func appliedMigrations() throws -> [String] {
-        var names: [String] = []
-        try database.run("SELECT name FROM schema_migrations ORDER BY rowid") { names.append($0.text(0) ?? "") }
-        return names
-    }
-
-    private func migrate() throws {
-        try database.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-        let applied = Set(try appliedMigrations())
-        for migration in Self.migrations where !applied.contains(migration.name) {
-            try database.transaction {
-                try database.execute(migration.sql)
-                try database.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                                 [.text(migration.name), .double(Date().timeIntervalSince1970)])
-            }
-        }
+        try SQLiteMigrations.applied(database)
     }
 
     public func recordRun(_ run: RunRecord) throws -> Int64 {

@@ -1,0 +1,67 @@
+import Foundation
+import InsightCore
+
+/// How recordings and the emulator share the answering (issue 5's record modes).
+public enum RecordMode: String, Sendable, CaseIterable {
+    /// Only recordings answer; an unmatched request is a miss (the default, and CI's).
+    case none
+    /// Recordings answer; an unmatched request is answered by the emulator and recorded.
+    case missing
+    /// The emulator answers everything and every exchange is recorded.
+    case all
+
+    public static func parse(_ text: String) throws -> RecordMode {
+        guard let mode = RecordMode(rawValue: text.lowercased()) else {
+            throw AdminInputError(message: "record mode '\(text)' is not one of: \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return mode
+    }
+}
+
+/// Recorded answers the emulator gives, and what happened to them.
+struct ReplayState: Sendable {
+    var matcher: ExchangeMatcher
+    var mode: RecordMode
+    /// Explanations of requests no recording matched (mode none).
+    var misses: [String] = []
+    /// Exchanges the emulator answered itself in modes missing and all, to be recorded.
+    var captured: [RecordedExchange] = []
+}
+
+extension Emulator {
+    /// Answers from these recorded exchanges (in recorded order for identical requests).
+    public func loadReplay(_ exchanges: [RecordedExchange], mode: RecordMode = .none) {
+        withState { $0.replay = ReplayState(matcher: ExchangeMatcher(exchanges: exchanges), mode: mode) }
+    }
+
+    /// Every miss so far, each naming the three nearest recordings and the matchers that failed.
+    public var replayMisses: [String] { withState { $0.replay?.misses ?? [] } }
+    /// Recorded exchanges no request has used.
+    public var unusedRecordedExchanges: [RecordedExchange] { withState { $0.replay?.matcher.unused ?? [] } }
+    /// Exchanges answered by the emulator in record modes missing and all.
+    public var capturedExchanges: [RecordedExchange] { withState { $0.replay?.captured ?? [] } }
+}
+
+extension EmulatorState {
+    /// With recordings loaded: the recorded answer, a miss, or nil to let the emulator answer
+    /// (and capture the exchange). Called after faults, authentication and rate limits.
+    mutating func replayAnswer(_ request: HTTPRequest, _ context: inout RequestContext) -> HTTPResponse? {
+        guard var replay else { return nil }
+        defer { self.replay = replay }
+        if replay.mode == .all { return nil }
+        if let exchange = replay.matcher.answer(request) {
+            context.reason = "replayed \(exchange.summary)"
+            return exchange.response
+        }
+        if replay.mode == .missing { return nil }
+        let message = replay.matcher.missMessage(request)
+        replay.misses.append(message)
+        context.reason = "replay miss"
+        return .json(501, ["message": .string(message)], headers: ["X-Insight-Replay-Miss": "1"])
+    }
+
+    mutating func capture(_ request: HTTPRequest, _ response: HTTPResponse, now: Date) {
+        guard replay != nil, replay!.mode != .none else { return }
+        replay!.captured.append(RecordedExchange(request: request, response: response, durationMillis: 0, recordedAt: now))
+    }
+}

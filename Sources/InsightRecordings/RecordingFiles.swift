@@ -1,0 +1,161 @@
+import Foundation
+import InsightCore
+
+/// A problem with a recording file: which file, what was expected, what to do.
+public struct RecordingFileError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// The text form kept in the repository: `Recordings/NAME.json`, canonical (sorted keys,
+/// pretty, dates as RFC 3339), so diffs read well.
+public enum RecordingFile {
+    public static func encode(_ recording: Recording) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(date, millis: true))
+        }
+        var data = try encoder.encode(recording)
+        data.append(0x0A)
+        return data
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> Recording {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = RFC3339.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not an RFC 3339 time"))
+            }
+            return date
+        }
+        do {
+            return try decoder.decode(Recording.self, from: data)
+        } catch let error as DecodingError {
+            throw RecordingFileError(file: file, message: describe(error))
+        } catch {
+            throw RecordingFileError(file: file, message: "not a recording: \(error)")
+        }
+    }
+
+    /// Writes `folder/NAME.json` atomically.
+    public static func export(_ recording: Recording, to folder: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = (folder as NSString).appendingPathComponent("\(recording.name).json")
+        try encode(recording).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return path
+    }
+
+    public static func load(_ path: String) throws -> Recording {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecordingFileError(file: path, message: "cannot read the file")
+        }
+        return try decode(data, file: path)
+    }
+
+    /// Every `*.json` recording in a folder, sorted by file name; all problems reported together.
+    public static func loadFolder(_ folder: String) throws -> [Recording] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        var recordings: [Recording] = []
+        var errors: [String] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            do { recordings.append(try load((folder as NSString).appendingPathComponent(name))) } catch { errors.append("\(error)") }
+        }
+        if !errors.isEmpty { throw RecordingFileError(file: folder, message: errors.joined(separator: "\n")) }
+        return recordings
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context)).\(key.stringValue): missing field"
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), found null"
+        case .dataCorrupted(let context): return "\(path(context).isEmpty ? "file" : path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// HAR 1.2 (browser-style captures) to and from recordings. Imports are redacted.
+public enum HAR {
+    /// A recording from a HAR file's entries, redacted; a key-shaped value that would survive
+    /// refuses the import.
+    public static func importHAR(_ data: Data, name: String, file: String, now: Date) throws -> Recording {
+        guard let root = JSON(data: data), let entries = root["log"]?["entries"]?.arrayValue else {
+            throw RecordingFileError(file: file, message: "not a HAR file: expected {\"log\": {\"entries\": [...]}}")
+        }
+        var exchanges: [RecordedExchange] = []
+        for (index, entry) in entries.enumerated() {
+            let field = "log.entries[\(index)]"
+            guard let request = entry["request"], let response = entry["response"],
+                  let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
+                  let components = URLComponents(string: url), let host = components.host
+            else { throw RecordingFileError(file: file, message: "\(field): needs request.method, request.url and response") }
+            guard let status = response["status"]?.intValue else { throw RecordingFileError(file: file, message: "\(field).response.status: expected a number") }
+            let started = entry["startedDateTime"]?.stringValue.flatMap(RFC3339.parse) ?? now
+            let headers: (JSON?) -> [RecordedExchange.HeaderPair] = { list in
+                (list?.arrayValue ?? []).compactMap { header in
+                    guard let name = header["name"]?.stringValue, let value = header["value"]?.stringValue else { return nil }
+                    return .init(name, value)
+                }.filter { !$0.name.hasPrefix(":") }
+            }
+            var responseText = response["content"]?["text"]?.stringValue ?? ""
+            if response["content"]?["encoding"]?.stringValue == "base64", let decoded = Data(base64Encoded: responseText) {
+                responseText = String(decoding: decoded, as: UTF8.self)
+            }
+            exchanges.append(RecordedExchange(
+                method: method, host: host, path: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath,
+                query: (components.queryItems ?? []).map { .init($0.name, $0.value) },
+                requestHeaders: headers(request["headers"]), requestBody: request["postData"]?["text"]?.stringValue ?? "",
+                status: status, responseHeaders: headers(response["headers"]), responseBody: responseText,
+                durationMillis: Int(entry["time"]?.intValue ?? 0), recordedAt: started))
+        }
+        let region = exchanges.lazy.compactMap { Region(host: $0.host)?.code }.first
+        var redactor = Redactor()
+        return try redactor.redact(Recording(
+            name: name, provenance: Provenance(recordedAt: now, region: region, source: "har \((file as NSString).lastPathComponent)", productVersion: nil),
+            exchanges: exchanges))
+    }
+
+    /// A HAR 1.2 document of a recording.
+    public static func exportHAR(_ recording: Recording) -> Data {
+        let entries: [JSON] = recording.exchanges.map { exchange in
+            var url = URLComponents()
+            url.scheme = "https"
+            url.host = exchange.host
+            url.percentEncodedPath = exchange.path
+            if !exchange.query.isEmpty { url.queryItems = exchange.query.map { URLQueryItem(name: $0.name, value: $0.value) } }
+            var request: [String: JSON] = [
+                "method": .string(exchange.method), "url": .string(url.string ?? ""), "httpVersion": "HTTP/1.1",
+                "headers": .array(exchange.requestHeaders.map { ["name": .string($0.name), "value": .string($0.value)] }),
+                "queryString": .array(exchange.query.map { ["name": .string($0.name), "value": .string($0.value ?? "")] }),
+                "cookies": [], "headersSize": -1, "bodySize": .int(Int64(exchange.requestBody.utf8.count)),
+            ]
+            if !exchange.requestBody.isEmpty {
+                request["postData"] = ["mimeType": "application/json", "text": .string(exchange.requestBody)]
+            }
+            let mime = exchange.responseHeaders.first { $0.name == "content-type" }?.value ?? "application/json"
+            return [
+                "startedDateTime": .string(RFC3339.format(exchange.recordedAt, millis: true)), "time": .int(Int64(exchange.durationMillis)),
+                "request": .object(request),
+                "response": [
+                    "status": .int(Int64(exchange.status)), "statusText": "", "httpVersion": "HTTP/1.1",
+                    "headers": .array(exchange.responseHeaders.map { ["name": .string($0.name), "value": .string($0.value)] }),
+                    "cookies": [], "content": ["size": .int(Int64(exchange.responseBody.utf8.count)), "mimeType": .string(mime),
+                                               "text": .string(exchange.responseBody)],
+                    "redirectURL": "", "headersSize": -1, "bodySize": .int(Int64(exchange.responseBody.utf8.count)),
+                ],
+                "cache": [:], "timings": ["send": 0, "wait": .int(Int64(exchange.durationMillis)), "receive": 0],
+            ]
+        }
+        let document: JSON = ["log": ["version": "1.2", "creator": ["name": "insight-replay", "version": "0.1.0"],
+                                      "entries": .array(entries)]]
+        return document.encoded(pretty: true)
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import InsightCore
+
+/// Why a recording was refused: a key-shaped value would have survived, and where.
+public struct RedactionError: Error, Sendable, CustomStringConvertible {
+    public let field: String
+    public let exchange: String
+    public var description: String {
+        "refusing to write: a key-shaped value would survive in \(field) of \(exchange); nothing was written"
+    }
+}
+
+/// Makes recordings safe to keep (DESIGN principle 5).
+///
+/// - Headers are kept by allow-list; `X-Api-Key`, `Authorization` and cookies become placeholders.
+/// - A key is any value seen in an auth header, or a UUID in a secret-named field (query
+///   parameter or JSON key containing key, token, secret, password or auth). Every occurrence
+///   anywhere (path, query, bodies) becomes a stable placeholder (`REDACTED-KEY-1` …). Other
+///   UUIDs are ids (investigations, logs, jobs) and stay, so replay stays faithful.
+/// - Emails are pseudonymized consistently (`person-1@example.invalid`).
+/// - Last, anything key-shaped left in a secret position, or any seen key anywhere, makes the
+///   whole recording refused, naming the field.
+public struct Redactor: Sendable {
+    public static let keptRequestHeaders: Set<String> = ["accept", "accept-version", "content-type", "user-agent"]
+    public static let keptResponseHeaders: Set<String> = [
+        "content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "location",
+    ]
+    static let authHeaders: Set<String> = ["x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"]
+    static let secretName = try! NSRegularExpression(pattern: "(key|token|secret|passw|auth)", options: [.caseInsensitive])
+    static let uuid = try! NSRegularExpression(pattern: "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+    static let email = try! NSRegularExpression(pattern: "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
+
+    private var keys: [String: String] = [:]
+    private var emails: [String: String] = [:]
+
+    public init() {}
+
+    /// Redacts every exchange of a recording, or throws without returning anything.
+    public mutating func redact(_ recording: Recording) throws -> Recording {
+        var copy = recording
+        copy.exchanges = try recording.exchanges.map { try redact($0) }
+        return copy
+    }
+
+    public mutating func redact(_ exchange: RecordedExchange) throws -> RecordedExchange {
+        // 1. Learn the keys from auth headers first, so they are caught wherever they appear.
+        for header in exchange.requestHeaders where Self.authHeaders.contains(header.name) {
+            for part in header.value.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "=" }) where part.count >= 8 {
+                let value = String(part).trimmingCharacters(in: .whitespaces)
+                if Self.isUUID(value) || header.name == "x-api-key" { learnKey(value) }
+            }
+            if header.name == "x-api-key" { learnKey(header.value.trimmingCharacters(in: .whitespaces)) }
+        }
+        var out = exchange
+        var requestHeaders: [RecordedExchange.HeaderPair] = []
+        for header in exchange.requestHeaders {
+            if Self.authHeaders.contains(header.name) {
+                requestHeaders.append(.init(header.name, "<redacted>"))
+            } else if Self.keptRequestHeaders.contains(header.name) {
+                requestHeaders.append(.init(header.name, scrub(header.value)))
+            }
+        }
+        out.requestHeaders = requestHeaders
+        var responseHeaders: [RecordedExchange.HeaderPair] = []
+        for header in exchange.responseHeaders where Self.keptResponseHeaders.contains(header.name) {
+            responseHeaders.append(.init(header.name, scrub(header.value)))
+        }
+        out.responseHeaders = responseHeaders
+        out.path = scrub(exchange.path)
+        var query: [RecordedExchange.QueryPair] = []
+        for pair in exchange.query {
+            var value = pair.value.map { scrub($0) }
+            if Self.isSecretName(pair.name), let text = value, Self.isUUID(text) { value = placeholder(text) }
+            query.append(.init(pair.name, value))
+        }
+        out.query = query
+        out.requestBody = redactBody(exchange.requestBody)
+        out.responseBody = redactBody(exchange.responseBody)
+        try check(out)
+        return out
+    }
+
+    private mutating func learnKey(_ value: String) {
+        guard !value.isEmpty, !value.hasPrefix("REDACTED-KEY-"), keys[value] == nil else { return }
+        keys[value] = "REDACTED-KEY-\(keys.count + 1)"
+    }
+
+    private mutating func placeholder(_ value: String) -> String {
+        learnKey(value)
+        return keys[value]!
+    }
+
+    /// Known keys replaced, emails pseudonymized.
+    private mutating func scrub(_ text: String) -> String {
+        var result = text
+        for (key, replacement) in keys.sorted(by: { $0.key.count > $1.key.count }) where result.contains(key) {
+            result = result.replacingOccurrences(of: key, with: replacement)
+        }
+        let range = NSRange(result.startIndex..., in: result)
+        for match in Self.email.matches(in: result, range: range).reversed() {
+            guard let span = Range(match.range, in: result) else { continue }
+            let found = String(result[span]).lowercased()
+            if found.hasSuffix("@example.invalid") { continue }
+            if emails[found] == nil { emails[found] = "person-\(emails.count + 1)@example.invalid" }
+            result.replaceSubrange(span, with: emails[found]!)
+        }
+        return result
+    }
+
+    /// JSON bodies field by field (secret-named fields' UUIDs become placeholders); others as text.
+    private mutating func redactBody(_ body: String) -> String {
+        guard !body.isEmpty else { return body }
+        guard let json = JSON(data: Data(body.utf8)) else { return scrub(body) }
+        return String(decoding: redactJSON(json, name: nil).encoded(), as: UTF8.self)
+    }
+
+    private mutating func redactJSON(_ value: JSON, name: String?) -> JSON {
+        switch value {
+        case .object(let object):
+            var result: [String: JSON] = [:]
+            for (key, inner) in object { result[key] = redactJSON(inner, name: key) }
+            return .object(result)
+        case .array(let items):
+            var result: [JSON] = []
+            for item in items { result.append(redactJSON(item, name: name)) }
+            return .array(result)
+        case .string(let text):
+            if let name, Self.isSecretName(name), Self.isUUID(text) { return .string(placeholder(text)) }
+            // A string holding JSON (Log Search `message`) is redacted inside too.
+            if text.hasPrefix("{"), let inner = JSON(data: Data(text.utf8)) {
+                return .string(String(decoding: redactJSON(inner, name: nil).encoded(), as: UTF8.self))
+            }
+            return .string(scrub(text))
+        default:
+            return value
+        }
+    }
+
+    /// The refusal: any learnt key anywhere, or a UUID in a secret-named query or JSON field.
+    private func check(_ exchange: RecordedExchange) throws {
+        func fail(_ field: String) throws -> Never { throw RedactionError(field: field, exchange: "\(exchange.method) \(exchange.host)\(exchange.path)") }
+        let texts: [(String, String)] = [("path", exchange.path), ("request body", exchange.requestBody), ("response body", exchange.responseBody)]
+            + exchange.query.map { ("query \($0.name)", $0.value ?? "") }
+            + exchange.requestHeaders.map { ("request header \($0.name)", $0.value) }
+            + exchange.responseHeaders.map { ("response header \($0.name)", $0.value) }
+        for (field, text) in texts {
+            for key in keys.keys where text.contains(key) { try fail(field) }
+        }
+        for pair in exchange.query where Self.isSecretName(pair.name) && Self.isUUID(pair.value ?? "") { try fail("query \(pair.name)") }
+        for (field, body) in [("request body", exchange.requestBody), ("response body", exchange.responseBody)] {
+            if let json = JSON(data: Data(body.utf8)), let path = Self.secretUUID(in: json, path: field, name: nil) { try fail(path) }
+        }
+    }
+
+    static func secretUUID(in value: JSON, path: String, name: String?) -> String? {
+        switch value {
+        case .object(let object):
+            for (key, inner) in object.sorted(by: { $0.key < $1.key }) {
+                if let found = secretUUID(in: inner, path: "\(path).\(key)", name: key) { return found }
+            }
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = secretUUID(in: item, path: "\(path)[\(index)]", name: name) { return found }
+            }
+        case .string(let text):
+            if let name, isSecretName(name), isUUID(text) { return path }
+        default: break
+        }
+        return nil
+    }
+
+    static func isSecretName(_ name: String) -> Bool {
+        secretName.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        guard text.count == 36 else { return false }
+        return uuid.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
