@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "InsightServer",
             dependencies: [
-                "InsightEmulator",
+                "InsightEmulator", "InsightRecordings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,15 +48,16 @@ let package = Package(
         .executableTarget(
             name: "insight-replay",
             dependencies: [
-                "InsightDriver", "InsightServer",
+                "InsightDriver", "InsightServer", "InsightClient", "InsightEmulator", "InsightRecordings", "InsightCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "InsightCoreTests", dependencies: ["InsightCore"]),
         .testTarget(name: "InsightEmulatorTests", dependencies: ["InsightEmulator"]),
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
-        .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"]),
+        .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient"]),
+        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient", "InsightRecordings", "InsightDriver"],
+                    resources: [.copy("Fixtures")]),
     ]
 )

@@ -5,12 +5,15 @@ import Foundation
 /// Identical requests are answered in recorded order. A miss names the three nearest
 /// recordings and which matcher failed for each.
 public struct ExchangeMatcher: Sendable {
-    /// JSON body fields whose values never decide a match (timestamps, request ids …).
+    /// JSON body fields and query parameters whose values never decide a match (times that
+    /// move with the clock, request ids …); their presence still does.
     public var volatileFields: Set<String>
     public private(set) var exchanges: [RecordedExchange]
     private var used: [Bool]
 
-    public init(exchanges: [RecordedExchange], volatileFields: Set<String> = ["start_time", "end_time", "requestId", "correlation_id"]) {
+    public static let defaultVolatileFields: Set<String> = ["start_time", "end_time", "from", "to", "requestId", "correlation_id"]
+
+    public init(exchanges: [RecordedExchange], volatileFields: Set<String> = ExchangeMatcher.defaultVolatileFields) {
         self.exchanges = exchanges
         self.volatileFields = volatileFields
         used = Array(repeating: false, count: exchanges.count)
@@ -22,6 +25,8 @@ public struct ExchangeMatcher: Sendable {
         public let summary: String
         /// The matchers that failed, each with what differed; empty for a match.
         public let failed: [String]
+        /// How far off: path 3, method and host 2, query and body 1 each.
+        public let distance: Int
     }
 
     /// The first unused recorded exchange that matches (recorded order), marked used; else nil.
@@ -36,7 +41,7 @@ public struct ExchangeMatcher: Sendable {
     /// The nearest recorded exchanges to a request nothing matched, best first.
     public func nearest(_ request: HTTPRequest, count: Int = 3) -> [Verdict] {
         exchanges.indices.map { verdict(request, $0) }
-            .sorted { ($0.failed.count, $0.index) < ($1.failed.count, $1.index) }
+            .sorted { ($0.distance, $0.index) < ($1.distance, $1.index) }
             .prefix(count).map { $0 }
     }
 
@@ -63,20 +68,36 @@ public struct ExchangeMatcher: Sendable {
     func verdict(_ request: HTTPRequest, _ index: Int) -> Verdict {
         let recorded = exchanges[index]
         var failed: [String] = []
-        if recorded.method != request.method { failed.append("method \(recorded.method) ≠ \(request.method)") }
+        var distance = 0
+        if recorded.method != request.method {
+            failed.append("method \(recorded.method) ≠ \(request.method)")
+            distance += 2
+        }
         if recorded.host != request.host {
+            distance += 2
             let regions = (Region(host: recorded.host)?.code ?? recorded.host, Region(host: request.host)?.code ?? request.host)
             failed.append(regions.0 == regions.1 ? "host \(recorded.host) ≠ \(request.host)" : "region \(regions.0) ≠ \(regions.1)")
         }
-        if recorded.path != request.path { failed.append("path \(recorded.path) ≠ \(request.path)") }
-        let wanted = recorded.query.map { "\($0.name)=\($0.value ?? "")" }.sorted()
-        let got = request.query.map { "\($0.name)=\($0.value ?? "")" }.sorted()
+        if recorded.path != request.path {
+            failed.append("path \(recorded.path) ≠ \(request.path)")
+            distance += 3
+        }
+        let shown: (String, String?) -> String = { name, value in
+            self.volatileFields.contains(name) ? "\(name)=*" : "\(name)=\(value ?? "")"
+        }
+        let wanted = recorded.query.map { shown($0.name, $0.value) }.sorted()
+        let got = request.query.map { shown($0.name, $0.value) }.sorted()
         if wanted != got {
             let missing = Set(wanted).subtracting(got).sorted(), extra = Set(got).subtracting(wanted).sorted()
-            failed.append("query differs (recorded only: \(missing.joined(separator: "&")); request only: \(extra.joined(separator: "&")))")
+            let show = { (items: [String]) in items.isEmpty ? "nothing" : items.joined(separator: "&") }
+            failed.append("query differs (recorded only: \(show(missing)); request only: \(show(extra)))")
+            distance += 1
         }
-        if let problem = bodyDifference(recorded.requestBody, String(decoding: request.body, as: UTF8.self)) { failed.append(problem) }
-        return Verdict(index: index, summary: recorded.summary, failed: failed)
+        if let problem = bodyDifference(recorded.requestBody, String(decoding: request.body, as: UTF8.self)) {
+            failed.append(problem)
+            distance += 1
+        }
+        return Verdict(index: index, summary: recorded.summary, failed: failed, distance: distance)
     }
 
     private func bodyDifference(_ recorded: String, _ actual: String) -> String? {
@@ -84,7 +105,8 @@ public struct ExchangeMatcher: Sendable {
         if let a = JSON(data: Data(recorded.utf8)), let b = JSON(data: Data(actual.utf8)) {
             return strip(a) == strip(b) ? nil : "JSON body differs"
         }
-        if recorded.isEmpty || actual.isEmpty { return recorded.isEmpty ? "body present, none recorded" : "no body, one recorded" }
+        if recorded.isEmpty { return "the request has a body; the recording has none" }
+        if actual.isEmpty { return "the request has no body; the recording has one" }
         return "body differs"
     }
 

@@ -8,7 +8,10 @@ public enum ConsoleReport {
         let name = result.name.padding(toLength: max(nameWidth, result.name.count), withPad: " ", startingAt: 0)
         let diagnosis = (result.diagnosis?.category.rawValue ?? "none").padding(toLength: 30, withPad: " ", startingAt: 0)
         var text = "\(mark)  \(name)  \(diagnosis) \(String(format: "%3d", result.journal.count)) req  virtual \(Scenario.formatSeconds(result.virtualSeconds))"
-        for failure in result.failures { text += "\n      - \(failure)" }
+        for failure in result.failures { text += "\n      - \(failure.replacingOccurrences(of: "\n", with: "\n        "))" }
+        if !result.unusedRecorded.isEmpty {
+            text += "\n      note: \(result.unusedRecorded.count) recorded exchange(s) never used: \(result.unusedRecorded.prefix(3).joined(separator: "; "))\(result.unusedRecorded.count > 3 ? "; …" : "")"
+        }
         return text
     }
 

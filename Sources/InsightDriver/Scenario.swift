@@ -19,6 +19,8 @@ public struct Scenario: Sendable {
     public var client: ClientSpec
     public var steps: [Step]
     public var expect: Expectations
+    /// Recordings whose exchanges answer the client's requests (after auth, rate limits, faults).
+    public var recordings: [String] = []
 }
 
 public struct TenantSpec: Sendable {

@@ -121,10 +121,19 @@ struct ScenarioParser {
         let steps = try stepsValue.list().map { try step($0, client) }
         if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync or wait)") }
         let expect = try expectations(try map.required("expect"))
+        var recordings: [String] = []
+        if let value = map.optional("recordings") {
+            recordings = try value.strings()
+            if let bad = recordings.first(where: { $0.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) == nil }) {
+                throw value.error("'\(bad)' is not a recording name (letters, digits, dot, dash, underscore)")
+            }
+        }
         try map.finish()
-        return Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
-                        start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
-                        steps: steps, expect: expect)
+        var scenario = Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
+                                start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
+                                steps: steps, expect: expect)
+        scenario.recordings = recordings
+        return scenario
     }
 
     /// A stable seed from the name, so a scenario gives the same data everywhere.

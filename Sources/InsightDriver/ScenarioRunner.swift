@@ -18,6 +18,10 @@ public struct ScenarioResult: Sendable {
     public let journal: [JournalEntry]
     public let syncedInvestigations: Int?
     public let syncedLogSources: Int?
+    /// Recorded exchanges no request used (scenarios with recordings).
+    public var unusedRecorded: [String] = []
+    /// Exchanges the emulator answered in record modes missing and all, to be recorded.
+    public var captured: [RecordedExchange] = []
     /// Virtual seconds the scenario spanned.
     public let virtualSeconds: Double
     /// Wall seconds it took to run.
@@ -26,12 +30,21 @@ public struct ScenarioResult: Sendable {
     public var passed: Bool { failures.isEmpty }
 }
 
+/// Finds a recording by name for scenarios that replay one.
+public typealias RecordingSource = @Sendable (String) throws -> Recording?
+
 /// Runs scenarios, each on a fresh emulator and a fresh virtual clock, in process.
 public struct ScenarioRunner: Sendable {
     public let logger: Logger
+    public let recordings: RecordingSource
+    public let recordMode: RecordMode
 
-    public init(logger: Logger = Logger(label: "insight-replay.driver")) {
+    public init(logger: Logger = Logger(label: "insight-replay.driver"), recordings: @escaping RecordingSource = { _ in nil },
+                recordMode: RecordMode = .none)
+    {
         self.logger = logger
+        self.recordings = recordings
+        self.recordMode = recordMode
     }
 
     public func run(_ scenarios: [Scenario]) async -> [ScenarioResult] {
@@ -44,6 +57,22 @@ public struct ScenarioRunner: Sendable {
         let wallStart = Date()
         let world = ScenarioWorld(scenario)
         let emulator = world.makeEmulator(clock: world.clock)
+        var setupFailures: [String] = []
+        if !scenario.recordings.isEmpty || recordMode != .none {
+            var exchanges: [RecordedExchange] = []
+            for name in scenario.recordings {
+                do {
+                    guard let recording = try recordings(name) else {
+                        setupFailures.append("recording '\(name)' is not in the store; import it (insight-replay import FILE) or add Recordings/\(name).json")
+                        continue
+                    }
+                    exchanges += recording.exchanges
+                } catch {
+                    setupFailures.append("recording '\(name)' cannot be read: \(error)")
+                }
+            }
+            emulator.loadReplay(exchanges, mode: recordMode)
+        }
         let spec = scenario.client
         let client = spec.url.map { url in
             InsightClient(
@@ -119,12 +148,16 @@ public struct ScenarioRunner: Sendable {
         observed.journal = emulator.journal.ordered
         observed.deliveries = emulator.deliveries
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
-        return ScenarioResult(
+        let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }
+        var result = ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
-            failures: scenario.expect.check(observed).map { Redaction.scrub($0, secrets: world.secrets) },
+            failures: (setupFailures + misses + scenario.expect.check(observed)).map { Redaction.scrub($0, secrets: world.secrets) },
             diagnosis: observed.diagnosis, diagnosisText: observed.diagnosisText, journal: observed.journal,
             syncedInvestigations: observed.sync.map { _ in observed.syncTotals.investigations }, syncedLogSources: observed.sync?.logSources,
             virtualSeconds: world.clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+        result.unusedRecorded = emulator.unusedRecordedExchanges.map(\.summary)
+        result.captured = emulator.capturedExchanges
+        return result
     }
 }
 

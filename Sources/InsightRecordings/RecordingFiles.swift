@@ -5,6 +5,10 @@ import InsightCore
 public struct RecordingFileError: Error, Sendable, CustomStringConvertible {
     public let file: String
     public let message: String
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
     public var description: String { "\(file): \(message)" }
 }
 

@@ -43,13 +43,20 @@ public struct Redactor: Sendable {
     }
 
     public mutating func redact(_ exchange: RecordedExchange) throws -> RecordedExchange {
-        // 1. Learn the keys from auth headers first, so they are caught wherever they appear.
-        for header in exchange.requestHeaders where Self.authHeaders.contains(header.name) {
-            for part in header.value.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "=" }) where part.count >= 8 {
-                let value = String(part).trimmingCharacters(in: .whitespaces)
-                if Self.isUUID(value) || header.name == "x-api-key" { learnKey(value) }
+        // 1. Learn the secrets of auth headers first, so they are caught wherever they appear:
+        //    the API key, a bearer token, cookie values.
+        for header in exchange.requestHeaders + exchange.responseHeaders where Self.authHeaders.contains(header.name) {
+            switch header.name {
+            case "cookie", "set-cookie":
+                for pair in header.value.split(separator: ";") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    if parts.count == 2 { learnKey(parts[1].trimmingCharacters(in: .whitespaces)) }
+                }
+            case "authorization", "proxy-authorization":
+                learnKey(String(header.value.split(separator: " ").last ?? ""))
+            default:
+                learnKey(header.value.trimmingCharacters(in: .whitespaces))
             }
-            if header.name == "x-api-key" { learnKey(header.value.trimmingCharacters(in: .whitespaces)) }
         }
         var out = exchange
         var requestHeaders: [RecordedExchange.HeaderPair] = []
@@ -81,7 +88,8 @@ public struct Redactor: Sendable {
     }
 
     private mutating func learnKey(_ value: String) {
-        guard !value.isEmpty, !value.hasPrefix("REDACTED-KEY-"), keys[value] == nil else { return }
+        // Short values (a cookie flag) would replace innocent text; placeholders are not secrets.
+        guard value.count >= 8, !value.hasPrefix("REDACTED-KEY-"), value != "<redacted>", keys[value] == nil else { return }
         keys[value] = "REDACTED-KEY-\(keys.count + 1)"
     }
 
@@ -117,8 +125,9 @@ public struct Redactor: Sendable {
     private mutating func redactJSON(_ value: JSON, name: String?) -> JSON {
         switch value {
         case .object(let object):
+            // Sorted, so placeholders and pseudonyms are numbered the same on every run.
             var result: [String: JSON] = [:]
-            for (key, inner) in object { result[key] = redactJSON(inner, name: key) }
+            for (key, inner) in object.sorted(by: { $0.key < $1.key }) { result[key] = redactJSON(inner, name: key) }
             return .object(result)
         case .array(let items):
             var result: [JSON] = []
@@ -144,7 +153,9 @@ public struct Redactor: Sendable {
             + exchange.requestHeaders.map { ("request header \($0.name)", $0.value) }
             + exchange.responseHeaders.map { ("response header \($0.name)", $0.value) }
         for (field, text) in texts {
-            for key in keys.keys where text.contains(key) { try fail(field) }
+            // Encoded forms are caught too: a key that slipped through percent-encoded refuses the write.
+            let decoded = text.removingPercentEncoding ?? text
+            for key in keys.keys where text.contains(key) || decoded.contains(key) { try fail(field) }
         }
         for pair in exchange.query where Self.isSecretName(pair.name) && Self.isUUID(pair.value ?? "") { try fail("query \(pair.name)") }
         for (field, body) in [("request body", exchange.requestBody), ("response body", exchange.responseBody)] {

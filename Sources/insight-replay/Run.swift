@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InsightCore
 import InsightDriver
+import InsightEmulator
 import InsightRecordings
 import Logging
 
@@ -28,6 +29,12 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print each scenario's diagnosis, not only failures.")
     var verbose = false
 
+    @Option(name: .long, help: "Recordings: none (only recordings answer; the default, and CI's), missing (the emulator answers and records what no recording matches), all (the emulator answers and records everything).")
+    var recordMode: String = "none"
+
+    @Option(name: .long, help: "Folder of bundled recordings loaded into the store before the run.")
+    var recordingsFolder: String = "Recordings"
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -49,13 +56,44 @@ struct Run: AsyncParsableCommand {
             }
             scenarios = scenarios.filter { only.contains($0.name) }
         }
+        let mode: RecordMode
+        do {
+            mode = try RecordMode.parse(recordMode)
+        } catch {
+            printError("--record-mode: \(error)")
+            throw ExitCode(2)
+        }
+        // The bundled recordings go into the store (memory with --no-store) with no manual step.
+        let recordingStore: any RecordingStore
+        do {
+            recordingStore = noStore ? InMemoryRecordingStore() : try SQLiteRecordingStore(path: store)
+            for recording in try RecordingFile.loadFolder(recordingsFolder) { try recordingStore.saveRecording(recording) }
+        } catch {
+            printError("\(error)")
+            printError("no scenario was run: fix the recordings above")
+            throw ExitCode(2)
+        }
         let started = Date()
         let width = min(48, scenarios.map(\.name.count).max() ?? 20)
         var results: [ScenarioResult] = []
-        let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"))
+        let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"),
+                                    recordings: { try recordingStore.recording(named: $0) }, recordMode: mode)
         for scenario in scenarios {
             let result = await runner.run(scenario)
             results.append(result)
+            if !result.captured.isEmpty {
+                let name = scenario.recordings.first ?? scenario.name
+                do {
+                    var redactor = Redactor()
+                    for exchange in result.captured {
+                        try recordingStore.appendExchange(try redactor.redact(exchange), to: name,
+                                                          provenance: Provenance(recordedAt: Date(), region: scenario.tenant.region.code, source: "emulator (run --record-mode \(mode.rawValue))", productVersion: nil))
+                    }
+                    printError("recorded \(result.captured.count) exchange(s) into '\(name)'; `insight-replay export \(name)` writes Recordings/\(name).json")
+                } catch {
+                    printError("not recorded: \(error)")
+                }
+            }
             print(ConsoleReport.line(result, nameWidth: width))
             if verbose, let text = result.diagnosisText {
                 print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
