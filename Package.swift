@@ -57,7 +57,6 @@ let package = Package(
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
         .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient", "InsightRecordings", "InsightDriver"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient", "InsightRecordings", "InsightDriver"]),
     ]
 )

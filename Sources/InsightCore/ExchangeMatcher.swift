@@ -78,15 +78,19 @@ public struct ExchangeMatcher: Sendable {
             let regions = (Region(host: recorded.host)?.code ?? recorded.host, Region(host: request.host)?.code ?? request.host)
             failed.append(regions.0 == regions.1 ? "host \(recorded.host) ≠ \(request.host)" : "region \(regions.0) ≠ \(regions.1)")
         }
-        if recorded.path != request.path {
+        if !Self.pathsMatch(recorded.path, request.path) {
             failed.append("path \(recorded.path) ≠ \(request.path)")
             distance += 3
         }
-        let shown: (String, String?) -> String = { name, value in
-            self.volatileFields.contains(name) ? "\(name)=*" : "\(name)=\(value ?? "")"
+        // Volatile parameters match any value; a redacted recorded value matches any value too.
+        let shown: (String, String?, String?) -> String = { name, value, other in
+            if self.volatileFields.contains(name) { return "\(name)=*" }
+            if let value, let other, Self.valuesMatch(value, other) { return "\(name)=\(other)" }
+            return "\(name)=\(value ?? "")"
         }
-        let wanted = recorded.query.map { shown($0.name, $0.value) }.sorted()
-        let got = request.query.map { shown($0.name, $0.value) }.sorted()
+        let actualByName = Dictionary(request.query.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
+        let wanted = recorded.query.map { shown($0.name, $0.value, actualByName[$0.name]) }.sorted()
+        let got = request.query.map { shown($0.name, $0.value, nil) }.sorted()
         if wanted != got {
             let missing = Set(wanted).subtracting(got).sorted(), extra = Set(got).subtracting(wanted).sorted()
             let show = { (items: [String]) in items.isEmpty ? "nothing" : items.joined(separator: "&") }
@@ -103,11 +107,41 @@ public struct ExchangeMatcher: Sendable {
     private func bodyDifference(_ recorded: String, _ actual: String) -> String? {
         if recorded == actual { return nil }
         if let a = JSON(data: Data(recorded.utf8)), let b = JSON(data: Data(actual.utf8)) {
-            return strip(a) == strip(b) ? nil : "JSON body differs"
+            return jsonMatches(strip(a), strip(b)) ? nil : "JSON body differs"
         }
         if recorded.isEmpty { return "the request has a body; the recording has none" }
         if actual.isEmpty { return "the request has no body; the recording has one" }
         return "body differs"
+    }
+
+    /// Whether a recorded value stands for the actual one: equal, or a redaction placeholder.
+    public static func valuesMatch(_ recorded: String, _ actual: String) -> Bool {
+        recorded == actual || isPlaceholder(recorded)
+    }
+
+    /// `REDACTED-KEY-N`, `person-N@example.invalid`, `<redacted>`: what the redactor writes.
+    static func isPlaceholder(_ value: String) -> Bool {
+        value == "<redacted>" || value.range(of: "^REDACTED-KEY-[0-9]+$", options: .regularExpression) != nil
+            || value.range(of: "^person-[0-9]+@example\\.invalid$", options: .regularExpression) != nil
+    }
+
+    static func pathsMatch(_ recorded: String, _ actual: String) -> Bool {
+        if recorded == actual { return true }
+        let a = recorded.split(separator: "/", omittingEmptySubsequences: false), b = actual.split(separator: "/", omittingEmptySubsequences: false)
+        return a.count == b.count && zip(a, b).allSatisfy { valuesMatch(String($0), String($1)) }
+    }
+
+    private func jsonMatches(_ recorded: JSON, _ actual: JSON) -> Bool {
+        switch (recorded, actual) {
+        case (.object(let a), .object(let b)):
+            return Set(a.keys) == Set(b.keys) && a.allSatisfy { key, value in jsonMatches(value, b[key]!) }
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { jsonMatches($0, $1) }
+        case (.string(let a), .string(let b)):
+            return Self.valuesMatch(a, b)
+        default:
+            return recorded == actual
+        }
     }
 
     private func strip(_ value: JSON) -> JSON {

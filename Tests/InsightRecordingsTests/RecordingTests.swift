@@ -180,6 +180,16 @@ enum RecordingFixture {
         #expect(matcher.answer(request("POST", path: "/s", body: #"{"search":[1]}"#)) == nil)
     }
 
+    @Test func redactedValuesMatchAnyValue() {
+        var matcher = ExchangeMatcher(exchanges: [
+            RecordingFixture.exchange(path: "/account/api/1/users", query: [.init("email", "person-1@example.invalid")]),
+            RecordingFixture.exchange("POST", path: "/connect/v1/workflows/REDACTED-KEY-2/events/execute", requestBody: #"{"user":"person-1@example.invalid","n":1}"#),
+        ])
+        #expect(matcher.answer(request(path: "/account/api/1/users", query: [URLQueryItem(name: "email", value: "jane@customer.example")])) != nil)
+        #expect(matcher.answer(request("POST", path: "/connect/v1/workflows/abc/events/execute", body: #"{"n":1,"user":"jane@customer.example"}"#)) != nil)
+        #expect(matcher.answer(request("POST", path: "/connect/v1/workflows/abc/events/execute", body: #"{"n":2,"user":"jane@customer.example"}"#)) == nil)
+    }
+
     @Test func aMissNamesTheThreeNearestAndWhatFailed() {
         let matcher = ExchangeMatcher(exchanges: [
             RecordingFixture.exchange(path: "/idr/v2/investigations", query: [.init("size", "100")]),
