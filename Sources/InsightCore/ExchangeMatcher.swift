@@ -10,6 +10,9 @@ public struct ExchangeMatcher: Sendable {
     public var volatileFields: Set<String>
     public private(set) var exchanges: [RecordedExchange]
     private var used: [Bool]
+    /// `METHOD host path` → indices, for exact paths; paths with placeholders are scanned.
+    private var byRoute: [String: [Int]] = [:]
+    private var wildcardRoutes: [Int] = []
 
     public static let defaultVolatileFields: Set<String> = ["start_time", "end_time", "from", "to", "requestId", "correlation_id"]
 
@@ -17,7 +20,16 @@ public struct ExchangeMatcher: Sendable {
         self.exchanges = exchanges
         self.volatileFields = volatileFields
         used = Array(repeating: false, count: exchanges.count)
+        for (index, exchange) in exchanges.enumerated() {
+            if exchange.path.split(separator: "/").contains(where: { Self.isPlaceholder(String($0)) }) {
+                wildcardRoutes.append(index)
+            } else {
+                byRoute[Self.routeKey(exchange.method, exchange.host, exchange.path), default: []].append(index)
+            }
+        }
     }
+
+    static func routeKey(_ method: String, _ host: String, _ path: String) -> String { "\(method) \(host) \(path)" }
 
     /// One matcher's verdict on one recorded exchange.
     public struct Verdict: Sendable, Hashable {
@@ -32,10 +44,16 @@ public struct ExchangeMatcher: Sendable {
     /// The first unused recorded exchange that matches (recorded order), marked used; else nil.
     /// When every match is used, the last one answers again (a repeated poll keeps its answer).
     public mutating func answer(_ request: HTTPRequest) -> RecordedExchange? {
-        let matching = exchanges.indices.filter { verdict(request, $0).failed.isEmpty }
+        answerIndex(request).map { exchanges[$0] }
+    }
+
+    /// The position of the exchange that answers, marked used (see `answer`).
+    public mutating func answerIndex(_ request: HTTPRequest) -> Int? {
+        let candidates = (byRoute[Self.routeKey(request.method, request.host, request.path)] ?? []) + wildcardRoutes
+        let matching = candidates.sorted().filter { verdict(request, $0).failed.isEmpty }
         guard let first = matching.first(where: { !used[$0] }) ?? matching.last else { return nil }
         used[first] = true
-        return exchanges[first]
+        return first
     }
 
     /// The nearest recorded exchanges to a request nothing matched, best first.
@@ -121,8 +139,13 @@ public struct ExchangeMatcher: Sendable {
 
     /// `REDACTED-KEY-N`, `person-N@example.invalid`, `<redacted>`: what the redactor writes.
     static func isPlaceholder(_ value: String) -> Bool {
-        value == "<redacted>" || value.range(of: "^REDACTED-KEY-[0-9]+$", options: .regularExpression) != nil
-            || value.range(of: "^person-[0-9]+@example\\.invalid$", options: .regularExpression) != nil
+        if value == "<redacted>" { return true }
+        if value.hasPrefix("REDACTED-KEY-") { return value.dropFirst(13).allSatisfy(\.isNumber) && value.count > 13 }
+        if value.hasPrefix("person-"), value.hasSuffix("@example.invalid") {
+            let middle = value.dropFirst(7).dropLast(16)
+            return !middle.isEmpty && middle.allSatisfy(\.isNumber)
+        }
+        return false
     }
 
     static func pathsMatch(_ recorded: String, _ actual: String) -> Bool {

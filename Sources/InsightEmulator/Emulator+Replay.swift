@@ -22,6 +22,8 @@ public enum RecordMode: String, Sendable, CaseIterable {
 struct ReplayState: Sendable {
     var matcher: ExchangeMatcher
     var mode: RecordMode
+    /// Reads a matched exchange's response when the matcher holds request sides only.
+    var responder: (@Sendable (Int) -> HTTPResponse?)?
     /// Explanations of requests no recording matched (mode none).
     var misses: [String] = []
     /// Exchanges the emulator answered itself in modes missing and all, to be recorded.
@@ -32,6 +34,12 @@ extension Emulator {
     /// Answers from these recorded exchanges (in recorded order for identical requests).
     public func loadReplay(_ exchanges: [RecordedExchange], mode: RecordMode = .none) {
         withState { $0.replay = ReplayState(matcher: ExchangeMatcher(exchanges: exchanges), mode: mode) }
+    }
+
+    /// Answers from request sides held in memory, reading each matched response through
+    /// `response` (a recording indexed in SQLite, for recordings too large to hold).
+    public func loadReplay(requests: [RecordedExchange], response: @escaping @Sendable (Int) -> HTTPResponse?, mode: RecordMode = .none) {
+        withState { $0.replay = ReplayState(matcher: ExchangeMatcher(exchanges: requests), mode: mode, responder: response) }
     }
 
     /// Every miss so far, each naming the three nearest recordings and the matchers that failed.
@@ -49,8 +57,12 @@ extension EmulatorState {
         guard var replay else { return nil }
         defer { self.replay = replay }
         if replay.mode == .all { return nil }
-        if let exchange = replay.matcher.answer(request) {
+        if let index = replay.matcher.answerIndex(request) {
+            let exchange = replay.matcher.exchanges[index]
             context.reason = "replayed \(exchange.summary)"
+            if let responder = replay.responder {
+                return responder(index) ?? .json(500, ["message": .string("the recorded answer of \(exchange.summary) cannot be read")])
+            }
             return exchange.response
         }
         if replay.mode == .missing { return nil }

@@ -30,6 +30,14 @@ public final class InMemoryRecordingStore: RecordingStore, @unchecked Sendable {
     public func deleteRecording(named name: String) throws { _ = lock.withLock { all.removeValue(forKey: name) } }
 }
 
+/// A recording's requests in memory and its responses on demand.
+public struct ReplayIndex: Sendable {
+    /// Request sides only (responses empty), in recorded order.
+    public let requests: [RecordedExchange]
+    /// The response of the exchange at a position.
+    public let response: @Sendable (Int) -> HTTPResponse?
+}
+
 /// Recordings in SQLite (the same file as run history): WAL, one transaction per import,
 /// one per appended exchange.
 public final class SQLiteRecordingStore: RecordingStore, @unchecked Sendable {
@@ -119,9 +127,43 @@ public final class SQLiteRecordingStore: RecordingStore, @unchecked Sendable {
 
     private func insert(_ exchange: RecordedExchange, recording: Int64, position: Int) throws {
         let body = String(decoding: try Self.encoder.encode(exchange), as: UTF8.self)
+        let query = String(decoding: try Self.encoder.encode(exchange.query), as: UTF8.self)
         try database.run(
-            "INSERT INTO exchanges (recording_id, position, method, host, path, status, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO exchanges (recording_id, position, method, host, path, status, body, query, request_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [.int(recording), .int(Int64(position)), .text(exchange.method), .text(exchange.host), .text(exchange.path),
-             .int(Int64(exchange.status)), .text(body)])
+             .int(Int64(exchange.status)), .text(body), .text(query), .text(exchange.requestBody)])
+    }
+
+    /// The request side of every exchange of a recording (what matching needs), in order, and a
+    /// way to read one exchange's response when it is matched. Keeps 100k exchanges small in memory.
+    public func replayIndex(named name: String) throws -> ReplayIndex? {
+        try lock.withLock {
+            var id: Int64?
+            var recordedAt = Date()
+            try database.run("SELECT id, recorded_at FROM recordings WHERE name = ?", [.text(name)]) {
+                id = $0.int(0)
+                recordedAt = Date(timeIntervalSince1970: $0.double(1))
+            }
+            guard let id else { return nil }
+            var requests: [RecordedExchange] = []
+            let decoder = JSONDecoder()
+            try database.run("SELECT method, host, path, query, request_body FROM exchanges WHERE recording_id = ? ORDER BY position", [.int(id)]) { row in
+                let query = try decoder.decode([RecordedExchange.QueryPair].self, from: Data((row.text(3) ?? "[]").utf8))
+                requests.append(RecordedExchange(method: row.text(0) ?? "", host: row.text(1) ?? "", path: row.text(2) ?? "", query: query,
+                                                 requestHeaders: [], requestBody: row.text(4) ?? "", status: 0, responseHeaders: [],
+                                                 responseBody: "", durationMillis: 0, recordedAt: recordedAt))
+            }
+            return ReplayIndex(requests: requests) { [self] position in try? self.exchange(recording: id, position: position)?.response }
+        }
+    }
+
+    private func exchange(recording: Int64, position: Int) throws -> RecordedExchange? {
+        try lock.withLock {
+            var found: RecordedExchange?
+            try database.run("SELECT body FROM exchanges WHERE recording_id = ? AND position = ?", [.int(recording), .int(Int64(position))]) {
+                found = try JSONDecoder().decode(RecordedExchange.self, from: Data(($0.text(0) ?? "").utf8))
+            }
+            return found
+        }
     }
 }

@@ -43,6 +43,13 @@ enum SQLiteMigrations {
             );
             CREATE INDEX exchanges_by_request ON exchanges(recording_id, method, host, path);
             """),
+        // The request side in columns, so replay can index 100k exchanges without decoding (and
+        // holding) every response; responses are read when matched.
+        ("003_exchange_request_columns", """
+            ALTER TABLE exchanges ADD COLUMN query TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE exchanges ADD COLUMN request_body TEXT NOT NULL DEFAULT '';
+            UPDATE exchanges SET query = json_extract(body, '$.query'), request_body = json_extract(body, '$.requestBody');
+            """),
     ]
 
     /// WAL, foreign keys, and every migration not yet applied, each in its own transaction.

@@ -3,6 +3,7 @@ import Foundation
 import InsightCore
 import InsightDriver
 import InsightEmulator
+import InsightRecordings
 import InsightServer
 import Logging
 
@@ -34,6 +35,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Event-loop threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .long, help: "Answer from this recording (in --store) after authentication; unmatched requests get 501 naming the nearest recordings.")
+    var recording: String?
+
+    @Option(name: .long, help: "SQLite store holding --recording.")
+    var store: String = ".insight-replay/store.sqlite"
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -58,6 +65,21 @@ struct Serve: AsyncParsableCommand {
             emulator = Emulator(tenants: DemoWorld.tenants(now: time.now()), clock: time, journalCapacity: journalCap,
                                 seed: DemoWorld.seed)
             title = "demo world: one organization per region"
+        }
+        if let recording {
+            do {
+                guard let index = try SQLiteRecordingStore(path: store).replayIndex(named: recording) else {
+                    printError("no recording '\(recording)' in \(store); `insight-replay recordings --store \(store)` lists them")
+                    throw ExitCode(2)
+                }
+                emulator.loadReplay(requests: index.requests, response: index.response)
+                print("answering from recording '\(recording)' (\(index.requests.count) exchanges; responses read from the store when matched)")
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
         }
         let server: EmulatorServer
         do {

@@ -95,7 +95,7 @@ enum RecordingFixture {
         let reopened = try SQLiteRecordingStore(path: path)
         #expect(try reopened.integrityCheck() == "ok")
         #expect(try reopened.recording(named: "sample")?.exchanges.count == 1)
-        #expect(try SQLiteRunHistory(path: path).appliedMigrations() == ["001_runs", "002_recordings"], "one file, one schema history")
+        #expect(try SQLiteRunHistory(path: path).appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"], "one file, one schema history")
     }
 }
 
@@ -204,5 +204,22 @@ enum RecordingFixture {
               2. POST us3.api.insight.rapid7.com/idr/v2/investigations: method POST ≠ GET; query differs (recorded only: nothing; request only: size=50); the request has no body; the recording has one
               3. GET us3.api.insight.rapid7.com/validate: path /validate ≠ /idr/v2/investigations; query differs (recorded only: nothing; request only: size=50)
             """)
+    }
+}
+
+@Suite struct ReplayIndexTests {
+    @Test func requestSidesInMemoryAndResponsesReadWhenMatched() throws {
+        let store = try SQLiteRecordingStore(path: ":memory:")
+        try store.saveRecording(RecordingFixture.recording([
+            RecordingFixture.exchange(path: "/validate", status: 429, body: "API rate limit exceeded"),
+            RecordingFixture.exchange(path: "/validate", query: [.init("a", "1")], body: #"{"message":"Authorized"}"#),
+        ]))
+        let index = try #require(try store.replayIndex(named: "sample"))
+        #expect(index.requests.map(\.responseBody) == ["", ""], "no response held in memory")
+        #expect(index.requests[1].query == [.init("a", "1")])
+        #expect(index.response(0)?.status == 429)
+        #expect(index.response(1)?.bodyText == #"{"message":"Authorized"}"#)
+        #expect(index.response(7) == nil)
+        #expect(try store.replayIndex(named: "nope") == nil)
     }
 }

@@ -44,10 +44,10 @@ import Testing
         do {
             let store = try SQLiteRunHistory(path: path)
             try store.recordRun(run)
-            #expect(try store.appliedMigrations() == ["001_runs", "002_recordings"])
+            #expect(try store.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"])
         }
         let reopened = try SQLiteRunHistory(path: path)
-        #expect(try reopened.appliedMigrations() == ["001_runs", "002_recordings"])
+        #expect(try reopened.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"])
         #expect(try reopened.recentRuns(limit: 10).count == 1)
     }
 
