@@ -22,7 +22,9 @@ extension EmulatorState {
             switch effect {
             case .status(let status, let retryAfter):
                 context.reason = "fault \(status)"
-                return .respond(Self.faultResponse(status, retryAfter: retryAfter), after: delay)
+                let answer = Self.faultResponse(status, retryAfter: retryAfter)
+                capture(request, answer, now: context.now)
+                return .respond(answer, after: delay)
             case .latency(let seconds):
                 delay += seconds
             case .reset:
