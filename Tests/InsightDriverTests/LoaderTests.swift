@@ -179,6 +179,6 @@ import Testing
                          .apiKeyIssues, .serviceUserAccountProblems] {
             #expect(categories.contains(category), "\(category)")
         }
-        #expect(scenarios.allSatisfy { $0.provenance.contains("seeds/") || $0.provenance.contains("reference") })
+        #expect(scenarios.allSatisfy { ["seeds/", "reference", "Recordings/"].contains(where: $0.provenance.contains) })
     }
 }
