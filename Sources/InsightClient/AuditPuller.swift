@@ -165,9 +165,7 @@ public actor AuditPuller {
             let line = "\(outcome.url): \(outcome.response.status)"
             switch outcome.response.status {
             case 401:
-                for other in Region.allCases where other != region {
-                    guard let probe = try? await sender.send("GET", host: other.platformHost, path: "/validate", token: settings.apiKey, retries: false),
-                          probe.response.status == 200 else { continue }
+                if let other = await sender.regionAccepting(settings.apiKey, excluding: region).region {
                     return Diagnosis(
                         .wrongRegionalURL, summary: "The API key belongs to region \(other.code), but the storage region is \(region.code).",
                         evidence: [line, "the key is accepted in \(other.code)"],

@@ -17,23 +17,15 @@ extension InsightClient {
         var evidence = ["\(operation): 401 Unauthorized from \(outcome.url)"]
 
         // 1. Wrong region: the key is valid on another region's host.
-        var unprobed: [String] = []
-        for region in Region.seedRegions + [.aps2, .me1] where region != endpoint.region {
-            guard let probe = try? await send("GET", host: region.platformHost, path: "/validate",
-                                              token: settings.token, retries: false)
-            else { continue }
-            switch probe.response.status {
-            case 200:
-                evidence.append("the same key is accepted by \(region.platformBaseURL)/validate")
-                return Diagnosis(
-                    .wrongRegionalURL,
-                    summary: "The key belongs to region \(region.code) (\(region.displayName)), but the URL points at \(endpoint.region.code).",
-                    evidence: evidence,
-                    ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "key validates on \(region.code)")],
-                    remedies: ["Set URL to \(region.platformBaseURL)"])
-            case 401: continue
-            default: unprobed.append("\(region.code) (\(probe.response.status))")
-            }
+        let (found, unprobed) = await sender.regionAccepting(settings.token, excluding: endpoint.region)
+        if let region = found {
+            evidence.append("the same key is accepted by \(region.platformBaseURL)/validate")
+            return Diagnosis(
+                .wrongRegionalURL,
+                summary: "The key belongs to region \(region.code) (\(region.displayName)), but the URL points at \(endpoint.region.code).",
+                evidence: evidence,
+                ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "key validates on \(region.code)")],
+                remedies: ["Set URL to \(region.platformBaseURL)"])
         }
         evidence.append(unprobed.isEmpty ? "no other region accepts the key"
                         : "no other region accepts the key; not probed: \(unprobed.joined(separator: ", "))")

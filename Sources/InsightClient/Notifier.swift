@@ -258,9 +258,7 @@ public actor Notifier {
                              remedies: ["Activate the workflow in Automation → Workflows, then Test integration"])
         case 401, 404:
             // Where does the key work? /validate has no side effects (posting the trigger elsewhere would run it).
-            for region in Region.allCases where region != endpoint.region {
-                guard let probe = try? await sender.send("GET", host: region.platformHost, path: "/validate", token: key, retries: false),
-                      probe.response.status == 200 else { continue }
+            if let region = await sender.regionAccepting(key, excluding: endpoint.region).region {
                 evidence.append("the API key is accepted in \(region.code), not in \(endpoint.region.code)")
                 return Diagnosis(
                     .incorrectIntegrationParameters,

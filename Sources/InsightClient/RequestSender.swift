@@ -86,6 +86,24 @@ final class RequestSender: @unchecked Sendable {
         }
     }
 
+    /// Where a key works: probes `GET /validate` once on every region but `excluded`, in order,
+    /// and returns the first that accepts it, with the regions that could not answer (not 200/401).
+    func regionAccepting(_ token: String, excluding excluded: Region) async -> (region: Region?, unprobed: [String]) {
+        var unprobed: [String] = []
+        for region in Region.allCases where region != excluded {
+            guard let probe = try? await send("GET", host: region.platformHost, path: "/validate", token: token, retries: false) else {
+                unprobed.append("\(region.code) (no answer)")
+                continue
+            }
+            switch probe.response.status {
+            case 200: return (region, unprobed)
+            case 401: continue
+            default: unprobed.append("\(region.code) (\(probe.response.status))")
+            }
+        }
+        return (nil, unprobed)
+    }
+
     /// A 2xx whose JSON body does not parse (cut short, malformed): worth another try.
     static func unreadable(_ response: HTTPResponse) -> Bool {
         (200...299).contains(response.status) && !response.body.isEmpty

@@ -31,24 +31,20 @@ indirect enum LEQL: Sendable, Equatable {
         case .not(let a): return !a.matches(event)
         case .compare(let key, let op, let value):
             guard let actual = Self.field(key, in: event.message) else { return op == "!=" }
-            if let lhs = Double(actual), let rhs = Double(value) {
-                switch op {
-                case "=": return lhs == rhs
-                case "!=": return lhs != rhs
-                case ">": return lhs > rhs
-                case ">=": return lhs >= rhs
-                case "<": return lhs < rhs
-                default: return lhs <= rhs
-                }
-            }
-            switch op {
-            case "=": return actual == value
-            case "!=": return actual != value
-            case ">": return actual > value
-            case ">=": return actual >= value
-            case "<": return actual < value
-            default: return actual <= value
-            }
+            // Numbers compare as numbers, anything else as text.
+            if let lhs = Double(actual), let rhs = Double(value) { return Self.compare(lhs, op, rhs) }
+            return Self.compare(actual, op, value)
+        }
+    }
+
+    static func compare<T: Comparable>(_ lhs: T, _ op: String, _ rhs: T) -> Bool {
+        switch op {
+        case "=": return lhs == rhs
+        case "!=": return lhs != rhs
+        case ">": return lhs > rhs
+        case ">=": return lhs >= rhs
+        case "<": return lhs < rhs
+        default: return lhs <= rhs
         }
     }
 
