@@ -36,25 +36,10 @@ public final class EmulatorServer: Sendable {
         logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
         let admin = AdminAPI(emulator: emulator, loadScenario: loadScenario)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(emulator: emulator, admin: admin, logger: logger))
-                }
-            }
-        do {
-            let channel = try await bootstrap.bind(host: host, port: port).get()
-            return EmulatorServer(emulator: emulator, channel: channel, group: group, host: host)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw ServerError(message: "cannot listen on \(host):\(port): \(error); choose another --port (0 picks a free one)")
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
+            HTTPHandler(emulator: emulator, admin: admin, logger: logger)
         }
+        return EmulatorServer(emulator: emulator, channel: channel, group: group, host: host)
     }
 
     /// `http://127.0.0.1:PORT`

@@ -145,29 +145,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = NIOHTTP1.HTTPHeaders()
-        for field in response.headers { headers.add(name: field.name, value: field.value) }
-        if response.headers["x-insight-replay-fault"] == "truncated" {
-            // A truncated-body fault: promise twice the bytes, send half, then close.
-            headers.replaceOrAdd(name: "content-length", value: "\(response.body.count * 2 + 1)")
-        } else {
-            headers.replaceOrAdd(name: "content-length", value: "\(response.body.count)")
-        }
-        let close = !keepAlive || response.headers["x-insight-replay-fault"] == "truncated"
-        headers.replaceOrAdd(name: "connection", value: close ? "close" : "keep-alive")
-        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        let channel = context.channel
-        if response.headers["x-insight-replay-fault"] == "truncated" {
-            // No end of message: the body stops short and the connection closes.
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).whenComplete { _ in channel.close(promise: nil) }
-            return
-        }
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if close { done.whenComplete { _ in channel.close(promise: nil) } }
+        HTTPServerSupport.write(response, keepAlive: keepAlive, context: context)
     }
 }
 

@@ -36,23 +36,8 @@ public final class RecordingProxy: Sendable {
         logger: Logger = Logger(label: "insight-replay.recorder")
     ) async throws -> RecordingProxy {
         let recorder = Recorder(upstream: upstream, source: "proxy \(upstreamDescription)", store: store, name: name, clock: clock, logger: logger)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(recorder: recorder))
-                }
-            }
-        do {
-            let channel = try await bootstrap.bind(host: host, port: port).get()
-            return RecordingProxy(channel: channel, group: group, host: host, recorder: recorder)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw ServerError(message: "cannot listen on \(host):\(port): \(error); choose another --port (0 picks a free one)")
-        }
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: 1) { ProxyHandler(recorder: recorder) }
+        return RecordingProxy(channel: channel, group: group, host: host, recorder: recorder)
     }
 
     public func shutdown() async throws {
@@ -158,18 +143,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = NIOHTTP1.HTTPHeaders()
-        for field in response.headers where !["content-length", "connection", "transfer-encoding"].contains(field.name) {
-            headers.add(name: field.name, value: field.value)
-        }
-        headers.replaceOrAdd(name: "content-length", value: "\(response.body.count)")
-        headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status), headers: headers))), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        let channel = context.channel
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
+        HTTPServerSupport.write(response, keepAlive: keepAlive, context: context)
     }
 }
