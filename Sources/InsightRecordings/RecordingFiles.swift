@@ -28,6 +28,9 @@ public enum RecordingFile {
     }
 
     public static func decode(_ data: Data, file: String) throws -> Recording {
+        guard JSON(data: data) != nil else {
+            throw RecordingFileError(file: file, message: "not JSON; expected a recording written by `insight-replay export` (or a .har capture)")
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)

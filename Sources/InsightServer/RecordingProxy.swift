@@ -32,10 +32,11 @@ public final class RecordingProxy: Sendable {
     /// Starts recording to `store` under `name`, forwarding through `upstream`.
     public static func start(
         upstream: any HTTPTransport, upstreamDescription: String, store: any RecordingStore, name: String,
-        host: String = "127.0.0.1", port: Int = 0, clock: any InsightClock = SystemClock(),
+        productVersion: String? = nil, host: String = "127.0.0.1", port: Int = 0, clock: any InsightClock = SystemClock(),
         logger: Logger = Logger(label: "insight-replay.recorder")
     ) async throws -> RecordingProxy {
-        let recorder = Recorder(upstream: upstream, source: "proxy \(upstreamDescription)", store: store, name: name, clock: clock, logger: logger)
+        let recorder = Recorder(upstream: upstream, source: "proxy \(upstreamDescription)", productVersion: productVersion, store: store,
+                                name: name, clock: clock, logger: logger)
         let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: 1) { ProxyHandler(recorder: recorder) }
         return RecordingProxy(channel: channel, group: group, host: host, recorder: recorder)
     }
@@ -54,6 +55,7 @@ public final class RecordingProxy: Sendable {
 final class Recorder: @unchecked Sendable {
     let upstream: any HTTPTransport
     let source: String
+    let productVersion: String?
     let store: any RecordingStore
     let name: String
     let clock: any InsightClock
@@ -63,9 +65,11 @@ final class Recorder: @unchecked Sendable {
     private var written = 0
     private var refused: [String] = []
 
-    init(upstream: any HTTPTransport, source: String, store: any RecordingStore, name: String, clock: any InsightClock, logger: Logger) {
+    init(upstream: any HTTPTransport, source: String, productVersion: String?, store: any RecordingStore, name: String,
+         clock: any InsightClock, logger: Logger) {
         self.upstream = upstream
         self.source = source
+        self.productVersion = productVersion
         self.store = store
         self.name = name
         self.clock = clock
@@ -87,7 +91,7 @@ final class Recorder: @unchecked Sendable {
         do {
             try lock.withLock {
                 let safe = try redactor.redact(raw)
-                let provenance = Provenance(recordedAt: started, region: Region(host: request.host)?.code, source: source, productVersion: nil)
+                let provenance = Provenance(recordedAt: started, region: Region(host: request.host)?.code, source: source, productVersion: productVersion)
                 try store.appendExchange(safe, to: name, provenance: provenance)
                 written += 1
             }

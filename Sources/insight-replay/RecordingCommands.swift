@@ -43,6 +43,9 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: "Address to bind.")
     var host: String = "127.0.0.1"
 
+    @Option(name: .long, help: "The Rapid7 product version recorded, for the provenance.")
+    var productVersion: String?
+
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var common: CommonOptions
 
@@ -63,7 +66,8 @@ struct Record: AsyncParsableCommand {
         let store = try storeOption.open()
         let proxy: RecordingProxy
         do {
-            proxy = try await RecordingProxy.start(upstream: transport, upstreamDescription: upstream, store: store, name: name, host: host, port: port)
+            proxy = try await RecordingProxy.start(upstream: transport, upstreamDescription: upstream, store: store, name: name,
+                                                   productVersion: productVersion, host: host, port: port)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -115,6 +119,9 @@ struct Import: AsyncParsableCommand {
     @Option(name: .long, help: "Name for the recording (default: the file's name).")
     var name: String?
 
+    @Option(name: .long, help: "The Rapid7 product version of the capture, for the provenance.")
+    var productVersion: String?
+
     @OptionGroup var storeOption: StoreOption
 
     func run() async throws {
@@ -136,8 +143,10 @@ struct Import: AsyncParsableCommand {
             printError("nothing was imported")
             throw ExitCode(2)
         }
-        try storeOption.open().saveRecording(recording)
-        print("imported '\(recording.name)' (\(recording.exchanges.count) exchanges) into \(storeOption.store)")
+        var stored = recording
+        if let productVersion { stored.provenance.productVersion = productVersion }
+        try storeOption.open().saveRecording(stored)
+        print("imported '\(stored.name)' (\(stored.exchanges.count) exchanges) into \(storeOption.store)")
     }
 }
 

@@ -125,6 +125,9 @@ enum RecordingFixture {
         do { _ = try RecordingFile.decode(Data(#"{"name":"x","exchanges":[]}"#.utf8), file: "y.json") } catch {
             #expect("\(error)" == "y.json: .provenance: missing field")
         }
+        do { _ = try RecordingFile.decode(Data("name: x".utf8), file: "z.yaml") } catch {
+            #expect("\(error)" == "z.yaml: not JSON; expected a recording written by `insight-replay export` (or a .har capture)")
+        }
     }
 }
 
