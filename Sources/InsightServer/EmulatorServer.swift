@@ -12,48 +12,83 @@ public final class EmulatorServer: Sendable {
     public let emulator: Emulator
     /// The port actually bound (useful when 0 was asked for).
     public let port: Int
+    /// The direct TLS port, when one was asked for.
+    public let tlsPort: Int?
     public let host: String
-    private let channel: any Channel
+    /// The CA whose leaves the CONNECT tunnels and the TLS port present, when TLS is on.
+    public let authority: CertificateAuthority?
+    private let channels: [any Channel]
     private let group: MultiThreadedEventLoopGroup
 
     /// Largest request body accepted; larger ones get 413 and the connection closes.
     public static let maxBodyBytes = 8 * 1024 * 1024
 
-    private init(emulator: Emulator, channel: any Channel, group: MultiThreadedEventLoopGroup, host: String) {
+    private init(emulator: Emulator, channels: [any Channel], group: MultiThreadedEventLoopGroup, host: String,
+                 authority: CertificateAuthority?)
+    {
         self.emulator = emulator
-        self.channel = channel
+        self.channels = channels
         self.group = group
         self.host = host
-        port = channel.localAddress?.port ?? 0
+        self.authority = authority
+        port = channels[0].localAddress?.port ?? 0
+        tlsPort = channels.count > 1 ? channels[1].localAddress?.port : nil
     }
 
     /// Binds and starts serving. Binds 127.0.0.1 unless another address is asked for explicitly.
     ///
+    /// - Parameters:
+    ///   - authority: the local CA; with it the plain port is also an HTTPS proxy (`CONNECT`
+    ///     to Rapid7 hosts), and `tlsPort` can be opened.
+    ///   - tlsPort: a port speaking TLS directly (0 picks a free one), for clients that take a
+    ///     base URL but insist on https.
+    ///   - linkBase: what replaces `https://HOST` in answers to path-prefix requests; nil: the
+    ///     address each request came to.
     /// - Throws: `ServerError` naming the address when it cannot be bound (a busy port).
     public static func start(
         emulator: Emulator, host: String = "127.0.0.1", port: Int = 0,
         threads: Int = System.coreCount, loadScenario: ScenarioLoading? = nil,
+        authority: CertificateAuthority? = nil, tlsPort: Int? = nil, linkBase: String? = nil,
         logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
-        let admin = AdminAPI(emulator: emulator, loadScenario: loadScenario)
-        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
-            HTTPHandler(emulator: emulator, admin: admin, logger: logger)
+        if tlsPort != nil, authority == nil {
+            throw ServerError(message: "a TLS port needs the certificate authority")
         }
-        return EmulatorServer(emulator: emulator, channel: channel, group: group, host: host)
+        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario),
+                                      logger: logger, authority: authority, linkBase: linkBase)
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
+            HTTPHandler(settings: settings, arrival: .plain)
+        }
+        var channels = [channel]
+        if let tlsPort, let authority {
+            do {
+                let context = try authority.directContext()
+                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context) {
+                    HTTPHandler(settings: settings, arrival: Arrival(tunnelHost: nil, secure: true))
+                })
+            } catch {
+                try? await channel.close()
+                try? await group.shutdownGracefully()
+                throw error
+            }
+        }
+        return EmulatorServer(emulator: emulator, channels: channels, group: group, host: host, authority: authority)
     }
 
     /// `http://127.0.0.1:PORT`
     public var baseURL: String { "http://\(host):\(port)" }
+    /// `https://127.0.0.1:TLSPORT`, when a TLS port is open.
+    public var tlsBaseURL: String? { tlsPort.map { "https://\(host):\($0)" } }
 
-    /// Stops accepting, closes the socket and the event loops.
+    /// Stops accepting, closes the sockets and the event loops.
     public func shutdown() async throws {
-        try? await channel.close()
+        for channel in channels { try? await channel.close() }
         try await group.shutdownGracefully()
     }
 
     /// Waits until the server is closed.
     public func waitUntilClosed() async throws {
-        try await channel.closeFuture.get()
+        try await channels[0].closeFuture.get()
     }
 }
 
@@ -63,11 +98,14 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Runs `body` with a server on a free loopback port and always shuts it down.
+/// Runs `body` with a server on a free loopback port and always shuts it down. With `authority`,
+/// the server is also an HTTPS proxy for the Rapid7 hosts and opens a TLS port.
 public func withServer<T: Sendable>(
-    _ emulator: Emulator, port: Int = 0, loadScenario: ScenarioLoading? = nil, _ body: (EmulatorServer) async throws -> T
+    _ emulator: Emulator, port: Int = 0, loadScenario: ScenarioLoading? = nil, authority: CertificateAuthority? = nil,
+    _ body: (EmulatorServer) async throws -> T
 ) async throws -> T {
-    let server = try await EmulatorServer.start(emulator: emulator, port: port, threads: 1, loadScenario: loadScenario)
+    let server = try await EmulatorServer.start(emulator: emulator, port: port, threads: 1, loadScenario: loadScenario,
+                                                authority: authority, tlsPort: authority == nil ? nil : 0)
     do {
         let value = try await body(server)
         try await server.shutdown()

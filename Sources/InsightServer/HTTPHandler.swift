@@ -4,24 +4,50 @@ import InsightEmulator
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+
+/// What every connection of one server shares.
+struct ServerSettings: Sendable {
+    let emulator: Emulator
+    let admin: AdminAPI
+    let logger: Logger
+    /// Issues the certificates of CONNECT tunnels; nil: CONNECT is answered 501.
+    let authority: CertificateAuthority?
+    /// Base that replaces `https://HOST` in answers to path-prefix requests (`--link-base`);
+    /// nil: the address the request came to (`http://127.0.0.1:PORT`).
+    let linkBase: String?
+}
+
+/// How a connection reached the server.
+struct Arrival: Sendable {
+    /// Inside a CONNECT tunnel: every request goes to this host.
+    var tunnelHost: String?
+    /// TLS (a tunnel or the direct TLS port): the scheme of rewritten links.
+    var secure: Bool
+
+    static let plain = Arrival(tunnelHost: nil, secure: false)
+}
 
 /// Turns HTTP/1.1 parts into emulator requests and writes the answers back, on the event loop:
 /// the emulator decides synchronously, so no task hop sits on the request path.
+///
+/// On a plain connection it is also the proxy: `CONNECT host:443` to a Rapid7 host is answered
+/// 200 and the connection becomes TLS with a leaf for that host (from the local CA), then HTTP
+/// again inside; absolute-form requests (`GET http://us.api.insight.rapid7.com/validate`) go to
+/// their host. Any other host is refused with 403.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let emulator: Emulator
-    private let admin: AdminAPI
-    private let logger: Logger
+    private let settings: ServerSettings
+    private let arrival: Arrival
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(emulator: Emulator, admin: AdminAPI, logger: Logger) {
-        self.emulator = emulator
-        self.admin = admin
-        self.logger = logger
+    init(settings: ServerSettings, arrival: Arrival) {
+        self.settings = settings
+        self.arrival = arrival
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -39,6 +65,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            if head.method == .CONNECT {
+                connect(head, context: context)
+                return
+            }
             if tooLarge {
                 write(.json(413, ["message": .string("request body larger than \(EmulatorServer.maxBodyBytes) bytes")]),
                       keepAlive: false, context: context)
@@ -51,19 +81,21 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, body: Data, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
         let request: HTTPRequest
-        switch Self.route(head, body: body) {
+        let links: LinkRewriter?
+        switch Self.route(head, body: body, arrival: arrival) {
         case .answer(let response):
             write(response, keepAlive: keepAlive, context: context)
             return
         case .admin(let request):
-            write(admin.handle(request), keepAlive: keepAlive, context: context)
+            write(settings.admin.handle(request), keepAlive: keepAlive, context: context)
             return
-        case .request(let routed):
+        case .request(let routed, let viaPrefix):
             request = routed
+            links = viaPrefix ? LinkRewriter(base: settings.linkBase ?? "\(arrival.secure ? "https" : "http")://\(head.headers.first(name: "host") ?? "127.0.0.1")") : nil
         }
         let reply: Reply
         do {
-            reply = try emulator.process(request)
+            reply = try settings.emulator.process(request)
         } catch {
             // Over a socket the host has already been reached; say which host is unknown.
             write(.json(421, ["message": .string("\(error)"),
@@ -75,7 +107,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .reset:
             context.close(promise: nil)
         case .respond(let response, let delay) where delay > 0:
-            if let virtual = emulator.clock as? VirtualClock {
+            let response = links?.rewrite(response) ?? response
+            if let virtual = settings.emulator.clock as? VirtualClock {
                 virtual.advance(seconds: delay)
                 write(response, keepAlive: keepAlive, context: context)
             } else {
@@ -86,22 +119,83 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         case .respond(let response, _):
-            write(response, keepAlive: keepAlive, context: context)
+            write(links?.rewrite(response) ?? response, keepAlive: keepAlive, context: context)
         }
     }
 
-    /// Host-header routing, or the path-prefix form `/us2/validate` when the Host is the server
-    /// itself (127.0.0.1, localhost). The prefix may also be a full host name. `/_admin/…` on
-    /// the server's own address is the admin API.
-    static func route(_ head: HTTPRequestHead, body: Data) -> Routed {
-        guard let (rawPath, query) = Self.split(head.uri) else {
+    // MARK: CONNECT
+
+    /// Answers a CONNECT: 403 for a host the emulator does not serve, else 200 and TLS.
+    private func connect(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let target = head.uri
+        let host = String(target.split(separator: ":").first ?? "").lowercased()
+        guard arrival.tunnelHost == nil else {
+            write(.json(405, ["message": "CONNECT inside a CONNECT tunnel is not supported"]), keepAlive: false, context: context)
+            return
+        }
+        guard ProxyPolicy.isEmulated(host: host) else {
+            settings.logger.notice("refused CONNECT \(target): not a Rapid7 host")
+            write(ProxyPolicy.refusal(target: target), keepAlive: false, context: context)
+            return
+        }
+        guard let authority = settings.authority else {
+            write(.json(501, ["message": "this server was started without its certificate authority; CONNECT needs it"]),
+                  keepAlive: false, context: context)
+            return
+        }
+        let sslContext: NIOSSLContext
+        do {
+            sslContext = try authority.serverContext(for: host)
+        } catch {
+            write(.json(500, ["message": .string("cannot issue a certificate for \(host): \(error)")]), keepAlive: false, context: context)
+            return
+        }
+        // A 2xx to CONNECT carries no body; NIO's encoder wants a length, so it says 0, which
+        // clients ignore (RFC 9110 §9.3.6).
+        let response = HTTPResponseHead(version: .http1_1, status: .ok,
+                                        headers: ["content-length": "0", "x-insight-replay-tunnel": host])
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        do {
+            try HTTPServerSupport.becomeTunnel(context: context, handler: self, sslContext: sslContext,
+                                               settings: settings, host: host)
+        } catch {
+            settings.logger.error("cannot open the TLS tunnel to \(host): \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Routing
+
+    /// Where a request goes. In a tunnel: its host. Absolute-form: the URL's host (a Rapid7
+    /// host, else 403). Otherwise Host-header routing, or the path-prefix form `/us2/validate`
+    /// when the Host is the server itself (127.0.0.1, localhost); the prefix may also be a full
+    /// host name. `/_admin/…` on the server's own address is the admin API.
+    static func route(_ head: HTTPRequestHead, body: Data, arrival: Arrival = .plain) -> Routed {
+        var target = head.uri
+        var absoluteHost: String?
+        if arrival.tunnelHost == nil, let scheme = ["http://", "https://"].first(where: { target.lowercased().hasPrefix($0) }) {
+            let rest = target.dropFirst(scheme.count)
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            let host = String(authority.split(separator: ":").first ?? "").lowercased()
+            if !ProxyPolicy.isLoopback(host: host) {
+                // A loopback URL is the server itself (a client whose NO_PROXY missed it).
+                guard ProxyPolicy.isEmulated(host: host) else { return .answer(ProxyPolicy.refusal(target: String(authority))) }
+                absoluteHost = host
+            }
+            let path = rest.dropFirst(authority.count)
+            target = path.hasPrefix("/") ? String(path) : "/" + path
+        }
+        guard let (rawPath, query) = Self.split(target) else {
             return .answer(.json(400, ["message": .string("cannot parse the request target \(head.uri)")]))
         }
         var path = rawPath
         let hostHeader = head.headers.first(name: "host") ?? ""
-        var host = String(hostHeader.split(separator: ":").first ?? "").lowercased()
+        var host = arrival.tunnelHost ?? absoluteHost ?? String(hostHeader.split(separator: ":").first ?? "").lowercased()
         var headers = InsightCore.HTTPHeaders()
         for (name, value) in head.headers where name.lowercased() != "host" { headers.add(name, value) }
+        if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
+        var viaPrefix = false
         if Region(host: host) == nil {
             if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
                 return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
@@ -121,9 +215,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 ]))
             }
             path = rest.isEmpty ? "/" : rest
+            viaPrefix = true
         }
         return .request(HTTPRequest(method: head.method.rawValue, host: host, path: path,
-                                    query: query, headers: headers, body: body))
+                                    query: query, headers: headers, body: body), viaPrefix: viaPrefix)
     }
 
     /// Splits an origin-form request target into its path and query items (values
@@ -151,7 +246,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 /// A request bound for the emulator or the admin API, or an answer the server gives itself.
 enum Routed: Sendable {
-    case request(HTTPRequest)
+    /// `viaPrefix`: it came by path prefix, so links in the answer are rewritten to stay inside.
+    case request(HTTPRequest, viaPrefix: Bool)
     case admin(HTTPRequest)
     case answer(HTTPResponse)
 }

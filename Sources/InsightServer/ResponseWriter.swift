@@ -3,6 +3,7 @@ import InsightCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Writing answers and binding listeners, shared by the emulator server and the recorder.
 enum HTTPServerSupport {
@@ -32,12 +33,26 @@ enum HTTPServerSupport {
     }
 
     /// Binds an HTTP/1.1 listener whose connections each get a handler from `makeHandler`.
+    /// With `tls`, every connection speaks TLS first (the direct TLS port).
     /// - Throws: `ServerError` naming the address when it cannot be bound (a busy port).
     static func bind(
-        host: String, port: Int, threads: Int,
+        host: String, port: Int, threads: Int, tls: NIOSSLContext? = nil,
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> (any Channel, MultiThreadedEventLoopGroup) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        do {
+            return (try await bind(host: host, port: port, group: group, tls: tls, makeHandler: makeHandler), group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Binds on an existing event-loop group (a second listener of the same server).
+    static func bind(
+        host: String, port: Int, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -45,15 +60,57 @@ enum HTTPServerSupport {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try addHTTPHandlers(sync, handler: makeHandler(), forwardLeftovers: tls == nil)
                 }
             }
         do {
-            return (try await bootstrap.bind(host: host, port: port).get(), group)
+            return try await bootstrap.bind(host: host, port: port).get()
         } catch {
-            try? await group.shutdownGracefully()
-            throw ServerError(message: "cannot listen on \(host):\(port): \(error); choose another --port (0 picks a free one)")
+            throw ServerError(message: "cannot listen on \(host):\(port): \(error); choose another port (0 picks a free one)")
         }
+    }
+
+    static let encoderName = "insight-http-encoder"
+    static let decoderName = "insight-http-decoder"
+    static let pipeliningName = "insight-http-pipelining"
+    static let errorsName = "insight-http-errors"
+
+    /// NIO's HTTP/1.1 server handlers, named so a CONNECT can take them out again. The decoder
+    /// of a plain connection keeps the bytes that follow a CONNECT (the client's TLS hello) and
+    /// hands them on when it is removed.
+    static func addHTTPHandlers(_ sync: ChannelPipeline.SynchronousOperations, handler: any ChannelHandler,
+                                forwardLeftovers: Bool) throws
+    {
+        try sync.addHandler(HTTPResponseEncoder(), name: encoderName)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: forwardLeftovers ? .forwardBytes : .dropBytes)),
+                            name: decoderName)
+        try sync.addHandler(HTTPServerPipelineHandler(), name: pipeliningName)
+        try sync.addHandler(HTTPServerProtocolErrorHandler(), name: errorsName)
+        try sync.addHandler(handler)
+    }
+
+    /// Turns a plain connection that has just been answered 200 to its CONNECT into a TLS
+    /// tunnel: TLS with the host's leaf, then HTTP again, handled as requests to `host`. Runs on
+    /// the event loop, inside the handler's read of the CONNECT's end.
+    static func becomeTunnel(context: ChannelHandlerContext, handler: HTTPHandler, sslContext: NIOSSLContext,
+                             settings: ServerSettings, host: String) throws
+    {
+        let pipeline = context.pipeline
+        let sync = pipeline.syncOperations
+        for name in [encoderName, pipeliningName, errorsName] {
+            sync.removeHandler(context: try sync.context(name: name), promise: nil)
+        }
+        let inner = HTTPHandler(settings: settings, arrival: Arrival(tunnelHost: host, secure: true))
+        try sync.addHandler(NIOSSLServerHandler(context: sslContext), position: .after(handler))
+        // The inner handlers go after the TLS handler; names are per pipeline, so the inner set
+        // is added without them (nothing removes it again).
+        let tlsContext = try sync.context(handlerType: NIOSSLServerHandler.self)
+        try sync.addHandlers([HTTPResponseEncoder(), ByteToMessageHandler(HTTPRequestDecoder()), HTTPServerPipelineHandler(),
+                              HTTPServerProtocolErrorHandler(), inner], position: .after(tlsContext.handler))
+        sync.removeHandler(context: context, promise: nil)
+        // Last: the decoder hands what it holds (the TLS hello, if it came early) to TLS.
+        sync.removeHandler(context: try sync.context(name: decoderName), promise: nil)
     }
 }

@@ -14,7 +14,10 @@ struct Serve: AsyncParsableCommand {
             With no --scenario, serves the demo world: one organization per region with \
             investigations, alerts, logs, audit events and a workflow, and prints its keys. Route \
             by Host header (Host: us2.api.insight.rapid7.com) or by path prefix \
-            (http://127.0.0.1:PORT/us2/validate). The admin API lives under /_admin (see README).
+            (http://127.0.0.1:PORT/us2/validate). The port is also an HTTPS proxy for the Rapid7 \
+            hosts: a client with HTTPS_PROXY and the local CA (eval "$(insight-replay serve \
+            --print-env)") calls https://REGION.api.insight.rapid7.com unmodified, certificate \
+            checks on. The admin API lives under /_admin (see README).
             """)
 
     @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve (default: the demo world).")
@@ -38,8 +41,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Answer from this recording (in --store) after authentication; unmatched requests get 501 naming the nearest recordings.")
     var recording: String?
 
-    @Option(name: .long, help: "SQLite store holding --recording.")
+    @Option(name: .long, help: "SQLite store holding --recording; the local CA lives in the folder ca beside it.")
     var store: String = ".insight-replay/store.sqlite"
+
+    @Option(name: .long, help: "A port speaking TLS directly (0 picks a free one), for clients that take a base URL but insist on https: https://127.0.0.1:PORT/us2/validate, or the real host name resolved to 127.0.0.1.")
+    var tlsPort: Int?
+
+    @Option(name: .long, help: "What replaces https://HOST in answers to path-prefix requests (default: the address the request came to), so Self and Next links lead back here.")
+    var linkBase: String?
+
+    @Flag(name: .long, help: "Print the environment (HTTPS_PROXY, CA bundle variables, demo or scenario keys) for a client of a server on --port, as export lines for eval, and exit.")
+    var printEnv = false
 
     @OptionGroup var common: CommonOptions
 
@@ -48,6 +60,17 @@ struct Serve: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard journalCap >= 1 else { throw ValidationError("--journal-cap must be 1 or more") }
         guard ["system", "virtual"].contains(clock) else { throw ValidationError("--clock must be system or virtual") }
+        if let tlsPort, !(0...65_535).contains(tlsPort) { throw ValidationError("--tls-port must be 0…65535") }
+        if let linkBase, URL(string: linkBase)?.host == nil {
+            throw ValidationError("--link-base '\(linkBase)' is not an absolute URL like http://127.0.0.1:8080")
+        }
+        let authority: CertificateAuthority
+        do {
+            authority = try CertificateAuthority.loadOrCreate(directory: CertificateAuthority.directory(besideStore: store))
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
         let time: any InsightClock = clock == "virtual" ? VirtualClock(start: Date()) : SystemClock()
         let emulator: Emulator
         let title: String
@@ -81,16 +104,25 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if printEnv {
+            guard port != 0 else { throw ValidationError("--print-env needs the --port the server listens on (not 0)") }
+            print(Self.environment(proxy: "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)", authority: authority,
+                                   emulator: emulator).exportLines)
+            return
+        }
         let server: EmulatorServer
         do {
             server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
-                                                    loadScenario: Self.loadScenario)
+                                                    loadScenario: Self.loadScenario, authority: authority, tlsPort: tlsPort,
+                                                    linkBase: linkBase)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
         print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
+        print("  HTTPS proxy for the Rapid7 hosts: HTTPS_PROXY=\(server.baseURL), trusting \(authority.certificatePath) (eval \"$(insight-replay serve --print-env --port \(server.port))\")")
+        if let tls = server.tlsBaseURL { print("  TLS port: \(tls)/us2/validate, or a Rapid7 host name resolved to 127.0.0.1:\(server.tlsPort!)") }
         for tenant in emulator.allTenants {
             for key in tenant.keys {
                 let roles = key.owner.flatMap { tenant.user(email: $0) }.map { " roles [\($0.roles.joined(separator: ", "))]" } ?? " all products"
@@ -106,6 +138,24 @@ struct Serve: AsyncParsableCommand {
         // Scripts read the port and keys from a pipe: do not leave them in a block buffer.
         fflush(nil)
         try await server.waitUntilClosed()
+    }
+
+    /// Proxy and CA variables, and every key of the world as `R7_KEY_<ID>` (the demo world's
+    /// service-user key of us also as `R7_API_KEY`, with `R7_REGION` and `R7_BASE_URL`).
+    static func environment(proxy: String, authority: CertificateAuthority, emulator: Emulator) -> ClientEnvironment {
+        var environment = ClientEnvironment.proxy(proxy, authority: authority)
+        let tenants = emulator.allTenants
+        for tenant in tenants {
+            for key in tenant.keys { environment.set("R7_KEY_\(ClientEnvironment.variableName(key.id))", key.secret) }
+        }
+        if let first = tenants.first(where: { $0.region == .us }) ?? tenants.first,
+           let key = first.keys.first(where: { $0.kind == .user }) ?? first.keys.first
+        {
+            environment.set("R7_API_KEY", key.secret)
+            environment.set("R7_REGION", first.region.code)
+            environment.set("R7_BASE_URL", first.region.platformBaseURL)
+        }
+        return environment
     }
 
     /// Wires the admin API's scenario upload to the driver's strict loader.
