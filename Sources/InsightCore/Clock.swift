@@ -77,3 +77,43 @@ extension Date {
     /// Milliseconds since 1970, as Log Search writes `timestamp`, `from` and `to`.
     public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }
+
+/// Time for a scenario whose client is another process: it runs on the wall clock, `scale`
+/// virtual seconds for each wall second, from `start`. A process run under a clock accelerator
+/// at the same scale (libfaketime's `FAKETIME="@START xSCALE"`) sees the same time, so its own
+/// sleeps, the emulator's timeline, key expiries, query expiries and rate windows agree.
+/// `advance` jumps ahead at once (a scenario's `wait` between two runs of the process).
+public final class ScaledClock: InsightClock, @unchecked Sendable {
+    public let start: Date
+    public let scale: Double
+    private let wallStart: UInt64
+    private let lock = NSLock()
+    private var offset: Double = 0
+
+    public init(start: Date = Date(), scale: Double) {
+        precondition(scale > 0, "a time scale is positive")
+        self.start = start
+        self.scale = scale
+        wallStart = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// Virtual seconds since `start`.
+    public var elapsed: Double {
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
+        return lock.withLock { offset } + wall * scale
+    }
+
+    public func now() -> Date { start.addingTimeInterval(elapsed) }
+
+    /// Sleeps `seconds / scale` of wall time.
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(seconds / scale * 1_000_000_000))
+    }
+
+    /// Moves time forward at once.
+    public func advance(seconds: Double) {
+        guard seconds > 0 else { return }
+        lock.withLock { offset += seconds }
+    }
+}

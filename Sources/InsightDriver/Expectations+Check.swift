@@ -18,6 +18,32 @@ struct Observed {
     var undelivered = 0
     var disabled = false
     var deliveries: [Delivery] = []
+    /// What a command client did (nil for the built-in clients).
+    var command: CommandObservation?
+    /// Virtual seconds a request time may be off by.
+    var defaultTolerance = 0.0005
+    /// Where request times count from: the scenario's start in process; a command's first
+    /// request (its start-up is no part of its behaviour).
+    var timeOrigin = 0.0
+}
+
+/// A command client's runs: the last exit, and everything it printed (keys scrubbed).
+struct CommandObservation {
+    var exitCode: Int32?
+    var timedOut = false
+    var launchError: String?
+    var stdout = ""
+    var stderr = ""
+
+    /// The last line of stdout that is a JSON object: what the client reported.
+    var reported: [String: JSON]? {
+        for line in stdout.split(separator: "\n").reversed() {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("{"), case .object(let object)? = JSON(data: Data(text.utf8)) else { continue }
+            return object
+        }
+        return nil
+    }
 }
 
 extension Expectations {
@@ -26,7 +52,8 @@ extension Expectations {
         var failures: [String] = []
         let got = observed.diagnosis?.category.rawValue ?? "none"
         let wanted = diagnosis?.rawValue ?? "none"
-        if got != wanted {
+        // A command's diagnosis is the seed's case: it decides the exit code expected (checkCommand).
+        if got != wanted, observed.command == nil {
             let summary = observed.diagnosis.map { ": \($0.summary)" } ?? ""
             failures.append("expected diagnosis \(wanted), got \(got)\(summary)")
         }
@@ -47,12 +74,32 @@ extension Expectations {
         if let requests, requests != observed.journal.count {
             failures.append("expected \(requests) request(s), the emulator received \(observed.journal.count): \(Self.describe(observed.journal))")
         }
+        let tolerance = timeTolerance ?? observed.defaultTolerance
         if let requestTimes {
-            let times = observed.journal.map(\.elapsed)
-            if times.count != requestTimes.count || zip(times, requestTimes).contains(where: { abs($0 - $1) > 0.0005 }) {
-                failures.append("expected requests at \(Self.seconds(requestTimes)), they came at \(Self.seconds(times))")
+            let times = observed.journal.map { $0.elapsed - observed.timeOrigin }
+            if !Self.timesMatch(times, requestTimes, tolerance: tolerance) {
+                failures.append("expected requests at \(Self.seconds(requestTimes))\(Self.within(tolerance)), they came at \(Self.seconds(times))")
             }
         }
+        for filter in requestFilters {
+            let matching = observed.journal.filter(filter.matches)
+            if let count = filter.count, count != matching.count {
+                failures.append("expected \(count) of \(filter.label), the emulator received \(matching.count)\(matching.isEmpty ? "" : ": \(Self.describe(matching))")")
+            }
+            if let statuses = filter.statuses, statuses != matching.map(\.status) {
+                failures.append("expected statuses \(statuses) for \(filter.label), got \(matching.map(\.status))")
+            }
+            let matchingTimes = matching.map { $0.elapsed - observed.timeOrigin }
+            if let times = filter.times, !Self.timesMatch(matchingTimes, times, tolerance: tolerance) {
+                failures.append("expected \(filter.label) at \(Self.seconds(times))\(Self.within(tolerance)), they came at \(Self.seconds(matchingTimes))")
+            }
+            for header in filter.headers {
+                if let missing = matching.first(where: { !$0.headerNames.contains(header) }) {
+                    failures.append("expected every one of \(filter.label) to carry the header \(header); \(missing.method) \(missing.host)\(missing.path) (request \(missing.sequence + 1)) did not")
+                }
+            }
+        }
+        if let command = observed.command { failures += checkCommand(command) }
         if let statuses, statuses != observed.journal.map(\.status) {
             failures.append("expected statuses \(statuses), got \(observed.journal.map(\.status))")
         }
@@ -94,6 +141,62 @@ extension Expectations {
             failures.append("expected \(syncedLogSources) log source(s) synced, got \(observed.sync.map { "\($0.logSources)" } ?? "no completed sync")")
         }
         return failures
+    }
+
+    func checkCommand(_ command: CommandObservation) -> [String] {
+        var failures: [String] = []
+        if let error = command.launchError { return ["the client could not be started: \(error)"] }
+        if command.timedOut { failures.append("the client was stopped after its timeout; it did not finish") }
+        // Unless stated, the seed's case decides: data and exit 0, or a troubleshooting case and
+        // a non-zero exit (the client told its user something is wrong).
+        let exit = exitCode ?? (diagnosis == nil ? .code(0) : .nonzero)
+        if let code = command.exitCode, !command.timedOut, !exit.matches(code) {
+            let why = exitCode == nil ? (diagnosis == nil ? " (the scenario ends with its data)" : " (the seed's case is \(diagnosis!.rawValue): the client must report a failure)") : ""
+            failures.append("expected \(exit)\(why), the client exited \(code)")
+        }
+        let output = command.stdout + "\n" + command.stderr
+        for text in outputMentions where !output.localizedCaseInsensitiveContains(text) {
+            failures.append("expected the client's output to mention '\(text)'; it printed: \(Self.excerpt(output))")
+        }
+        for text in stdoutMentions where !command.stdout.localizedCaseInsensitiveContains(text) {
+            failures.append("expected stdout to mention '\(text)'; it is: \(Self.excerpt(command.stdout))")
+        }
+        for text in stderrMentions where !command.stderr.localizedCaseInsensitiveContains(text) {
+            failures.append("expected stderr to mention '\(text)'; it is: \(Self.excerpt(command.stderr))")
+        }
+        for text in outputNotMentions where output.localizedCaseInsensitiveContains(text) {
+            failures.append("expected the client's output not to mention '\(text)'; it does")
+        }
+        if !reported.isEmpty {
+            guard let found = command.reported else {
+                return failures + ["expected the client to report \(reported.map(\.name).joined(separator: ", ")) as a JSON object on a line of stdout; it printed none"]
+            }
+            for (name, value) in reported where !Self.sameValue(found[name], value) {
+                failures.append("expected the client to report \(name) = \(String(decoding: value.encoded(), as: UTF8.self)), it reported \(found[name].map { String(decoding: $0.encoded(), as: UTF8.self) } ?? "nothing")")
+            }
+        }
+        return failures
+    }
+
+    static func sameValue(_ found: JSON?, _ wanted: JSON) -> Bool {
+        guard let found else { return false }
+        if case .double(let a) = found, let b = wanted.intValue { return a == Double(b) }
+        if case .double(let b) = wanted, let a = found.intValue { return Double(a) == b }
+        return found == wanted
+    }
+
+    static func excerpt(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { return "(nothing)" }
+        return trimmed.count > 400 ? "…" + String(trimmed.suffix(400)) : trimmed
+    }
+
+    static func timesMatch(_ times: [Double], _ expected: [Double], tolerance: Double) -> Bool {
+        times.count == expected.count && !zip(times, expected).contains(where: { abs($0 - $1) > tolerance })
+    }
+
+    static func within(_ tolerance: Double) -> String {
+        tolerance > 0.001 ? " (± \(Scenario.formatSeconds(tolerance)))" : ""
     }
 
     static func seconds(_ values: [Double]) -> String {

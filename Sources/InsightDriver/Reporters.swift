@@ -6,7 +6,8 @@ public enum ConsoleReport {
     public static func line(_ result: ScenarioResult, nameWidth: Int = 44) -> String {
         let mark = result.passed ? "PASS" : "FAIL"
         let name = result.name.padding(toLength: max(nameWidth, result.name.count), withPad: " ", startingAt: 0)
-        let diagnosis = (result.diagnosis?.category.rawValue ?? "none").padding(toLength: 30, withPad: " ", startingAt: 0)
+        let outcome = result.exitCode.map { "client exit \($0)" } ?? result.diagnosis?.category.rawValue ?? "none"
+        let diagnosis = outcome.padding(toLength: 30, withPad: " ", startingAt: 0)
         var text = "\(mark)  \(name)  \(diagnosis) \(String(format: "%3d", result.journal.count)) req  virtual \(Scenario.formatSeconds(result.virtualSeconds))"
         for failure in result.failures { text += "\n      - \(failure.replacingOccurrences(of: "\n", with: "\n        "))" }
         if !result.unusedRecorded.isEmpty {
@@ -35,6 +36,7 @@ public enum JUnitReport {
             }
             var out = "provenance: \(result.provenance)\nrequests: \(result.journal.count), virtual time \(Scenario.formatSeconds(result.virtualSeconds))\n"
             if let text = result.diagnosisText { out += text + "\n" }
+            if let text = result.clientOutput { out += text }
             xml += "      <system-out>\(escape(out))</system-out>\n"
             xml += "    </testcase>\n"
         }

@@ -21,6 +21,8 @@ public struct Scenario: Sendable {
     public var expect: Expectations
     /// Recordings whose exchanges answer the client's requests (after auth, rate limits, faults).
     public var recordings: [String] = []
+    /// Virtual seconds per wall second for a command client (its time is the wall clock's).
+    public var timeScale: Double = 1
 }
 
 public struct TenantSpec: Sendable {
@@ -77,6 +79,33 @@ public struct ClientSpec: Sendable {
     public var maxAttempts: Int?
     public var audit: AuditSpec?
     public var notifier: NotifierSpec?
+    /// The user's own client: a command run against the scenario's tenant over HTTPS. The
+    /// fields above then say what it is given (`R7_BASE_URL`, `R7_API_KEY` …).
+    public var command: CommandSpec?
+}
+
+/// A client that is a command in any language. It reaches the emulator at the real Rapid7
+/// host names through the proxy and the local CA its environment names.
+public struct CommandSpec: Sendable {
+    /// The program and its arguments; a single string is run by `/bin/sh -c`.
+    public var arguments: [String]
+    /// Variables of the scenario's choosing, after the ones the driver sets.
+    public var environment: [(name: String, value: EnvironmentValue)] = []
+    /// Wall seconds before the process is stopped (SIGTERM, then SIGKILL).
+    public var timeout: Double = 120
+    /// Run under libfaketime at the scenario's time scale, so the process's own sleeps (a
+    /// Retry-After, a backoff) pass as fast as the emulator's time.
+    public var faketime = false
+    /// The working folder; default the current one.
+    public var directory: String?
+
+    public init(arguments: [String]) { self.arguments = arguments }
+}
+
+/// A variable's value: text, or a tenant key's secret (never written in the file).
+public enum EnvironmentValue: Sendable, Hashable {
+    case text(String)
+    case token(TokenSpec)
 }
 
 public struct AuditSpec: Sendable {
@@ -103,6 +132,8 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case testNotification
     /// Queue `events` notifications and deliver them.
     case notify(events: Int)
+    /// Run the command client once (to its exit).
+    case run
 
     public var description: String {
         switch self {
@@ -112,6 +143,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         case .auditPull(let stop): return stop.map { "audit_pull (stop after \($0))" } ?? "audit_pull"
         case .testNotification: return "test_notification"
         case .notify(let events): return "notify \(events)"
+        case .run: return "run"
         }
     }
 
@@ -122,6 +154,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         case .wait: return ""
         case .auditPull: return "audit"
         case .testNotification, .notify: return "notifier"
+        case .run: return "command"
         }
     }
 }
@@ -149,6 +182,72 @@ public struct Expectations: Sendable {
     /// Events InsightConnect triggers received.
     public var deliveries: Int?
     public var deliveryMentions: [String] = []
+    /// Requests of a kind: count, statuses, times, headers.
+    public var requestFilters: [RequestFilter] = []
+    /// How far a request time may be from the expected one (virtual seconds); default exact
+    /// in process, a quarter of a wall second at the time scale for a command.
+    public var timeTolerance: Double?
+
+    // A command client:
+    public var exitCode: ExitExpectation?
+    public var outputMentions: [String] = []
+    public var stdoutMentions: [String] = []
+    public var stderrMentions: [String] = []
+    public var outputNotMentions: [String] = []
+    /// Fields of the last JSON object the command printed on a line of its own.
+    public var reported: [(name: String, value: JSON)] = []
+}
+
+public enum ExitExpectation: Sendable, Hashable, CustomStringConvertible {
+    case code(Int32)
+    case nonzero
+
+    public var description: String {
+        switch self {
+        case .code(let code): return "exit code \(code)"
+        case .nonzero: return "a non-zero exit code"
+        }
+    }
+
+    func matches(_ code: Int32) -> Bool {
+        switch self {
+        case .code(let wanted): return code == wanted
+        case .nonzero: return code != 0
+        }
+    }
+}
+
+/// Requests of one kind, and what must hold for them.
+public struct RequestFilter: Sendable {
+    public var host: String?
+    /// Exact, or a prefix when it ends with `*`.
+    public var path: String?
+    public var method: String?
+    public var count: Int?
+    public var statuses: [Int]?
+    public var times: [Double]?
+    /// Header names every matching request carries.
+    public var headers: [String] = []
+
+    public init() {}
+
+    func matches(_ entry: JournalEntry) -> Bool {
+        if let host, entry.host != host { return false }
+        if let method, entry.method != method { return false }
+        if let path {
+            if path.hasSuffix("*") {
+                if !entry.path.hasPrefix(String(path.dropLast())) { return false }
+            } else if entry.path != path {
+                return false
+            }
+        }
+        return true
+    }
+
+    var label: String {
+        let parts = [method, host, path].compactMap { $0 }
+        return parts.isEmpty ? "all requests" : "requests \(parts.joined(separator: " "))"
+    }
 }
 
 extension Scenario {

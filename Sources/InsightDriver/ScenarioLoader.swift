@@ -117,10 +117,26 @@ struct ScenarioParser {
         let faults = try map.optional("faults")?.list().map(fault) ?? []
         let timeline = try map.optional("timeline")?.list().map { try event($0, tenant) } ?? []
         let client = try clientSpec(try map.required("client"), tenant)
-        let stepsValue = try map.required("steps")
-        let steps = try stepsValue.list().map { try step($0, client) }
-        if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync or wait)") }
-        let expect = try expectations(try map.required("expect"))
+        var steps: [Step] = [.run]
+        if let stepsValue = client.command == nil ? try map.required("steps") : map.optional("steps") {
+            steps = try stepsValue.list().map { try step($0, client) }
+            if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
+        }
+        var timeScale = 1.0
+        if let value = map.optional("time_scale") {
+            guard client.command != nil else {
+                throw value.error("time_scale applies to a command client; the built-in clients run on virtual time")
+            }
+            timeScale = try value.number(min: 0.001)
+            if timeScale > 1_000_000 { throw value.error("must be 1000000 or less, found \(timeScale)") }
+        }
+        let expectValue = try map.required("expect")
+        let expect = try expectations(expectValue)
+        if client.command != nil {
+            try Self.commandExpectations(expect, expectValue)
+        } else if let field = Self.commandOnlyFields(expect) {
+            throw expectValue.error("\(field) applies to a command client (client.command)")
+        }
         var recordings: [String] = []
         if let value = map.optional("recordings") {
             recordings = try value.strings()
@@ -133,7 +149,30 @@ struct ScenarioParser {
                                 start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
                                 steps: steps, expect: expect)
         scenario.recordings = recordings
+        scenario.timeScale = timeScale
         return scenario
+    }
+
+    /// Expectations about the built-in clients' own reports cannot be checked on a command.
+    static func commandExpectations(_ expect: Expectations, _ value: YAMLValue) throws {
+        let builtIn: [(String, Bool)] = [
+            ("summary_mentions", !expect.summaryMentions.isEmpty), ("evidence", !expect.evidence.isEmpty),
+            ("top_cause", expect.topCause != nil), ("remedy_mentions", !expect.remedyMentions.isEmpty),
+            ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
+                || expect.syncedLogSources != nil),
+            ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil),
+            ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil),
+        ]
+        if let (field, _) = builtIn.first(where: \.1) {
+            throw value.error("\(field) describes the built-in clients' reports; for a command use output_mentions, reported or requests")
+        }
+    }
+
+    static func commandOnlyFields(_ expect: Expectations) -> String? {
+        [("exit_code", expect.exitCode != nil), ("output_mentions", !expect.outputMentions.isEmpty),
+         ("stdout_mentions", !expect.stdoutMentions.isEmpty), ("stderr_mentions", !expect.stderrMentions.isEmpty),
+         ("output_not_mentions", !expect.outputNotMentions.isEmpty), ("reported", !expect.reported.isEmpty)]
+            .first(where: \.1)?.0
     }
 
     /// A stable seed from the name, so a scenario gives the same data everywhere.
@@ -247,6 +286,23 @@ struct ScenarioParser {
         let expiresIn = try map.optional("expires_in")?.number()
         try map.finish()
         return KeySpec(id: id, kind: kind, owner: owner, status: status, expiresIn: expiresIn)
+    }
+
+    func requestFilter(_ value: YAMLValue) throws -> RequestFilter {
+        var map = try value.mapping()
+        var filter = RequestFilter()
+        filter.host = try map.optional("host")?.nonEmptyString().lowercased()
+        if let path = try map.optional("path")?.nonEmptyString() {
+            guard path.hasPrefix("/") else { throw value.error("path '\(path)' must start with / (end it with * for a prefix)") }
+            filter.path = path
+        }
+        filter.method = try map.optional("method")?.choice(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        filter.count = try map.optional("count")?.int(in: 0...1_000_000)
+        filter.statuses = try map.optional("statuses")?.list().map { try $0.int(in: 0...599) }
+        filter.times = try map.optional("times")?.list().map { try $0.number() }
+        filter.headers = try map.optional("headers")?.strings().map { $0.lowercased() } ?? []
+        try map.finish()
+        return filter
     }
 
     static let faultEffects = ["status", "latency", "reset", "truncate", "malformed_json"]
@@ -403,28 +459,63 @@ struct ScenarioParser {
                 minimumRequests: try inner.optional("minimum_requests")?.int(in: 1...1_000_000) ?? 5)
             try inner.finish()
         }
+        var command: CommandSpec?
+        if let commandValue = map.optional("command") {
+            var spec: CommandSpec
+            if case .scalar = commandValue.node {
+                spec = CommandSpec(arguments: ["/bin/sh", "-c", try commandValue.nonEmptyString()])
+            } else {
+                let arguments = try commandValue.list().map { try $0.string() }
+                guard let first = arguments.first, !first.isEmpty else { throw commandValue.error("needs the program to run, then its arguments") }
+                spec = CommandSpec(arguments: arguments)
+            }
+            if let envValue = map.optional("env") {
+                var env = try envValue.mapping()
+                for name in env.keys {
+                    guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                        throw envValue.error("'\(name)' is not a variable name (letters, digits, underscore)")
+                    }
+                    let value = env.optional(name)!
+                    if case .mapping = value.node {
+                        spec.environment.append((name, .token(try self.token(value, tenant))))
+                    } else {
+                        spec.environment.append((name, .text(try value.string())))
+                    }
+                }
+                try env.finish()
+            }
+            spec.timeout = try map.optional("timeout")?.number(min: 0.1) ?? 120
+            spec.faketime = try map.optional("faketime")?.bool() ?? false
+            spec.directory = try map.optional("directory")?.nonEmptyString()
+            command = spec
+        } else {
+            for field in ["env", "timeout", "faketime", "directory"] where map.keys.contains(field) {
+                throw map.optional(field)!.error("\(field) goes with command (a client that is a program of yours)")
+            }
+        }
         // Unknown fields first, so a misspelt field is named rather than reported as missing.
         try map.finish()
-        if (url == nil) != (token == nil) {
+        if command == nil, (url == nil) != (token == nil) {
             throw value.error(url == nil ? "token goes with url (the seeds/000 client); add url" : "url goes with token (the seeds/000 client); add token")
         }
         if let serviceUserValue, admin == nil {
             throw serviceUserValue.error("service_user is looked up with admin_token; add admin_token")
         }
-        if url == nil, audit == nil, notifier == nil {
-            throw value.error("configure at least one integration: url + token (seeds/000), audit (seeds/002) or notifier (seeds/003)")
+        if url == nil, audit == nil, notifier == nil, command == nil {
+            throw value.error("configure at least one integration: url + token (seeds/000), audit (seeds/002), notifier (seeds/003) or command (your own client)")
         }
         return ClientSpec(url: url, token: token, adminToken: admin, serviceUser: serviceUser, maxAttempts: maxAttempts,
-                          audit: audit, notifier: notifier)
+                          audit: audit, notifier: notifier, command: command)
     }
 
     func step(_ value: YAMLValue, _ client: ClientSpec) throws -> Step {
         let step: Step
         if case .scalar = value.node {
-            switch try value.choice(["validate", "sync", "audit_pull", "test_notification"]) {
+            switch try value.choice(["validate", "sync", "audit_pull", "test_notification", "run"]) {
             case "validate": step = .validate
             case "sync": step = .sync
             case "audit_pull": step = .auditPull(stopAfter: nil)
+            case "run": step = .run
             default: step = .testNotification
             }
         } else {
@@ -445,6 +536,12 @@ struct ScenarioParser {
             }
             try map.finish()
         }
+        if client.command != nil {
+            guard step == .run || step.needs.isEmpty else {
+                throw value.error("a command client takes the steps run and {wait: S}; \(step) is a step of the built-in clients")
+            }
+            return step
+        }
         let configured = (step.needs == "url and token" && client.url != nil) || (step.needs == "audit" && client.audit != nil)
             || (step.needs == "notifier" && client.notifier != nil) || step.needs.isEmpty
         guard configured else { throw value.error("\(step) needs client.\(step.needs == "url and token" ? "url and client.token" : step.needs)") }
@@ -460,7 +557,37 @@ struct ScenarioParser {
         expect.evidence = try map.optional("evidence")?.strings() ?? []
         expect.topCause = try map.optional("top_cause")?.nonEmptyString()
         expect.remedyMentions = try map.optional("remedy_mentions")?.strings() ?? []
-        expect.requests = try map.optional("requests")?.int(in: 0...1_000_000)
+        if let requests = map.optional("requests") {
+            switch requests.node {
+            case .scalar: expect.requests = try requests.int(in: 0...1_000_000)
+            case .mapping: expect.requestFilters = [try requestFilter(requests)]
+            default: expect.requestFilters = try requests.list().map(requestFilter)
+            }
+        }
+        expect.timeTolerance = try map.optional("time_tolerance")?.number()
+        if let exit = map.optional("exit_code") {
+            if case .scalar(let scalar) = exit.node, scalar.string == "nonzero" {
+                expect.exitCode = .nonzero
+            } else {
+                expect.exitCode = .code(Int32(try exit.int(in: 0...255)))
+            }
+        }
+        expect.outputMentions = try map.optional("output_mentions")?.strings() ?? []
+        expect.stdoutMentions = try map.optional("stdout_mentions")?.strings() ?? []
+        expect.stderrMentions = try map.optional("stderr_mentions")?.strings() ?? []
+        expect.outputNotMentions = try map.optional("output_not_mentions")?.strings() ?? []
+        if let reported = map.optional("reported") {
+            var inner = try reported.mapping()
+            for name in inner.keys {
+                let value = inner.optional(name)!
+                guard case .scalar(let scalar) = value.node else { throw value.error("expected a number, text or true/false") }
+                if let number = value.node.int { expect.reported.append((name, .int(Int64(number)))) }
+                else if let flag = value.node.bool, scalar.style == .plain { expect.reported.append((name, .bool(flag))) }
+                else if let number = value.node.float, scalar.style == .plain { expect.reported.append((name, .double(number))) }
+                else { expect.reported.append((name, .string(scalar.string))) }
+            }
+            try inner.finish()
+        }
         expect.requestTimes = try map.optional("request_times")?.list().map { try $0.number() }
         expect.statuses = try map.optional("statuses")?.list().map { try $0.int(in: 100...599) }
         if let audit = map.optional("audit") {

@@ -22,6 +22,9 @@ public struct ScenarioResult: Sendable {
     public var unusedRecorded: [String] = []
     /// Exchanges the emulator answered in record modes missing and all, to be recorded.
     public var captured: [RecordedExchange] = []
+    /// What a command client printed (keys scrubbed), and its last exit code.
+    public var clientOutput: String?
+    public var exitCode: Int32?
     /// Virtual seconds the scenario spanned.
     public let virtualSeconds: Double
     /// Wall seconds it took to run.
@@ -38,13 +41,19 @@ public struct ScenarioRunner: Sendable {
     public let logger: Logger
     public let recordings: RecordingSource
     public let recordMode: RecordMode
+    /// Where the local CA of command clients lives (made there on first use).
+    public let caDirectory: String
+    /// `run --client`: a command in place of every scenario's seeds/000 client.
+    public let clientOverride: ClientOverride?
 
     public init(logger: Logger = Logger(label: "insight-replay.driver"), recordings: @escaping RecordingSource = { _ in nil },
-                recordMode: RecordMode = .none)
+                recordMode: RecordMode = .none, caDirectory: String = ".insight-replay/ca", clientOverride: ClientOverride? = nil)
     {
         self.logger = logger
         self.recordings = recordings
         self.recordMode = recordMode
+        self.caDirectory = caDirectory
+        self.clientOverride = clientOverride
     }
 
     public func run(_ scenarios: [Scenario]) async -> [ScenarioResult] {
@@ -54,6 +63,9 @@ public struct ScenarioRunner: Sendable {
     }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
+        if scenario.client.command != nil || clientOverride != nil {
+            return await runCommand(scenario, override: clientOverride)
+        }
         let wallStart = Date()
         let world = ScenarioWorld(scenario)
         let emulator = world.makeEmulator(clock: world.clock)
@@ -143,6 +155,8 @@ public struct ScenarioRunner: Sendable {
                     break steps
                 }
                 observed.diagnosis = report.undelivered.last?.diagnosis
+            case .run:
+                break  // the loader allows run only with a command client
             }
         }
         observed.journal = emulator.journal.ordered
@@ -237,6 +251,11 @@ public struct ScenarioWorld: Sendable {
     public func makeEmulator(clock: any InsightClock, journalCapacity: Int = 10_000) -> Emulator {
         Emulator(tenants: [tenant], faults: scenario.faults, timeline: scenario.timeline, rateLimits: scenario.tenant.rateLimits,
                  clock: clock, journalCapacity: journalCapacity, seed: scenario.seed)
+    }
+
+    /// Every tenant key's id and secret, by id.
+    public var keyIDs: [(key: String, value: String)] {
+        secretByKey.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// The value a token spec stands for.

@@ -104,7 +104,8 @@ extension JournalEntry {
     var json: JSON {
         ["sequence": .int(Int64(sequence)), "time": .string(time.iso8601Millis), "elapsed": .double(elapsed), "method": .string(method),
          "host": .string(host), "path": .string(path), "query": .string(query), "key_id": keyID.map(JSON.string) ?? .null,
-         "status": .int(Int64(status)), "reason": .string(reason)]
+         "status": .int(Int64(status)), "reason": .string(reason), "headers": .array(headerNames.map(JSON.string)),
+         "retry_after": retryAfter.map(JSON.double) ?? .null]
     }
 }
 

@@ -66,16 +66,22 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
             var context = RequestContext(region: region, now: now, epoch: epoch)
             let reply = state.respond(to: request, matches: matches, &context)
             let status: Int
+            var retryAfter: Double?
             switch reply {
-            case .respond(let response, _): status = response.status
+            case .respond(let response, _):
+                status = response.status
+                retryAfter = response.headers["retry-after"].flatMap(Double.init)
             case .reset: status = 0
             }
             state.journal.append { sequence in
-                JournalEntry(
+                var entry = JournalEntry(
                     sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: request.method,
                     host: request.host, path: request.path,
                     query: request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
                     keyID: context.keyID, status: status, reason: context.reason)
+                entry.headerNames = request.headers.fields.map(\.name)
+                entry.retryAfter = retryAfter
+                return entry
             }
             return reply
         }

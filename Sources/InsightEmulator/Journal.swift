@@ -17,6 +17,10 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     public let status: Int
     /// Why the emulator answered as it did (`revoked key 'main'`, `fault 429`), for support staff.
     public let reason: String
+    /// Names of the request's header fields, lowercased (never their values).
+    public var headerNames: [String] = []
+    /// Seconds the answer's `Retry-After` asked the client to wait, when it had one.
+    public var retryAfter: Double?
 }
 
 /// A bounded journal: keeps the newest `capacity` entries and counts what it dropped.

@@ -112,8 +112,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 virtual.advance(seconds: delay)
                 write(response, keepAlive: keepAlive, context: context)
             } else {
+                // Latency is virtual seconds: on a scaled clock it passes `scale` times faster.
+                let wall = delay / ((settings.emulator.clock as? ScaledClock)?.scale ?? 1)
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(wall * 1000))) {
                     let (handler, context) = bound.value
                     handler.write(response, keepAlive: keepAlive, context: context)
                 }

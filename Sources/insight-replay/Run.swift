@@ -4,6 +4,7 @@ import InsightCore
 import InsightDriver
 import InsightEmulator
 import InsightRecordings
+import InsightServer
 import Logging
 
 struct Run: AsyncParsableCommand {
@@ -35,6 +36,18 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Folder of bundled recordings loaded into the store before the run.")
     var recordingsFolder: String = "Recordings"
 
+    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of every seeds/000 scenario's client: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets R7_BASE_URL, R7_API_KEY … (see README). Each scenario then reports what your client did differently from what the seed requires.")
+    var client: String?
+
+    @Option(name: .long, help: "With --client: virtual seconds per wall second (default 60).")
+    var timeScale: Double = 60
+
+    @Option(name: .long, help: "With --client: run it under libfaketime so its own sleeps follow the time scale: auto (when installed), on, off.")
+    var faketime: String = "auto"
+
+    @Option(name: .long, help: "With --client: wall seconds each run of it may take.")
+    var clientTimeout: Double = 120
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -55,6 +68,29 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             scenarios = scenarios.filter { only.contains($0.name) }
+        }
+        var override: ClientOverride?
+        if let client {
+            guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
+            guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
+            guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
+            var command = CommandSpec(arguments: ["/bin/sh", "-c", client])
+            command.timeout = clientTimeout
+            command.faketime = faketime == "on" || (faketime == "auto" && FakeTime.isInstalled)
+            if faketime == "on", !FakeTime.isInstalled {
+                printError("--faketime on: libfaketime is not installed (Debian: apt-get install faketime)")
+                throw ExitCode(2)
+            }
+            override = ClientOverride(command: command, timeScale: timeScale)
+            let applicable = scenarios.filter(ClientOverride.applies)
+            let skipped = scenarios.count - applicable.count
+            if applicable.isEmpty {
+                printError("--client: none of these scenarios has a seeds/000 client (url + token) answered by the emulator")
+                throw ExitCode(2)
+            }
+            if skipped > 0 { printError("--client: \(skipped) scenario(s) without a seeds/000 client (audit, notifier, recordings) are not run") }
+            printError("--client: \(applicable.count) scenario(s), time scale \(timeScale)×\(command.faketime ? ", under libfaketime" : " (its own sleeps are real: --faketime on, or install faketime)")")
+            scenarios = applicable
         }
         let mode: RecordMode
         do {
@@ -77,7 +113,8 @@ struct Run: AsyncParsableCommand {
         let width = min(48, scenarios.map(\.name.count).max() ?? 20)
         var results: [ScenarioResult] = []
         let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"),
-                                    recordings: { try recordingStore.recording(named: $0) }, recordMode: mode)
+                                    recordings: { try recordingStore.recording(named: $0) }, recordMode: mode,
+                                    caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: override)
         for scenario in scenarios {
             let result = await runner.run(scenario)
             results.append(result)
@@ -95,7 +132,7 @@ struct Run: AsyncParsableCommand {
                 }
             }
             print(ConsoleReport.line(result, nameWidth: width))
-            if verbose, let text = result.diagnosisText {
+            if verbose, let text = result.diagnosisText ?? result.clientOutput {
                 print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
             }
         }

@@ -1,0 +1,228 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+import InsightServer
+
+/// `run --client CMD`: the user's command stands in for the built-in seeds/000 client in the
+/// catalogue's scenarios, and is judged by what the seed requires of any client.
+public struct ClientOverride: Sendable {
+    public var command: CommandSpec
+    public var timeScale: Double
+
+    public init(command: CommandSpec, timeScale: Double) {
+        self.command = command
+        self.timeScale = timeScale
+    }
+
+    /// Whether a scenario can run with a command in place of its client: a seeds/000 client
+    /// (URL + token) answered by the emulator, not by recordings.
+    public static func applies(to scenario: Scenario) -> Bool {
+        scenario.client.url != nil && scenario.client.command == nil && scenario.recordings.isEmpty
+            && scenario.client.audit == nil && scenario.client.notifier == nil
+    }
+}
+
+extension ScenarioRunner {
+    /// Runs a scenario whose client is a command: the emulator holds the scenario's tenant,
+    /// faults and timeline on a clock that follows the wall clock at the time scale, and is
+    /// served on a free loopback port as HTTPS proxy and TLS port; the command runs with the
+    /// environment that points it there; what the emulator saw and what the process did are
+    /// then checked.
+    func runCommand(_ scenario: Scenario, override: ClientOverride?) async -> ScenarioResult {
+        let wallStart = Date()
+        let command = override?.command ?? scenario.client.command!
+        let scale = override?.timeScale ?? scenario.timeScale
+        // The client's clock is the wall clock: the tenant's data and expiries count from now.
+        let world = ScenarioWorld(scenario, start: wallStart)
+        let clock = ScaledClock(start: wallStart, scale: scale)
+        let emulator = world.makeEmulator(clock: clock)
+        var observed = Observed()
+        observed.defaultTolerance = max(0.0005, 0.25 * scale)
+        var failures: [String] = []
+        var outcome = CommandObservation()
+
+        do {
+            let authority = try CertificateAuthority.loadOrCreate(directory: caDirectory)
+            let environment = try clientEnvironment(scenario, world: world, command: command, authority: authority)
+            try await withServer(emulator, authority: authority) { server in
+                var environment = environment
+                for (name, value) in ClientEnvironment.proxy(server.baseURL, authority: authority).variables { environment[name] = value }
+                environment["INSIGHT_REPLAY_BASE"] = server.baseURL
+                environment["INSIGHT_REPLAY_TLS_BASE"] = server.tlsBaseURL
+                environment["INSIGHT_REPLAY_ADMIN"] = server.baseURL + "/_admin"
+                environment["INSIGHT_REPLAY_TIME_SCALE"] = "\(scale)"
+                let plan = override == nil ? scenario.steps.map { step in step == .run ? RunStep.run("run") : RunStep(step) }
+                    : RunStep.collapse(scenario.steps)
+                var runs = 0
+                for step in plan {
+                    switch step {
+                    case .wait(let seconds):
+                        clock.advance(seconds: seconds)
+                    case .run(let steps):
+                        runs += 1
+                        environment["R7_STEPS"] = steps
+                        if command.faketime {
+                            guard let library = FakeTime.library else {
+                                throw CommandSetupError(FakeTime.missing)
+                            }
+                            for (name, value) in FakeTime.environment(library: library, start: clock.now(), scale: scale,
+                                                                      preload: environment["LD_PRELOAD"]) {
+                                environment[name] = value
+                            }
+                        }
+                        let result = await CommandProcess(arguments: command.arguments, environment: environment,
+                                                          directory: command.directory, timeout: command.timeout).run()
+                        let marker = plan.count > 1 ? "--- run \(runs) (\(steps)) ---\n" : ""
+                        outcome.stdout += marker + result.stdout
+                        outcome.stderr += marker + result.stderr
+                        outcome.exitCode = result.exitCode
+                        outcome.timedOut = outcome.timedOut || result.timedOut
+                        if let error = result.launchError {
+                            outcome.launchError = error
+                            return
+                        }
+                    }
+                }
+            }
+        } catch {
+            failures.append("cannot run the client: \(error)")
+        }
+        observed.journal = emulator.journal.ordered
+        observed.deliveries = emulator.deliveries
+        // A key in the client's output is a failure on its own: the seeds never show one.
+        for (stream, text) in [("stdout", outcome.stdout), ("stderr", outcome.stderr)] {
+            if let leaked = world.keyIDs.first(where: { id, secret in text.contains(secret) }) {
+                failures.append("the client printed an API key (key '\(leaked.key)') on \(stream); a key must never be shown")
+            }
+        }
+        outcome.stdout = Redaction.scrub(outcome.stdout, secrets: world.secrets)
+        outcome.stderr = Redaction.scrub(outcome.stderr, secrets: world.secrets)
+        observed.command = outcome
+        observed.timeOrigin = observed.journal.first?.elapsed ?? 0
+        let rules = SeedRules(scenario: scenario, tolerance: observed.defaultTolerance)
+        if override != nil {
+            failures += rules.judge(observed)
+        } else {
+            // A 429's Retry-After binds every client (reference §3): checked whatever the scenario says.
+            failures += scenario.expect.check(observed) + rules.retryAfter(observed.journal)
+        }
+        var result = ScenarioResult(
+            name: scenario.name, provenance: scenario.provenance, file: scenario.file,
+            failures: failures.map { Redaction.scrub($0, secrets: world.secrets) }, diagnosis: nil, diagnosisText: nil,
+            journal: observed.journal, syncedInvestigations: nil, syncedLogSources: nil,
+            virtualSeconds: clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+        result.clientOutput = Self.outputText(outcome)
+        result.exitCode = outcome.exitCode
+        return result
+    }
+
+    /// The process's own environment without the variables the driver sets, then the
+    /// scenario's client settings as `R7_*` variables, every key as `R7_KEY_<ID>`, and the
+    /// scenario's own `env` last.
+    func clientEnvironment(_ scenario: Scenario, world: ScenarioWorld, command: CommandSpec,
+                           authority: CertificateAuthority) throws -> [String: String]
+    {
+        var environment = ProcessInfo.processInfo.environment.filter { name, _ in
+            !(name.hasPrefix("R7_") || name.hasPrefix("INSIGHT_REPLAY_") || name.hasPrefix("FAKETIME")
+              || ClientEnvironment.proxy("", authority: authority).dictionary.keys.contains(name))
+        }
+        let spec = scenario.client
+        let region = spec.url.flatMap { URL(string: $0.trimmingCharacters(in: .whitespaces))?.host }.flatMap { Region(host: $0) }
+            ?? scenario.tenant.region
+        environment["R7_BASE_URL"] = spec.url ?? region.platformBaseURL
+        environment["R7_REGION"] = region.code
+        environment["R7_LOG_SEARCH_URL"] = "https://\(region.logSearchHost)"
+        if let token = spec.token { environment["R7_API_KEY"] = world.resolve(token) }
+        if let admin = spec.adminToken { environment["R7_ADMIN_API_KEY"] = world.resolve(admin) }
+        if let user = spec.serviceUser { environment["R7_SERVICE_USER"] = user }
+        if let audit = spec.audit {
+            environment["R7_STORAGE_REGION"] = audit.storageRegion
+            environment["R7_AUDIT_API_KEY"] = world.resolve(audit.token)
+        }
+        if let notifier = spec.notifier {
+            environment["R7_TRIGGER_URL"] = notifier.url
+            environment["R7_TRIGGER_API_KEY"] = world.resolve(notifier.token)
+        }
+        for (id, secret) in world.keyIDs { environment["R7_KEY_\(ClientEnvironment.variableName(id))"] = secret }
+        environment["INSIGHT_REPLAY_SCENARIO"] = scenario.name
+        for (name, value) in command.environment {
+            switch value {
+            case .text(let text): environment[name] = text
+            case .token(let token): environment[name] = world.resolve(token)
+            }
+        }
+        return environment
+    }
+
+    /// What the client printed, for reports: each stream's last 40 lines, each line cut at 240
+    /// characters.
+    static func outputText(_ outcome: CommandObservation) -> String {
+        var text = ""
+        for (name, stream) in [("stdout", outcome.stdout), ("stderr", outcome.stderr)] where !stream.isEmpty {
+            let lines = stream.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
+            text += "\(name):\n"
+            if lines.count > 40 { text += "[\(lines.count - 40) earlier lines]\n" }
+            for line in lines.suffix(40) { text += (line.count > 240 ? line.prefix(240) + "…" : line) + "\n" }
+        }
+        return text
+    }
+}
+
+/// What a command scenario does, in order: run the command (naming the steps it stands for),
+/// or move time on.
+enum RunStep: Equatable {
+    case run(String)
+    case wait(Double)
+
+    init(_ step: Step) {
+        if case .wait(let seconds) = step { self = .wait(seconds) } else { self = .run(step.description) }
+    }
+
+    /// Built-in steps as runs of a command: steps between two waits are one run
+    /// (`validate, sync, wait 7200, sync` → run "validate,sync", wait 7200, run "sync").
+    static func collapse(_ steps: [Step]) -> [RunStep] {
+        var plan: [RunStep] = []
+        var pending: [String] = []
+        for step in steps {
+            if case .wait(let seconds) = step {
+                if !pending.isEmpty { plan.append(.run(pending.joined(separator: ","))) }
+                pending = []
+                plan.append(.wait(seconds))
+            } else {
+                pending.append(step.description)
+            }
+        }
+        if !pending.isEmpty { plan.append(.run(pending.joined(separator: ","))) }
+        return plan
+    }
+}
+
+struct CommandSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// libfaketime (Debian's `faketime` package): preloaded into the client, it makes the process's
+/// clock start at the emulator's now and run `scale` times as fast, sleeps included. It works
+/// for programs that read time and sleep through the C library (Python, Node, curl, shells);
+/// Go calls the kernel directly and is not affected (see README, "Time for an external client").
+public enum FakeTime {
+    static let candidates = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1",
+    ]
+    static var library: String? { candidates.first { FileManager.default.fileExists(atPath: $0) } }
+    public static var isInstalled: Bool { library != nil }
+    static let missing = "faketime: true needs libfaketime, which is not installed (Debian: apt-get install faketime)"
+
+    static func environment(library: String, start: Date, scale: Double, preload: String?) -> [(String, String)] {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let rate = scale == scale.rounded() ? String(Int(scale)) : String(scale)
+        return [("LD_PRELOAD", preload.map { "\(library):\($0)" } ?? library),
+                ("FAKETIME", "@\(formatter.string(from: start)) x\(rate)"),
+                ("FAKETIME_NO_CACHE", "1")]
+    }
+}
