@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks every bundled scenario against docs/scenario.schema.json, so the published schema
+"""Checks every bundled scenario (Scenarios/ and Examples/) against docs/scenario.schema.json, so the published schema
 and the catalogue cannot drift apart. Exit 1 naming each file and path that does not fit."""
 import json
 import pathlib
@@ -12,7 +12,7 @@ root = pathlib.Path(__file__).resolve().parent.parent
 schema = json.loads((root / "docs" / "scenario.schema.json").read_text())
 validator = jsonschema.Draft202012Validator(schema)
 problems = 0
-files = sorted((root / "Scenarios").glob("*.yaml"))
+files = sorted(list((root / "Scenarios").glob("*.yaml")) + list((root / "Examples").glob("*/*.yaml")))
 for path in files:
     document = yaml.safe_load(path.read_text())
     for error in validator.iter_errors(document):

@@ -49,6 +49,28 @@ public final class CertificateAuthority: @unchecked Sendable {
     /// - Throws: `CertificateAuthorityError` naming the file when a CA is there but cannot be
     ///   read (a damaged or foreign file is never overwritten: `--reset` replaces it on purpose).
     public static func loadOrCreate(directory: String) throws -> CertificateAuthority {
+        try locked(directory) { try unlockedLoadOrCreate(directory: directory) }
+    }
+
+    /// Two commands started together (`serve &` and `serve --print-env`) must agree on one CA:
+    /// making and loading it happen under an exclusive lock on `DIRECTORY/.lock`.
+    static func locked<T>(_ directory: String, _ body: () throws -> T) throws -> T {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CertificateAuthorityError("cannot create \(directory): \(error.localizedDescription)")
+        }
+        let path = (directory as NSString).appendingPathComponent(".lock")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CertificateAuthorityError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw CertificateAuthorityError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    private static func unlockedLoadOrCreate(directory: String) throws -> CertificateAuthority {
         let manager = FileManager.default
         let certPath = (directory as NSString).appendingPathComponent("ca.pem")
         let keyPath = (directory as NSString).appendingPathComponent("ca-key.pem")
@@ -81,10 +103,12 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// Replaces the CA in `directory` with a new one. Clients must trust the new `ca.pem`.
     public static func reset(directory: String) throws -> CertificateAuthority {
-        for name in ["ca.pem", "ca-key.pem", "ca-bundle.pem"] {
-            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        try locked(directory) {
+            for name in ["ca.pem", "ca-key.pem", "ca-bundle.pem"] {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
+            return try create(directory: directory)
         }
-        return try create(directory: directory)
     }
 
     private static func create(directory: String) throws -> CertificateAuthority {

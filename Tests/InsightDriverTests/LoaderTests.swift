@@ -26,9 +26,9 @@ import Testing
 
     @Test func anUnknownFieldNamesLineFieldAndTheNearestName() {
         let text = valid.replacingOccurrences(of: "  url: https", with: "  ulr: https")
-        #expect(error(text) == "bad.yaml:10:3: client.ulr: unknown field; did you mean 'url'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier")
+        #expect(error(text) == "bad.yaml:10:3: client.ulr: unknown field; did you mean 'url'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier, command")
         let optional = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "  token: { key: main }\n  max_atempts: 2\n")
-        #expect(error(optional) == "bad.yaml:12:3: client.max_atempts: unknown field; did you mean 'max_attempts'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier")
+        #expect(error(optional) == "bad.yaml:12:3: client.max_atempts: unknown field; did you mean 'max_attempts'? allowed here: url, token, admin_token, service_user, max_attempts, audit, notifier, command")
     }
 
     @Test func aMisspeltRequiredFieldIsNamedWhereTheTypoIs() {
@@ -68,7 +68,7 @@ import Testing
 
     @Test func anUnknownStepNamesItsIndex() {
         let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, synch]")
-        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync, audit_pull, test_notification")
+        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync, audit_pull, test_notification, run")
     }
 
     @Test func invalidYAMLGivesTheParsersLine() {
@@ -106,7 +106,7 @@ import Testing
 
     @Test func aClientNeedsAtLeastOneIntegration() {
         let text = valid.replacingOccurrences(of: "  url: https://us.api.insight.rapid7.com\n  token: { key: main }\n", with: "  max_attempts: 2\n")
-        #expect(error(text) == "bad.yaml:10:3: client: configure at least one integration: url + token (seeds/000), audit (seeds/002) or notifier (seeds/003)")
+        #expect(error(text) == "bad.yaml:10:3: client: configure at least one integration: url + token (seeds/000), audit (seeds/002), notifier (seeds/003) or command (your own client)")
         let half = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "")
         #expect(error(half) == "bad.yaml:10:3: client: url goes with token (the seeds/000 client); add token")
     }
@@ -152,7 +152,7 @@ import Testing
             Issue.record("expected errors")
         } catch let errors as ScenarioErrors {
             #expect(errors.errors.map { ($0.file as NSString).lastPathComponent } == ["b.yaml", "c.yaml"])
-            #expect(errors.errors[1].message == "needs at least one step (validate, sync or wait)")
+            #expect(errors.errors[1].message == "needs at least one step (validate, sync, run or wait)")
         }
     }
 

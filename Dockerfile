@@ -1,0 +1,23 @@
+# InsightReplay for people who use containers: the release binary with the Swift runtime linked
+# statically, on Debian slim. Documented in the README ("Without a Swift toolchain"); no Docker
+# engine runs on the machines this project is built on, so this file is not built by CI.
+#   docker build -t insight-replay .
+#   docker run --rm -p 8080:8080 insight-replay serve --host 0.0.0.0
+FROM swift:6.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --static-swift-stdlib --product insight-replay
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/.build/release/insight-replay /usr/local/bin/insight-replay
+WORKDIR /work
+COPY Scenarios ./Scenarios
+COPY Recordings ./Recordings
+EXPOSE 8080
+ENTRYPOINT ["insight-replay"]
+CMD ["serve", "--host", "0.0.0.0"]

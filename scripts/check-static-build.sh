@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds insight-replay for people without a Swift toolchain (release, the Swift runtime and
+# Foundation linked statically) and checks it runs with nothing of the toolchain on its library
+# path: no shared library resolved from the toolchain, then `ca`, `serve` and a curl request
+# through its HTTPS proxy, run with a bare environment. Prints where the binary is.
+#   scripts/check-static-build.sh [--scratch .build-static]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scratch="${2:-.build-static}"
+swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product insight-replay >&2
+binary="$scratch/release/insight-replay"
+toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")"
+echo "binary: $binary ($(du -h "$binary" | cut -f1))"
+echo "shared libraries it needs:"
+ldd "$binary" | sed 's/^/  /'
+if ldd "$binary" | grep -q "not found"; then echo "FAIL: a library is missing"; exit 1; fi
+if ldd "$binary" | grep -q "$toolchain"; then echo "FAIL: a library comes from the toolchain at $toolchain"; exit 1; fi
+work="$(mktemp -d)"; trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cp "$binary" "$work/insight-replay"
+cd "$work"
+run() { env -i PATH=/usr/bin:/bin HOME="$work" LD_LIBRARY_PATH= "$work/insight-replay" "$@"; }
+run --version
+run ca --path
+port=$((20000 + RANDOM % 20000))
+run serve --port "$port" > serve.log 2>&1 & server=$!
+for _ in $(seq 1 50); do grep -q "listening" serve.log 2>/dev/null && break; sleep 0.1; done
+eval "$(run serve --print-env --port "$port")"
+answer="$(curl -sS --max-time 10 -H "X-Api-Key: $R7_KEY_DEMO_US2_USER" https://us2.api.insight.rapid7.com/validate)"
+echo "through the proxy, verification on: $answer"
+[ "$answer" = '{"message":"Authorized"}' ] || { echo "FAIL"; cat serve.log; exit 1; }
+echo "static build OK: runs without the Swift toolchain"
