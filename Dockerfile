@@ -4,15 +4,15 @@
 #   docker build -t insight-replay .
 #   docker run --rm -p 8080:8080 insight-replay serve --host 0.0.0.0
 FROM swift:6.1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev libcurl4-openssl-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --product insight-replay
+RUN swift build -c release --static-swift-stdlib -Xlinker -lcurl --product insight-replay
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates curl \
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 libcurl4 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/.build/release/insight-replay /usr/local/bin/insight-replay
 WORKDIR /work

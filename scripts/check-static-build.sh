@@ -7,7 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${2:-.build-static}"
-swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product insight-replay >&2
+# Static Foundation networking calls libcurl, which the system provides (libcurl4, not the toolchain).
+if ! ls /usr/lib/*/libcurl.so /usr/lib/libcurl.so >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev >&2
+fi
+swift build -c release --static-swift-stdlib -Xlinker -lcurl --scratch-path "$scratch" --product insight-replay >&2
 binary="$scratch/release/insight-replay"
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")"
 echo "binary: $binary ($(du -h "$binary" | cut -f1))"

@@ -20,8 +20,11 @@ struct Observed {
     var deliveries: [Delivery] = []
     /// What a command client did (nil for the built-in clients).
     var command: CommandObservation?
-    /// Virtual seconds a request time may be off by.
+    /// Virtual seconds a request time may be late by (a command's wall-clock jitter).
     var defaultTolerance = 0.0005
+    /// Virtual seconds a request time may be early by: none in process; for a command the jitter
+    /// of a wall-clock measurement, a twentieth of a wall second at the scale.
+    var earlyTolerance = 0.0005
     /// Where request times count from: the scenario's start in process; a command's first
     /// request (its start-up is no part of its behaviour).
     var timeOrigin = 0.0
@@ -77,8 +80,8 @@ extension Expectations {
         let tolerance = timeTolerance ?? observed.defaultTolerance
         if let requestTimes {
             let times = observed.journal.map { $0.elapsed - observed.timeOrigin }
-            if !Self.timesMatch(times, requestTimes, tolerance: tolerance) {
-                failures.append("expected requests at \(Self.seconds(requestTimes))\(Self.within(tolerance)), they came at \(Self.seconds(times))")
+            if !Self.timesMatch(times, requestTimes, early: observed.earlyTolerance, late: tolerance) {
+                failures.append("expected requests at \(Self.seconds(requestTimes))\(Self.within(observed.earlyTolerance, tolerance)), they came at \(Self.seconds(times))")
             }
         }
         for filter in requestFilters {
@@ -90,8 +93,8 @@ extension Expectations {
                 failures.append("expected statuses \(statuses) for \(filter.label), got \(matching.map(\.status))")
             }
             let matchingTimes = matching.map { $0.elapsed - observed.timeOrigin }
-            if let times = filter.times, !Self.timesMatch(matchingTimes, times, tolerance: tolerance) {
-                failures.append("expected \(filter.label) at \(Self.seconds(times))\(Self.within(tolerance)), they came at \(Self.seconds(matchingTimes))")
+            if let times = filter.times, !Self.timesMatch(matchingTimes, times, early: observed.earlyTolerance, late: tolerance) {
+                failures.append("expected \(filter.label) at \(Self.seconds(times))\(Self.within(observed.earlyTolerance, tolerance)), they came at \(Self.seconds(matchingTimes))")
             }
             for header in filter.headers {
                 if let missing = matching.first(where: { !$0.headerNames.contains(header) }) {
@@ -191,12 +194,13 @@ extension Expectations {
         return trimmed.count > 400 ? "…" + String(trimmed.suffix(400)) : trimmed
     }
 
-    static func timesMatch(_ times: [Double], _ expected: [Double], tolerance: Double) -> Bool {
-        times.count == expected.count && !zip(times, expected).contains(where: { abs($0 - $1) > tolerance })
+    /// Each time no earlier than `early` before and no later than `late` after the expected one.
+    static func timesMatch(_ times: [Double], _ expected: [Double], early: Double, late: Double) -> Bool {
+        times.count == expected.count && !zip(times, expected).contains(where: { $0 < $1 - early || $0 > $1 + late })
     }
 
-    static func within(_ tolerance: Double) -> String {
-        tolerance > 0.001 ? " (± \(Scenario.formatSeconds(tolerance)))" : ""
+    static func within(_ early: Double, _ late: Double) -> String {
+        late > 0.001 ? " (−\(Scenario.formatSeconds(early)) +\(Scenario.formatSeconds(late)))" : ""
     }
 
     static func seconds(_ values: [Double]) -> String {

@@ -184,8 +184,8 @@ public struct Expectations: Sendable {
     public var deliveryMentions: [String] = []
     /// Requests of a kind: count, statuses, times, headers.
     public var requestFilters: [RequestFilter] = []
-    /// How far a request time may be from the expected one (virtual seconds); default exact
-    /// in process, a quarter of a wall second at the time scale for a command.
+    /// How late a request may be (virtual seconds); default exact in process, half a wall
+    /// second at the time scale for a command.
     public var timeTolerance: Double?
 
     // A command client:

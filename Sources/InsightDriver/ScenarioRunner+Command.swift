@@ -37,7 +37,8 @@ extension ScenarioRunner {
         let clock = ScaledClock(start: wallStart, scale: scale)
         let emulator = world.makeEmulator(clock: clock)
         var observed = Observed()
-        observed.defaultTolerance = max(0.0005, 0.25 * scale)
+        observed.defaultTolerance = max(0.0005, 0.5 * scale)
+        observed.earlyTolerance = max(0.0005, 0.05 * scale)
         var failures: [String] = []
         var outcome = CommandObservation()
 
@@ -99,7 +100,7 @@ extension ScenarioRunner {
         outcome.stderr = Redaction.scrub(outcome.stderr, secrets: world.secrets)
         observed.command = outcome
         observed.timeOrigin = observed.journal.first?.elapsed ?? 0
-        let rules = SeedRules(scenario: scenario, tolerance: observed.defaultTolerance)
+        let rules = SeedRules(scenario: scenario, tolerance: observed.earlyTolerance)
         if override != nil {
             failures += rules.judge(observed)
         } else {
