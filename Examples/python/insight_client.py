@@ -142,12 +142,19 @@ def investigations(base, key):
 def log_events(base, key):
     """Log Search: every log, last 7 days, 202 polling on the Self link, then the Next links."""
     logs_host = f"https://{region_of(base)}.rest.logs.insight.rapid7.com"
-    status, body = request("GET", f"{logs_host}/management/logs", key)
-    if status == 403:
-        raise Failure("Insufficient permissions: the key's user lacks the Log Search role (e.g. Log Search View Only)")
-    if status != 200:
-        raise Failure(f"Log Search answered {status}: {body.get('message', '')}")
+    body = get_list(f"{logs_host}/management/logs", key, "Log Search",
+                    "Insufficient permissions: the key's user lacks the Log Search role (e.g. Log Search View Only)")
     return sum(query(logs_host, f"/query/logs/{log['id']}", key) for log in body.get("logs", []))
+
+
+def get_list(url, key, what, forbidden):
+    """A listing that must answer 200; 403 means the key lacks a role, said in `forbidden`."""
+    status, body = request("GET", url, key)
+    if status == 403:
+        raise Failure(forbidden)
+    if status != 200:
+        raise Failure(f"{what} answered {status}: {body.get('message', '')}")
+    return body
 
 
 def query(host, path, key, days=7):
@@ -182,11 +189,8 @@ def audit():
         raise Failure(f"storage region '{region}' is not one of {', '.join(REGIONS)}")
     key = api_key("R7_AUDIT_API_KEY")
     host = f"https://{code}.rest.logs.insight.rapid7.com"
-    status, body = request("GET", f"{host}/audit/management/logs", key)
-    if status == 403:
-        raise Failure("the audit log needs an organization key or a Platform Admin's key")
-    if status != 200:
-        raise Failure(f"audit logs answered {status}: {body.get('message', '')}")
+    body = get_list(f"{host}/audit/management/logs", key, "audit logs",
+                    "the audit log needs an organization key or a Platform Admin's key")
     logs = body.get("logs", [])
     if not logs:
         raise Failure("audit logging is not enabled: turn it on in Settings → Audit Log and choose a storage region")

@@ -3,13 +3,8 @@ import Foundation
 /// One run of a command client: started with its environment, its output captured to files
 /// (no pipe to fill up and block it), stopped at its timeout.
 struct CommandProcess {
-    struct Outcome {
-        var exitCode: Int32?
-        var timedOut = false
-        var launchError: String?
-        var stdout = ""
-        var stderr = ""
-    }
+    /// One run's exit, timeout, launch error and output.
+    typealias Outcome = CommandObservation
 
     /// Output kept per stream; beyond it the rest is dropped and the cut is said.
     static let outputCap = 1 << 20

@@ -179,14 +179,7 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
 }
 
 @Suite struct CommandLoaderTests {
-    func error(_ text: String) -> String {
-        do {
-            _ = try ScenarioLoader.parse(text, file: "bad.yaml")
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
+    func error(_ text: String) -> String { loaderError(text) }
 
     let base = """
         name: c

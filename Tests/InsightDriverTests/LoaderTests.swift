@@ -3,17 +3,20 @@ import InsightCore
 @testable import InsightDriver
 import Testing
 
+/// What the loader says of `text` read as `bad.yaml`, or "no error".
+func loaderError(_ text: String) -> String {
+    do {
+        _ = try ScenarioLoader.parse(text, file: "bad.yaml")
+        return "no error"
+    } catch {
+        return "\(error)"
+    }
+}
+
 @Suite struct LoaderErrorTests {
     let valid = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
 
-    func error(_ text: String) -> String {
-        do {
-            _ = try ScenarioLoader.parse(text, file: "bad.yaml")
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
+    func error(_ text: String) -> String { loaderError(text) }
 
     @Test func theFixtureLoads() throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
