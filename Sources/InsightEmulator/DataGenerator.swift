@@ -12,59 +12,36 @@ public struct DataGenerator: Sendable {
 
     public mutating func uuid() -> String { random.uuid() }
 
-    private mutating func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
-
-    /// `count` items spread evenly over the `spreadDays` before `now`, oldest first; one minute
-    /// before `now` for the newest, so "the last 28 days" includes it.
-    private func times(count: Int, now: Date, spreadDays: Double) -> [Date] {
-        let span = spreadDays * 86_400
-        return (0..<count).map { index in
-            let offset = count == 1 ? 0 : span * Double(count - 1 - index) / Double(count - 1)
-            return now.addingTimeInterval(-offset - 60)
-        }
-    }
-
+    /// `count` investigations spread over the `spreadDays` before `now`, oldest first, made on demand.
     public mutating func investigations(count: Int, region: Region, organizationID: String, now: Date,
-                                        spreadDays: Double) -> [Investigation]
+                                        spreadDays: Double) -> Investigations
     {
-        let titles = ["Suspicious Authentication", "Lateral Movement", "Account Created", "Malware Detected",
-                      "Brute Force Against Local Account", "Ingress From Disabled Account"]
-        return times(count: count, now: now, spreadDays: spreadDays).enumerated().map { index, created in
-            Investigation(
-                id: random.uuid(),
-                rrn: "rrn:investigation:\(region.code):\(organizationID):investigation:\(random.token(length: 12))",
-                title: "\(titles[index % titles.count]) #\(index + 1)",
-                status: pick(["OPEN", "INVESTIGATING", "WAITING", "CLOSED"]),
-                priority: pick(["LOW", "MEDIUM", "HIGH", "CRITICAL"]),
-                source: pick(["ALERT", "USER", "HUNT", "AUTOMATION"]),
-                disposition: "UNDECIDED", assigneeEmail: nil, assigneeName: nil, createdTime: created)
-        }
+        Investigations(recipe: InvestigationRecipe(count: count, key: random.next(), region: region, organizationID: organizationID,
+                                                   now: now, spreadDays: spreadDays))
     }
 
-    /// `perInvestigation` alerts for each investigation, created just before it.
-    public mutating func alerts(for investigations: [Investigation], perInvestigation: Int, region: Region,
-                                organizationID: String) -> [Alert]
+    /// `perInvestigation` alerts for each investigation, created just before it. Generated
+    /// investigations get generated alerts; explicit ones get explicit alerts.
+    public mutating func alerts(for investigations: Investigations, perInvestigation: Int, region: Region,
+                                organizationID: String) -> Alerts
     {
-        let types = [("Suspicious Authentication", "A user authenticated from an unusual location"),
-                     ("Lateral Movement - Domain Credentials", "Domain credentials used on a new host"),
-                     ("Attacker Behavior Analytics", "Known attacker behaviour detected")]
+        let key = random.next()
+        if perInvestigation == 0 { return [] }
+        if let recipe = investigations.recipe, investigations.explicit.isEmpty, investigations.edits.isEmpty {
+            return Alerts(recipe: AlertRecipe(investigations: recipe, perInvestigation: perInvestigation, key: key))
+        }
         var alerts: [Alert] = []
-        for investigation in investigations {
+        for (position, investigation) in investigations.enumerated() {
+            let single = InvestigationRecipe(count: 1, key: key, region: region, organizationID: organizationID,
+                                             now: investigation.createdTime.addingTimeInterval(60), spreadDays: 0)
+            let recipe = AlertRecipe(investigations: single, perInvestigation: perInvestigation, key: key ^ UInt64(position))
             for index in 0..<perInvestigation {
-                let (type, description) = types[(alerts.count + index) % types.count]
-                let created = investigation.createdTime.addingTimeInterval(-Double(perInvestigation - index) * 30)
-                alerts.append(Alert(
-                    id: random.uuid(),
-                    rrn: "rrn:alerts:\(region.code):\(organizationID):alert:1:\(random.token(length: 20))",
-                    investigationRRN: investigation.rrn, title: "\(type) on host-\(alerts.count + 1)",
-                    alertType: type, alertTypeDescription: description,
-                    priority: pick(["LOW", "MEDIUM", "HIGH", "CRITICAL"]), status: "OPEN",
-                    createdTime: created, firstEventTime: created.addingTimeInterval(-120),
-                    latestEventTime: created.addingTimeInterval(-10),
-                    detectionRuleRRN: "rrn:detection:\(region.code):\(organizationID):detection-rule:\(random.token(length: 12))"))
+                var alert = recipe.record(at: index)
+                alert.investigationRRN = investigation.rrn
+                alerts.append(alert)
             }
         }
-        return alerts
+        return Alerts(alerts)
     }
 
     /// `count` Log Search logs in one logset.
@@ -78,23 +55,14 @@ public struct DataGenerator: Sendable {
     }
 
     /// `perLog` events per log, JSON messages with fields LEQL can match
-    /// (`user`, `action`, `result`, `source_ip`, `bytes`).
-    public mutating func logEvents(for logs: [LogSource], perLog: Int, now: Date, spreadDays: Double) -> [String: [LogSearchEvent]] {
-        var sequence: Int64 = 2_234_733_321_019_952_220
-        var events: [String: [LogSearchEvent]] = [:]
-        for log in logs {
-            events[log.id] = times(count: perLog, now: now, spreadDays: spreadDays).map { time in
-                sequence += Int64(random.next() % 1000) + 1
-                let message: JSON = [
-                    "user": .string(pick(["alice", "bob", "carol", "svc-backup", "admin"])),
-                    "action": .string(pick(["login", "logout", "file_read", "file_write", "vpn_connect"])),
-                    "result": .string(pick(["SUCCESS", "SUCCESS", "SUCCESS", "FAILED"])),
-                    "source_ip": .string("10.0.\(random.next() % 255).\(random.next() % 255)"),
-                    "bytes": .int(Int64(random.next() % 100_000)),
-                ]
-                return LogSearchEvent(logID: log.id, timestamp: time.unixMillis, sequenceNumber: sequence,
-                                message: String(decoding: message.encoded(), as: UTF8.self))
-            }
+    /// (`user`, `action`, `result`, `source_ip`, `bytes`), made on demand. Each log's sequence
+    /// numbers have a range of their own.
+    public mutating func logEvents(for logs: [LogSource], perLog: Int, now: Date, spreadDays: Double) -> [String: LogEvents] {
+        var events: [String: LogEvents] = [:]
+        for (ordinal, log) in logs.enumerated() {
+            events[log.id] = LogEvents(recipe: EventRecipe(
+                count: perLog, key: random.next(), logID: log.id, now: now, spreadDays: spreadDays,
+                sequenceBase: 2_234_733_321_019_952_220 + Int64(ordinal) << 40, kind: .security))
         }
         return events
     }
@@ -102,50 +70,12 @@ public struct DataGenerator: Sendable {
     /// `count` audit events whose `message` carries every field of Panther's `Rapid7.AuditLog`
     /// schema (seeds/002); `time` and `service_info.event.timestamp` equal the event's timestamp.
     public mutating func auditEvents(logID: String, count: Int, users: [User], organizationID: String, now: Date,
-                                     spreadDays: Double) -> [LogSearchEvent]
+                                     spreadDays: Double) -> LogEvents
     {
-        let actions = [("LOG_CREATED", "Log Search", "Log created"), ("ACTIVATE_COLLECTOR", "InsightIDR", "Collector activated"),
-                       ("COPY_EVENT_SOURCES", "InsightIDR", "Event sources copied"), ("USER_LOGIN", "Platform", "User logged in"),
-                       ("API_KEY_CREATED", "Platform", "API key created")]
-        var sequence: Int64 = 3_114_733_321_019_952_000
         let people = users.isEmpty ? [User(email: "admin@example.com", firstName: "Ada", lastName: "Admin")] : users
-        return times(count: count, now: now, spreadDays: spreadDays).map { time in
-            sequence += Int64(random.next() % 1000) + 1
-            let (action, product, description) = pick(actions)
-            let user = pick(people)
-            let viaKey = random.next() % 3 == 0
-            let millis = time.unixMillis
-            let message: JSON = [
-                "action": .string(action),
-                "audit_id": .string(random.uuid()),
-                "result": .string(pick(["SUCCESS", "SUCCESS", "FAILURE"])),
-                "access_method": .string(viaKey ? "API_KEY" : "UI"),
-                "product": .string(product),
-                "description": .string(description),
-                "service_info": [
-                    "previousEntry": .null,
-                    "event": [
-                        "type": .string(action),
-                        "correlationId": .string(random.uuid()),
-                        "customerId": .string(organizationID),
-                        "updatedBy": .string(user.email),
-                        "initiatorIdentification": [
-                            "email": .string(user.email),
-                            "userId": .string(random.uuid()),
-                            "apiKeyId": viaKey ? .string(random.uuid()) : .null,
-                            "automatedFlowName": .null,
-                            "customerId": .string(organizationID),
-                        ],
-                        "timestamp": .int(millis),
-                    ],
-                    "type": "AUDIT",
-                ],
-                "time": .string(Date(timeIntervalSince1970: Double(millis) / 1000).iso8601Millis),
-                "request": ["user": ["email": .string(user.email), "name": .string("\(user.firstName) \(user.lastName)")]],
-            ]
-            return LogSearchEvent(logID: logID, timestamp: millis, sequenceNumber: sequence,
-                            message: String(decoding: message.encoded(), as: UTF8.self))
-        }
+        return LogEvents(recipe: EventRecipe(
+            count: count, key: random.next(), logID: logID, now: now, spreadDays: spreadDays,
+            sequenceBase: 3_114_733_321_019_952_000, kind: .audit(people: people, organizationID: organizationID)))
     }
 
     /// `count` accounts for `/idr/v1/accounts`.

@@ -17,38 +17,42 @@ extension EmulatorState {
             guard let parsed = JSON(data: request.body), case .object = parsed else { return badRequest("the body must be a JSON object") }
             body = parsed
         }
-        var alerts = tenants[tenant].alerts
-        for (name, keep) in [("start_time", true), ("end_time", false)] {
+        let alerts = tenants[tenant].alerts
+        var query = TimeOrdered(records: alerts, generatedTime: { alerts.recipe.unsafelyUnwrapped.time(at: $0) }, time: \.createdTime)
+        query.descending = true
+        for (name, isStart) in [("start_time", true), ("end_time", false)] {
             guard let text = body["search"]?[name]?.stringValue else { continue }
             guard let date = Self.parseTime(text) else { return badRequest("search.\(name) must be like 2026-01-01T00:00:00Z") }
-            alerts = alerts.filter { keep ? $0.createdTime >= date : $0.createdTime < date }
+            if isStart { query.lower = .init(time: date, inclusive: true) } else { query.upper = .init(time: date, inclusive: false) }
         }
+        var filters: [(Alert) -> Bool] = []
         if let terms = body["search"]?["terms"]?.arrayValue {
             for term in terms {
                 guard let field = term["field_id"]?.stringValue, let values = term["field_values"]?.arrayValue?.compactMap(\.stringValue)
                 else { return badRequest("search.terms items need field_id and field_values") }
-                alerts = alerts.filter { alert in
+                filters.append { alert in
                     let value = field == "priority" ? alert.priority : field == "status" ? alert.status : alert.alertType
                     return values.contains { $0.caseInsensitiveCompare(value) == .orderedSame }
                 }
             }
         }
-        alerts.sort { $0.createdTime > $1.createdTime }
-        let page = Array(alerts.dropFirst(offset).prefix(size))
+        if !filters.isEmpty { query.filter = { alert in filters.allSatisfy { $0(alert) } } }
+        let (page, total) = query.page(offset: offset, limit: size)
         let rrnsOnly = request.queryValue("rrns_only") == "true"
         return .json(200, [
             "rrns": .array(page.map { .string($0.rrn) }),
             "alerts": rrnsOnly ? [] : .array(page.map(Self.alertJSON)),
             "metadata": ["index": .int(Int64(offset)), "size": .int(Int64(size)), "items_in_index": .int(Int64(page.count)),
-                         "total_items": .int(Int64(alerts.count)), "is_last_index": .bool(offset + page.count >= alerts.count)],
+                         "total_items": .int(Int64(total)), "is_last_index": .bool(offset + page.count >= total)],
             "aggregates": [], "region_failures": [],
         ])
     }
 
     mutating func getAlert(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
-        guard let alert = tenants[tenant].alerts.first(where: { $0.rrn == match.param("rrn") || $0.id == match.param("rrn") }) else {
-            return error(404, "Alert not found", .platform)
-        }
+        let alerts = tenants[tenant].alerts, id = match.param("rrn")
+        guard let position = alerts.generatedPosition(of: id) ?? alerts[alerts.generatedCount...].firstIndex(where: { $0.rrn == id || $0.id == id })
+        else { return error(404, "Alert not found", .platform) }
+        let alert = alerts[position]
         return .json(200, Self.alertJSON(alert))
     }
 

@@ -24,11 +24,15 @@ extension EmulatorState {
 
     /// A page of items with the v2 `metadata {index, size, total_data, total_pages}`.
     static func page(_ items: [JSON], index: Int, size: Int) -> JSON {
-        let pages = items.isEmpty ? 0 : (items.count + size - 1) / size
-        let slice = Array(items.dropFirst(index * size).prefix(size))
+        page(Array(items.dropFirst(index * size).prefix(size)), index: index, size: size, total: items.count)
+    }
+
+    /// A page already cut from `total` items.
+    static func page(_ slice: [JSON], index: Int, size: Int, total: Int) -> JSON {
+        let pages = total == 0 ? 0 : (total + size - 1) / size
         return ["data": .array(slice),
                 "metadata": ["index": .int(Int64(index)), "size": .int(Int64(slice.count)),
-                             "total_data": .int(Int64(items.count)), "total_pages": .int(Int64(pages))]]
+                             "total_data": .int(Int64(total)), "total_pages": .int(Int64(pages))]]
     }
 
     mutating func listInvestigations(_ request: HTTPRequest, tenant: Int, now: Date, version: Int) -> HTTPResponse {
@@ -67,37 +71,72 @@ extension EmulatorState {
             sort = (field, parts.count == 1 || parts[1].uppercased() == "ASC")
         }
         // reference §4: start/end bounds are exclusive.
-        let matching = tenants[tenant].investigations
-            .filter { $0.createdTime > start && $0.createdTime < end }
-            .filter { item in filters.allSatisfy { $0(item) } }
-        let sorted = Self.sortInvestigations(matching, field: sort.0, ascending: sort.1)
-        let organization = tenants[tenant].organizationID
-        let items = sorted.map { version == 2 ? Self.investigationV2($0, organizationID: organization) : Self.investigationV1($0) }
-        return .json(200, Self.page(items, index: paging.index, size: paging.size))
+        var query = investigationQuery(tenant)
+        query.lower = .init(time: start, inclusive: false)
+        query.upper = .init(time: end, inclusive: false)
+        if !filters.isEmpty { query.filter = { item in filters.allSatisfy { $0(item) } } }
+        return investigationPage(query, sort: sort, paging: paging, tenant: tenant, version: version)
     }
 
-    static func sortInvestigations(_ items: [Investigation], field: String, ascending: Bool) -> [Investigation] {
-        func key(_ item: Investigation) -> String {
-            switch field {
-            case "priority": return String(priorities.firstIndex(of: item.priority) ?? 0)
-            case "rrn": return item.rrn
-            case "title": return item.title
-            case "status": return item.status
-            case "last_accessed": return item.lastAccessed.iso8601Millis
-            default: return item.createdTime.iso8601Millis
+    /// A tenant's investigations in time order, for paging and filtering.
+    func investigationQuery(_ tenant: Int) -> TimeOrdered<InvestigationRecipe> {
+        let investigations = tenants[tenant].investigations
+        return TimeOrdered(records: investigations, generatedTime: { investigations.recipe.unsafelyUnwrapped.time(at: $0) },
+                           time: \.createdTime)
+    }
+
+    /// One page of a query in v1 or v2 shape. `created_time` and `last_accessed` (which only
+    /// creation sets) are the time order itself; another field keeps the best `(index + 1) × size`
+    /// while it walks, so memory stays bounded whatever the tenant holds.
+    func investigationPage(_ query: TimeOrdered<InvestigationRecipe>, sort: (field: String, ascending: Bool),
+                           paging: (index: Int, size: Int), tenant: Int, version: Int) -> HTTPResponse
+    {
+        var query = query
+        let page: [Investigation]
+        let total: Int
+        if sort.field == "created_time" || sort.field == "last_accessed" {
+            query.descending = !sort.ascending
+            (page, total) = query.page(offset: paging.index * paging.size, limit: paging.size)
+        } else {
+            let keep = (paging.index + 1) * paging.size
+            var best: [(key: String, order: Int, item: Investigation)] = []
+            var seen = 0
+            let before: ((key: String, order: Int, item: Investigation), (key: String, order: Int, item: Investigation)) -> Bool = {
+                $0.key == $1.key ? $0.order < $1.order : (sort.ascending ? $0.key < $1.key : $0.key > $1.key)
             }
+            query.forEach { item in
+                best.append((Self.sortKey(item, field: sort.field), seen, item))
+                seen += 1
+                if best.count >= 2 * keep + 64 {
+                    best.sort(by: before)
+                    best.removeLast(best.count - keep)
+                }
+            }
+            best.sort(by: before)
+            page = best.dropFirst(paging.index * paging.size).prefix(paging.size).map(\.item)
+            total = seen
         }
-        // Ties keep creation order, so paging is stable.
-        let ordered = items.sorted { $0.createdTime < $1.createdTime }
-        let sorted = ordered.enumerated().sorted { lhs, rhs in
-            let (a, b) = (key(lhs.element), key(rhs.element))
-            return a == b ? lhs.offset < rhs.offset : (ascending ? a < b : a > b)
-        }
-        return sorted.map(\.element)
+        let organization = tenants[tenant].organizationID
+        let items = page.map { version == 2 ? Self.investigationV2($0, organizationID: organization) : Self.investigationV1($0) }
+        return .json(200, Self.page(items, index: paging.index, size: paging.size, total: total))
     }
 
+    static func sortKey(_ item: Investigation, field: String) -> String {
+        switch field {
+        case "priority": return String(priorities.firstIndex(of: item.priority) ?? 0)
+        case "rrn": return item.rrn
+        case "title": return item.title
+        case "status": return item.status
+        case "last_accessed": return item.lastAccessed.iso8601Millis
+        default: return item.createdTime.iso8601Millis
+        }
+    }
+
+    /// By id or rrn: a generated one decodes its position from the id; explicit ones are few.
     func investigationIndex(_ tenant: Int, _ id: String) -> Int? {
-        tenants[tenant].investigations.firstIndex { $0.id == id || $0.rrn == id }
+        let investigations = tenants[tenant].investigations
+        if let position = investigations.generatedPosition(of: id) { return position }
+        return investigations[investigations.generatedCount...].firstIndex { $0.id == id || $0.rrn == id }
     }
 
     mutating func getInvestigation(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
@@ -113,15 +152,16 @@ extension EmulatorState {
         case .failure(let response): return response
         }
         guard let body = JSON(data: request.body), case .object = body else { return badRequest("the body must be a JSON object") }
-        var items = tenants[tenant].investigations
+        var query = investigationQuery(tenant)
         if let start = body["start_time"]?.stringValue {
             guard let date = Self.parseTime(start) else { return badRequest("start_time must be like 2026-01-01T00:00:00Z") }
-            items = items.filter { $0.createdTime > date }
+            query.lower = .init(time: date, inclusive: false)
         }
         if let end = body["end_time"]?.stringValue {
             guard let date = Self.parseTime(end) else { return badRequest("end_time must be like 2026-01-01T00:00:00Z") }
-            items = items.filter { $0.createdTime < date }
+            query.upper = .init(time: date, inclusive: false)
         }
+        var filters: [(Investigation) -> Bool] = []
         for (number, criterion) in (body["search"]?.arrayValue ?? []).enumerated() {
             guard let field = criterion["field"]?.stringValue, let op = criterion["operator"]?.stringValue?.uppercased() else {
                 return badRequest("search[\(number)] needs field, operator and value")
@@ -139,20 +179,18 @@ extension EmulatorState {
             default: return badRequest("search[\(number)].field '\(field)' is not searchable")
             }
             switch op {
-            case "EQUALS", "IN": items = items.filter { item in values.contains { read(item)?.caseInsensitiveCompare($0) == .orderedSame } }
-            case "NOT_EQUALS": items = items.filter { item in !values.contains { read(item)?.caseInsensitiveCompare($0) == .orderedSame } }
-            case "CONTAINS": items = items.filter { item in values.contains { read(item)?.localizedCaseInsensitiveContains($0) == true } }
+            case "EQUALS", "IN": filters.append { item in values.contains { read(item)?.caseInsensitiveCompare($0) == .orderedSame } }
+            case "NOT_EQUALS": filters.append { item in !values.contains { read(item)?.caseInsensitiveCompare($0) == .orderedSame } }
+            case "CONTAINS": filters.append { item in values.contains { read(item)?.localizedCaseInsensitiveContains($0) == true } }
             default: return badRequest("search[\(number)].operator '\(op)' is not one of EQUALS, NOT_EQUALS, IN, CONTAINS")
             }
         }
+        if !filters.isEmpty { query.filter = { item in filters.allSatisfy { $0(item) } } }
         let sort = body["sort"]?.arrayValue?.first
         let field = sort?["field"]?.stringValue ?? "created_time"
         guard Self.sortFields.contains(field) else { return badRequest("sort field '\(field)' is not sortable") }
         let ascending = (sort?["order"]?.stringValue ?? "ASC").uppercased() != "DESC"
-        let organization = tenants[tenant].organizationID
-        let sorted = Self.sortInvestigations(items, field: field, ascending: ascending)
-        return .json(200, Self.page(sorted.map { Self.investigationV2($0, organizationID: organization) },
-                                    index: paging.index, size: paging.size))
+        return investigationPage(query, sort: (field, ascending), paging: paging, tenant: tenant, version: 2)
     }
 
     mutating func createInvestigation(_ request: HTTPRequest, tenant: Int, now: Date) -> HTTPResponse {
@@ -223,14 +261,31 @@ extension EmulatorState {
         case .success(let found): paging = found
         case .failure(let response): return response
         }
+        let alerts = tenants[tenant].alerts
+        var mine: [Alert] = []
+        var total = 0
+        if let recipe = alerts.recipe, index < recipe.investigations.count,
+           recipe.investigations.count == tenants[tenant].investigations.generatedCount {
+            // The generated alerts of a generated investigation sit side by side.
+            let first = index * recipe.perInvestigation
+            let skip = min(paging.index * paging.size, recipe.perInvestigation)
+            mine = (first + skip..<first + min(recipe.perInvestigation, skip + paging.size)).map { alerts[$0] }
+            total = recipe.perInvestigation
+        }
         let rrn = tenants[tenant].investigations[index].rrn
-        let alerts = tenants[tenant].alerts.filter { $0.investigationRRN == rrn }.map { alert -> JSON in
+        let others = alerts[alerts.generatedCount...].filter { $0.investigationRRN == rrn }
+        if !others.isEmpty {
+            let generated = total
+            total += others.count
+            mine += others.dropFirst(max(0, paging.index * paging.size - generated)).prefix(paging.size - mine.count)
+        }
+        let items = mine.map { alert -> JSON in
             ["id": .string(alert.id), "title": .string(alert.title), "alert_type": .string(alert.alertType),
              "alert_type_description": .string(alert.alertTypeDescription), "created_time": .string(alert.createdTime.iso8601),
              "first_event_time": .string(alert.firstEventTime.iso8601), "latest_event_time": .string(alert.latestEventTime.iso8601),
              "detection_rule_rrn": .string(alert.detectionRuleRRN)]
         }
-        return .json(200, Self.page(alerts, index: paging.index, size: paging.size))
+        return .json(200, Self.page(items, index: paging.index, size: paging.size, total: total))
     }
 
     static func parseTime(_ text: String) -> Date? { RFC3339.parse(text) }

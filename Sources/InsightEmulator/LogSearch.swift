@@ -149,17 +149,12 @@ extension EmulatorState {
         }
         let newestFirst = request.queryValue("most_recent_first") == "true"
         let after = request.queryValue("sequence_number").flatMap { Int64($0) }
-        let source = audit ? tenants[tenant].auditEvents : keys.flatMap { tenants[tenant].logEvents[$0] ?? [] }
-        var events = source.filter { keys.contains($0.logID) && $0.timestamp >= window.0 && $0.timestamp <= window.1 && leql.matches($0) }
-        events.sort { ($0.timestamp, $0.sequenceNumber) < ($1.timestamp, $1.sequenceNumber) }
-        if newestFirst { events.reverse() }
-        if let after, let position = events.firstIndex(where: { $0.sequenceNumber == after }) {
-            events = Array(events.dropFirst(position + 1))
-        }
-        let page = Array(events.prefix(perPage))
+        let logs = audit ? [tenants[tenant].auditEvents] : Array(Set(keys)).sorted().compactMap { tenants[tenant].logEvents[$0] }
+        let (page, more) = EventMerge(logs: logs, keys: Set(keys), window: window, newestFirst: newestFirst, leql: leql)
+            .page(after: after, size: perPage)
         let base = Self.base(request, audit: audit)
         var links: [JSON] = []
-        if events.count > page.count, let last = page.last {
+        if more, let last = page.last {
             var next = URLComponents(string: "\(base)/logs/\(keys.joined(separator: ":"))")!
             var items = [URLQueryItem(name: "from", value: "\(window.0)"), URLQueryItem(name: "to", value: "\(window.1)"),
                          URLQueryItem(name: "per_page", value: "\(perPage)"), URLQueryItem(name: "sequence_number", value: "\(last.sequenceNumber)")]

@@ -199,14 +199,15 @@ public struct Tenant: Sendable {
     public var organizationName: String
     public var users: [User]
     public var keys: [APIKey]
-    public var investigations: [Investigation]
-    public var alerts: [Alert]
+    /// Made on demand from the seed (see `Records`), with API changes on top.
+    public var investigations: Investigations
+    public var alerts: Alerts
     public var logSources: [LogSource]
     /// Events per log id, oldest first.
-    public var logEvents: [String: [LogSearchEvent]]
+    public var logEvents: [String: LogEvents]
     /// The audit log (seeds/002): enabled or not, and its events.
     public var auditLog: LogSource?
-    public var auditEvents: [LogSearchEvent]
+    public var auditEvents: LogEvents
     public var workflows: [Workflow]
     public var accounts: [Account]
     /// Polls a Log Search query needs before it completes: 0 answers 200 at once; 1 (default)
@@ -215,9 +216,9 @@ public struct Tenant: Sendable {
 
     public init(
         region: Region, organizationID: String, organizationName: String, users: [User] = [],
-        keys: [APIKey] = [], investigations: [Investigation] = [], alerts: [Alert] = [],
-        logSources: [LogSource] = [], logEvents: [String: [LogSearchEvent]] = [:], auditLog: LogSource? = nil,
-        auditEvents: [LogSearchEvent] = [], workflows: [Workflow] = [], accounts: [Account] = [], queryPolls: Int = 1
+        keys: [APIKey] = [], investigations: Investigations = [], alerts: Alerts = [],
+        logSources: [LogSource] = [], logEvents: [String: LogEvents] = [:], auditLog: LogSource? = nil,
+        auditEvents: LogEvents = [], workflows: [Workflow] = [], accounts: [Account] = [], queryPolls: Int = 1
     ) {
         self.region = region
         self.organizationID = organizationID

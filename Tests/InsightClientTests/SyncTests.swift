@@ -40,7 +40,7 @@ enum SyncFixture {
 
     static func newInvestigations(_ count: Int, at time: Date, label: String) -> [Investigation] {
         var generator = DataGenerator(seed: 99, label: label)
-        return generator.investigations(count: count, region: .us2, organizationID: "org", now: time.addingTimeInterval(61), spreadDays: 0.0001)
+        return Array(generator.investigations(count: count, region: .us2, organizationID: "org", now: time.addingTimeInterval(61), spreadDays: 0.0001))
     }
 }
 

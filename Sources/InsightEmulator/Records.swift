@@ -1,0 +1,97 @@
+import Foundation
+
+/// Makes the records of a generated block on demand: the `index`-th record is a pure function of
+/// the recipe and the index, so a tenant of a million investigations or a hundred million events
+/// holds a few words, not its data.
+public protocol RecordRecipe: Sendable {
+    associatedtype Record: Sendable
+    /// How many records the block holds.
+    var count: Int { get }
+    func record(at index: Int) -> Record
+    /// The index of the record with this id (or rrn, or sequence number), if the block made it.
+    func index(of identifier: String) -> Int?
+}
+
+/// A tenant's records of one kind: a generated block (made on demand, oldest first), the edits
+/// made to generated records through the API, then explicit records (a scenario's own, or created
+/// through the API) after it.
+///
+/// It is a collection in that order, so small tenants and tests use it as an array; the
+/// endpoints reach the generated block through `recipe` and binary searches, so what a page costs
+/// grows with what it returns, not with what the tenant holds. Replacing a stretch of the
+/// generated block (`removeFirst`, `insert` inside it) turns the block into explicit records:
+/// meant for tests of small tenants, it costs the whole block once.
+public struct Records<Recipe: RecordRecipe>: RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
+    ExpressibleByArrayLiteral, Sendable
+{
+    public typealias Element = Recipe.Record
+    /// The generated block, nil when every record is explicit.
+    public private(set) var recipe: Recipe?
+    /// Generated records changed through the API, by index: they sit on top of the recipe.
+    public private(set) var edits: [Int: Element] = [:]
+    /// Records after the generated block.
+    public private(set) var explicit: [Element]
+
+    public init(recipe: Recipe) {
+        self.recipe = recipe
+        explicit = []
+    }
+
+    public init() { explicit = [] }
+    public init<S: Sequence>(_ elements: S) where S.Element == Element { explicit = Array(elements) }
+    public init(arrayLiteral elements: Element...) { explicit = elements }
+
+    /// How many records the generated block holds; positions below it are generated.
+    public var generatedCount: Int { recipe?.count ?? 0 }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { generatedCount + explicit.count }
+
+    public subscript(position: Int) -> Element {
+        get {
+            let generated = generatedCount
+            if position < generated {
+                precondition(position >= 0, "Records: position \(position) out of range")
+                return edits[position] ?? recipe.unsafelyUnwrapped.record(at: position)
+            }
+            return explicit[position - generated]
+        }
+        set {
+            let generated = generatedCount
+            if position < generated {
+                precondition(position >= 0, "Records: position \(position) out of range")
+                edits[position] = newValue
+            } else {
+                explicit[position - generated] = newValue
+            }
+        }
+    }
+
+    /// The position of the generated record with this id, if any, in constant time.
+    public func generatedPosition(of identifier: String) -> Int? { recipe?.index(of: identifier) }
+
+    /// The first generated position where `isPast` holds, for a predicate that is false and then
+    /// true along the block (a time bound): a binary search, `generatedCount` when it never holds.
+    public func generatedPartition(_ isPast: (Int) -> Bool) -> Int {
+        var low = 0, high = generatedCount
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isPast(middle) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    public mutating func replaceSubrange<C: Collection>(_ range: Range<Int>, with elements: C) where C.Element == Element {
+        let generated = generatedCount
+        if range.lowerBound >= generated {
+            explicit.replaceSubrange((range.lowerBound - generated)..<(range.upperBound - generated), with: elements)
+            return
+        }
+        // A change inside the generated block: make it explicit (small tenants and tests only).
+        var all = Array(self)
+        all.replaceSubrange(range, with: elements)
+        recipe = nil
+        edits = [:]
+        explicit = all
+    }
+}
