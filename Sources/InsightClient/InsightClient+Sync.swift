@@ -31,7 +31,8 @@ extension InsightClient {
     /// Seconds seeds/000 allows for an initial sync ("Allow up to 15 minutes").
     public static let initialSyncAllowance: Double = 15 * 60
     static let pageSize = 100
-    static let maxRequests = 1_000
+    /// Pages per family and sync: enough for 2,000,000 investigations, a bound all the same.
+    static let maxRequests = 20_000
 
     /// Fetches what is new since the last sync: investigations, alerts, and Log Search events.
     public func sync() async throws(ClientFailure) -> SyncReport {

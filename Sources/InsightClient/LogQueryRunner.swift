@@ -11,7 +11,8 @@ struct LogQueryRunner: Sendable {
     var pollInterval: Double = 2
     var maxPolls = 300
     var maxReissues = 3
-    var maxPages = 10_000
+    /// 125,000,000 events at 500 a page: more than a tenant holds, a bound all the same.
+    var maxPages = 250_000
 
     /// What went wrong, for the caller to explain in its own terms.
     enum Failure: Error {

@@ -23,9 +23,9 @@ public enum JSON: Sendable, Hashable, Codable, ExpressibleByStringLiteral, Expre
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 
-    /// Decodes JSON bytes; nil when they are not valid JSON.
+    /// Decodes JSON bytes; nil when they are not valid JSON (see `JSON.parse`).
     public init?(data: Data) {
-        guard let value = try? JSONDecoder().decode(JSON.self, from: data) else { return nil }
+        guard let value = JSON.parse(data) else { return nil }
         self = value
     }
 
@@ -63,6 +63,7 @@ public enum JSON: Sendable, Hashable, Codable, ExpressibleByStringLiteral, Expre
 
     /// Canonical bytes: sorted keys, no escaped slashes.
     public func encoded(pretty: Bool = false) -> Data {
+        if !pretty { return Data(canonicalBytes()) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
             : [.sortedKeys, .withoutEscapingSlashes]

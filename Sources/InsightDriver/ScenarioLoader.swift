@@ -208,12 +208,13 @@ struct ScenarioParser {
         var data = DataSpec()
         if let dataValue = map.optional("data") {
             var inner = try dataValue.mapping()
-            data.investigations = try inner.optional("investigations")?.int(in: 0...100_000) ?? 0
+            data.investigations = try inner.optional("investigations")?.int(in: 0...DataSpec.maxInvestigations) ?? 0
             data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
             data.logSources = try inner.optional("log_sources")?.int(in: 0...10_000) ?? 0
-            data.eventsPerLog = try inner.optional("events_per_log")?.int(in: 0...1_000_000) ?? 0
+            let eventsValue = inner.optional("events_per_log")
+            data.eventsPerLog = try eventsValue?.int(in: 0...DataSpec.maxEvents) ?? 0
             if let audit = inner.optional("audit_events") {
-                data.auditEvents = try audit.int(in: 0...1_000_000)
+                data.auditEvents = try audit.int(in: 0...DataSpec.maxEvents)
                 data.auditLog = true
             }
             data.accounts = try inner.optional("accounts")?.int(in: 0...100_000) ?? 0
@@ -222,6 +223,9 @@ struct ScenarioParser {
             try inner.finish()
             if data.eventsPerLog > 0, data.logSources == 0 {
                 throw dataValue.error("events_per_log needs log_sources")
+            }
+            if let eventsValue, data.logSources.multipliedReportingOverflow(by: data.eventsPerLog).partialValue > DataSpec.maxEvents {
+                throw eventsValue.error("log_sources × events_per_log is \(data.logSources) × \(data.eventsPerLog); at most \(DataSpec.maxEvents) log events in all")
             }
         }
         let workflows = try map.optional("workflows")?.list().map(workflow) ?? []

@@ -48,6 +48,9 @@ public struct Journal: Sendable {
         }
     }
 
+    /// Every request journalled since the last reset, kept or dropped.
+    public var total: Int { entries.count + dropped }
+
     /// Entries oldest first.
     public var ordered: [JournalEntry] {
         Array(entries[head...] + entries[..<head])

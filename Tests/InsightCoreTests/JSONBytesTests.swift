@@ -1,0 +1,66 @@
+import Foundation
+import InsightCore
+import Testing
+
+/// The byte-level JSON writer and parser against Foundation's Codable path, which they replace
+/// for speed: the same bytes out, the same values in.
+@Suite struct JSONBytesTests {
+    static func foundationBytes(_ value: JSON) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    static let values: [JSON] = [
+        ["a/b": "x/y", "quote\"": "back\\slash", "control": .string("a\u{01}b\u{1f}c\n\t\r\u{08}\u{0c}"),
+         "unicode": "héllo 😀 \u{2028}", "null": .null, "true": true, "false": false],
+        [1, -5, .int(Int64.max), .int(Int64.min), 1.5, -0.25, 1e20, 1.0e-7, 123_456.789, 2.0, 3.14159, 0],
+        ["nested": ["deep": [["x": []], [:]]], "B": 1, "a": 2, "Z": 3, "_": 4, "é": 5, "": 6],
+        "a bare string", 42, .null, [],
+    ]
+
+    @Test(arguments: values) func writesWhatJSONEncoderWrites(value: JSON) throws {
+        #expect(String(decoding: value.encoded(), as: UTF8.self) == String(decoding: try Self.foundationBytes(value), as: UTF8.self))
+    }
+
+    /// Read back and written again, the bytes are the same (a whole double such as 2.0 reads
+    /// back as the integer 2, as with JSONDecoder, and is written the same way).
+    @Test(arguments: values) func readsBackWhatItWrote(value: JSON) throws {
+        let bytes = value.encoded()
+        let again = try #require(JSON(data: bytes))
+        #expect(again.encoded() == bytes)
+        #expect(again == (try JSONDecoder().decode(JSON.self, from: bytes)))
+    }
+
+    static let decodings: [(String, JSON)] = [
+        ("1.0", JSON.int(1)), ("1e3", .int(1000)), ("-0", .int(0)), ("0.5", .double(0.5)),
+        ("18446744073709551615", .double(18_446_744_073_709_551_615)), (#""\ud83d\ude00""#, .string("😀")),
+        (#""\u00e9\/\"\\\b\f\n\r\t""#, .string("é/\"\\\u{08}\u{0c}\n\r\t")), ("  { \"a\" : [ true , false , null ] }  ", ["a": [true, false, .null]]),
+        ("123456789012345678901234567890", .double(123_456_789_012_345_678_901_234_567_890.0)),
+    ]
+
+    @Test(arguments: decodings)
+    func readsWhatJSONDecoderReads(text: String, expected: JSON) throws {
+        #expect(JSON(data: Data(text.utf8)) == expected)
+        #expect(try JSONDecoder().decode(JSON.self, from: Data(text.utf8)) == expected)
+    }
+
+    @Test(arguments: ["", " ", "[1,2", "{\"a\":1", "{\"a\" 1}", "01", "-", "1.", ".5", "\"a\u{01}\"", "tru", "nul", "1e400",
+                      "[1]x", "{} {}", #""\ud83d""#, #""\ud83d\u0041""#, #""\x""#, #""\u12g4""#, "[1,]", "{,}", "\"open",
+                      "{1:2}", "nan", "Infinity", "+1"])
+    func rejectsWhatIsNotJSON(text: String) {
+        #expect(JSON(data: Data(text.utf8)) == nil, "\(text.debugDescription) is not JSON")
+    }
+
+    @Test func rejectsBytesThatAreNotUTF8() {
+        #expect(JSON(data: Data([0x22, 0xFF, 0xFE, 0x22])) == nil)
+        #expect(JSON(data: Data([0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22])) == nil, "invalid UTF-8 after an escape")
+    }
+
+    @Test func nestingIsBoundedNotAStackOverflow() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(JSON(data: Data(deep.utf8)) == nil)
+        let fine = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        #expect(JSON(data: Data(fine.utf8)) != nil)
+    }
+}
