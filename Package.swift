@@ -55,6 +55,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Benchmarks/server.sh: the minimal SwiftNIO server the emulator's server is measured against.
+        .executableTarget(
+            name: "nio-baseline",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOBaseline"),
         .executableTarget(
             name: "insight-replay",
             dependencies: [

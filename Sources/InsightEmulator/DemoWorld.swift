@@ -13,7 +13,15 @@ public enum DemoWorld {
         "demo-\(region.code)-\(kind == .user ? "user" : "org")"
     }
 
-    public static func tenants(now: Date) -> [Tenant] {
+    /// How much data each demo organization holds; made on demand, so any size starts at once.
+    public struct Size: Sendable {
+        public var investigations = 120
+        public var logSources = 3
+        public var eventsPerLog = 200
+        public init() {}
+    }
+
+    public static func tenants(now: Date, size: Size = Size()) -> [Tenant] {
         Region.allCases.map { region in
             var generator = DataGenerator(seed: seed, label: "demo-\(region.code)")
             var keys = SeededRandom(seed: seed, label: "demo-keys-\(region.code)")
@@ -24,9 +32,9 @@ public enum DemoWorld {
                 User(email: adminUser, firstName: "Ada", lastName: "Admin", roles: [Roles.platformAdmin],
                      products: Products.known, platformAdmin: true),
             ]
-            let investigations = generator.investigations(count: 120, region: region, organizationID: organization,
+            let investigations = generator.investigations(count: size.investigations, region: region, organizationID: organization,
                                                           now: now, spreadDays: 21)
-            let logs = generator.logSources(count: 3)
+            let logs = generator.logSources(count: size.logSources)
             let auditLog = LogSource(id: generator.uuid(), name: "Audit Log", logsetID: generator.uuid(), logsetName: "Audit")
             return Tenant(
                 region: region, organizationID: organization, organizationName: "Demo \(region.displayName)",
@@ -36,7 +44,7 @@ public enum DemoWorld {
                 investigations: investigations,
                 alerts: generator.alerts(for: investigations, perInvestigation: 2, region: region, organizationID: organization),
                 logSources: logs,
-                logEvents: generator.logEvents(for: logs, perLog: 200, now: now, spreadDays: 7),
+                logEvents: generator.logEvents(for: logs, perLog: size.eventsPerLog, now: now, spreadDays: 7),
                 auditLog: auditLog,
                 auditEvents: generator.auditEvents(logID: auditLog.id, count: 100, users: users, organizationID: organization,
                                                    now: now, spreadDays: 7),

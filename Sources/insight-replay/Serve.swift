@@ -23,6 +23,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve (default: the demo world).")
     var scenario: String?
 
+    @Option(name: .long, help: "Investigations per demo organization (up to 1,000,000; made on demand, so any size starts at once).")
+    var investigations: Int?
+
+    @Option(name: .long, help: "Log Search logs per demo organization.")
+    var logSources: Int?
+
+    @Option(name: .long, help: "Events per demo log (log sources × events per log up to 100,000,000).")
+    var eventsPerLog: Int?
+
     @Option(name: .long, help: "Port to listen on; 0 picks a free one and prints it.")
     var port: Int = 8080
 
@@ -64,6 +73,22 @@ struct Serve: AsyncParsableCommand {
         if let linkBase, URL(string: linkBase)?.host == nil {
             throw ValidationError("--link-base '\(linkBase)' is not an absolute URL like http://127.0.0.1:8080")
         }
+        var size = DemoWorld.Size()
+        if investigations != nil || logSources != nil || eventsPerLog != nil {
+            guard scenario == nil else {
+                throw ValidationError("--investigations, --log-sources and --events-per-log size the demo world; a --scenario sizes its own data")
+            }
+            size.investigations = investigations ?? size.investigations
+            size.logSources = logSources ?? size.logSources
+            size.eventsPerLog = eventsPerLog ?? size.eventsPerLog
+            guard (0...DataSpec.maxInvestigations).contains(size.investigations) else {
+                throw ValidationError("--investigations must be 0…\(DataSpec.maxInvestigations)")
+            }
+            guard (1...10_000).contains(size.logSources) else { throw ValidationError("--log-sources must be 1…10000") }
+            guard size.eventsPerLog >= 0, size.logSources * size.eventsPerLog <= DataSpec.maxEvents else {
+                throw ValidationError("--log-sources × --events-per-log must be 0…\(DataSpec.maxEvents)")
+            }
+        }
         let authority: CertificateAuthority
         do {
             authority = try CertificateAuthority.loadOrCreate(directory: CertificateAuthority.directory(besideStore: store))
@@ -85,7 +110,7 @@ struct Serve: AsyncParsableCommand {
             emulator = ScenarioWorld(loaded, start: time.now()).makeEmulator(clock: time, journalCapacity: journalCap)
             title = "scenario \(loaded.name), tenant in \(loaded.tenant.region.code)"
         } else {
-            emulator = Emulator(tenants: DemoWorld.tenants(now: time.now()), clock: time, journalCapacity: journalCap,
+            emulator = Emulator(tenants: DemoWorld.tenants(now: time.now(), size: size), clock: time, journalCapacity: journalCap,
                                 seed: DemoWorld.seed)
             title = "demo world: one organization per region"
         }
