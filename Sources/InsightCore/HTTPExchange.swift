@@ -169,3 +169,20 @@ public protocol HTTPTransport: Sendable {
 /// A handler can stop early with a finished answer (a 400 that explains a bad parameter),
 /// carried in a `Result` or thrown.
 extension HTTPResponse: Error {}
+
+extension String {
+    /// Equal but for case, without Foundation's locale-aware comparison on the common ASCII path
+    /// (it sits on every authenticated request: emails, roles, products).
+    public func equalsIgnoringCase(_ other: String) -> Bool {
+        if self == other { return true }
+        let left = utf8, right = other.utf8
+        let ascii = left.allSatisfy { $0 < 0x80 } && right.allSatisfy { $0 < 0x80 }
+        guard ascii else { return caseInsensitiveCompare(other) == .orderedSame }
+        guard left.count == right.count else { return false }
+        for (a, b) in zip(left, right) where a != b {
+            let foldedA = (0x41...0x5A).contains(a) ? a | 0x20 : a, foldedB = (0x41...0x5A).contains(b) ? b | 0x20 : b
+            if foldedA != foldedB { return false }
+        }
+        return true
+    }
+}

@@ -27,14 +27,21 @@ extension EmulatorState {
             }
         }
         guard !secret.isEmpty else { return .failure(AuthDenial(reason: "no X-Api-Key header")) }
-        guard let tenant = tenants.firstIndex(where: { $0.region == context.region && $0.keys.contains { $0.secret == secret } }),
-              let key = tenants[tenant].keys.first(where: { $0.secret == secret })
-        else {
+        // By index, so no tenant is copied on this path (every authenticated request takes it).
+        var found: (tenant: Int, key: Int)?
+        search: for tenant in tenants.indices where tenants[tenant].region == context.region {
+            for key in tenants[tenant].keys.indices where tenants[tenant].keys[key].secret == secret {
+                found = (tenant, key)
+                break search
+            }
+        }
+        guard let (tenant, keyIndex) = found else {
             let elsewhere = tenants.first { $0.keys.contains { $0.secret == secret } }
             context.keyID = elsewhere?.keys.first { $0.secret == secret }?.id ?? "unknown"
             let note = elsewhere.map { " (key belongs to \($0.region.code))" } ?? ""
             return .failure(AuthDenial(reason: "key not known in \(context.region.code)\(note)"))
         }
+        let key = tenants[tenant].keys[keyIndex]
         context.keyID = key.id
         if key.status != .active {
             return .failure(AuthDenial(reason: "key '\(key.id)' \(key.status.rawValue)"))

@@ -117,6 +117,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     public func mutateTenants(in region: Region, _ body: (inout Tenant) -> Void) {
         withState { state in
             for index in state.tenants.indices where state.tenants[index].region == region { body(&state.tenants[index]) }
+            state.investigationBytes = [:]
         }
     }
     public func resetJournal() { withState { $0.journal.reset() } }
@@ -125,6 +126,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     public func load(tenants: [Tenant], faults: [FaultRule], timeline: [TimelineEvent], seed: UInt64) {
         withState { state in
             state.tenants = tenants
+            state.investigationBytes = [:]
             state.faults = FaultPlan(faults, seed: seed)
             state.timeline = timeline.sorted { $0.at < $1.at }
             state.queries = [:]
@@ -153,6 +155,9 @@ struct EmulatorState {
     var queries: [String: LogQuery] = [:]
     var deliveries: [Delivery] = []
     var replay: ReplayState?
+    /// v2 bytes of generated, unedited investigations by `tenant << 48 | position` (see `v2Page`);
+    /// emptied whenever the tenants are replaced or changed from outside.
+    var investigationBytes: [Int: [UInt8]] = [:]
 
     mutating func applyTimeline(until now: Date, epoch: Date) {
         while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {

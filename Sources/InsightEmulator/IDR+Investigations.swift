@@ -88,15 +88,19 @@ extension EmulatorState {
     /// One page of a query in v1 or v2 shape. `created_time` and `last_accessed` (which only
     /// creation sets) are the time order itself; another field keeps the best `(index + 1) × size`
     /// while it walks, so memory stays bounded whatever the tenant holds.
-    func investigationPage(_ query: TimeOrdered<InvestigationRecipe>, sort: (field: String, ascending: Bool),
-                           paging: (index: Int, size: Int), tenant: Int, version: Int) -> HTTPResponse
+    mutating func investigationPage(_ query: TimeOrdered<InvestigationRecipe>, sort: (field: String, ascending: Bool),
+                                    paging: (index: Int, size: Int), tenant: Int, version: Int) -> HTTPResponse
     {
         var query = query
         let page: [Investigation]
         let total: Int
         if sort.field == "created_time" || sort.field == "last_accessed" {
             query.descending = !sort.ascending
-            (page, total) = query.page(offset: paging.index * paging.size, limit: paging.size)
+            let (positions, count) = query.pagePositions(offset: paging.index * paging.size, limit: paging.size)
+            if version == 2 {
+                return v2Page(positions: positions, total: count, paging: paging, tenant: tenant)
+            }
+            (page, total) = (positions.map { query.records[$0] }, count)
         } else {
             let keep = (paging.index + 1) * paging.size
             var best: [(key: String, order: Int, item: Investigation)] = []
@@ -120,6 +124,38 @@ extension EmulatorState {
         let items = page.map { version == 2 ? Self.investigationV2($0, organizationID: organization) : Self.investigationV1($0) }
         return .json(200, Self.page(items, index: paging.index, size: paging.size, total: total))
     }
+
+    /// A v2 page written straight to bytes, `{"data":[…],"metadata":{…}}` as the canonical
+    /// encoder writes it, each investigation's bytes kept while its generated record is unedited
+    /// (bounded), so a page read again costs copies, not a JSON tree per item.
+    mutating func v2Page(positions: [Int], total: Int, paging: (index: Int, size: Int), tenant: Int) -> HTTPResponse {
+        let records = tenants[tenant].investigations
+        let organization = tenants[tenant].organizationID
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + positions.count * 640)
+        body.append(contentsOf: #"{"data":["#.utf8)
+        for (offset, position) in positions.enumerated() {
+            if offset > 0 { body.append(UInt8(ascii: ",")) }
+            let cacheable = position < records.generatedCount && records.edits[position] == nil
+            let key = tenant << 48 | position
+            if cacheable, let bytes = investigationBytes[key] {
+                body.append(contentsOf: bytes)
+                continue
+            }
+            let bytes = Self.investigationV2(records[position], organizationID: organization).canonicalBytes()
+            if cacheable {
+                if investigationBytes.count >= Self.investigationBytesLimit { investigationBytes.removeAll(keepingCapacity: true) }
+                investigationBytes[key] = bytes
+            }
+            body.append(contentsOf: bytes)
+        }
+        let pages = total == 0 ? 0 : (total + paging.size - 1) / paging.size
+        body.append(contentsOf: #"],"metadata":{"index":\#(paging.index),"size":\#(positions.count),"total_data":\#(total),"total_pages":\#(pages)}}"#.utf8)
+        return HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Data(body))
+    }
+
+    /// Investigations whose bytes are kept (about 600 bytes each).
+    static let investigationBytesLimit = 20_000
 
     static func sortKey(_ item: Investigation, field: String) -> String {
         switch field {

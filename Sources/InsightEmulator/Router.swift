@@ -32,7 +32,8 @@ enum Endpoint: Sendable, Hashable {
     case auditLogsList, auditLogGet, auditQueryGet, auditQueryPost, auditPoll
 }
 
-struct Route: Sendable {
+/// A class: matches hold a reference, not a copy of the pattern arrays, on every request.
+final class Route: Sendable {
     let methods: [String]
     let pattern: [String]
     let endpoint: Endpoint
@@ -125,8 +126,28 @@ enum Router {
         path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
     }
 
+    /// Platform paths that only routes without parameters fit, with those routes, so the
+    /// commonest requests (`/validate`, `/idr/v2/investigations`) are matched without splitting
+    /// the path. A path a parameterised route also fits (`…/investigations/_search`) is left to
+    /// the full match, which lists both.
+    private static let fixed: [String: [RouteMatch]] = {
+        var table: [String: [RouteMatch]] = [:]
+        for route in platform where !route.pattern.contains(where: { $0.hasPrefix("{") }) {
+            let path = "/" + route.pattern.joined(separator: "/")
+            let alsoFits = platform.contains { other in
+                other.pattern.contains(where: { $0.hasPrefix("{") }) && other.pattern.count == route.pattern.count
+                    && zip(other.pattern, route.pattern).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }
+            if !alsoFits { table[path, default: []].append(RouteMatch(route: route, params: [:])) }
+        }
+        return table
+    }()
+
     /// The routes whose pattern fits the path, whatever their method; the first fits best.
     static func match(_ request: HTTPRequest) -> [RouteMatch] {
+        if let found = fixed[request.path], Region.lookup(host: request.host)?.kind != .logSearch {
+            return found
+        }
         let (space, segments) = locate(request)
         let table = space == .logSearch ? logSearch : platform
         return table.compactMap { route -> RouteMatch? in

@@ -29,10 +29,10 @@ public struct User: Sendable, Hashable {
     }
 
     public func hasRole(_ role: String) -> Bool {
-        roles.contains { $0.caseInsensitiveCompare(role) == .orderedSame }
+        roles.contains { $0.equalsIgnoringCase(role) }
     }
     public func hasProduct(_ product: String) -> Bool {
-        products.contains { $0.caseInsensitiveCompare(product) == .orderedSame }
+        products.contains { $0.equalsIgnoringCase(product) }
     }
 }
 
@@ -237,10 +237,10 @@ public struct Tenant: Sendable {
     }
 
     public func user(email: String) -> User? {
-        users.first { $0.email.caseInsensitiveCompare(email) == .orderedSame }
+        users.first { $0.email.equalsIgnoringCase(email) }
     }
     func userIndex(email: String) -> Int? {
-        users.firstIndex { $0.email.caseInsensitiveCompare(email) == .orderedSame }
+        users.firstIndex { $0.email.equalsIgnoringCase(email) }
     }
     func keyIndex(id: String) -> Int? { keys.firstIndex { $0.id == id } }
 

@@ -46,23 +46,28 @@ struct TimeOrdered<Recipe: RecordRecipe> {
 
     /// The records at `offset ..< offset + limit` of the matching sequence, and how many match.
     func page(offset: Int, limit: Int) -> (items: [Recipe.Record], total: Int) {
+        let (positions, total) = pagePositions(offset: offset, limit: limit)
+        return (positions.map { records[$0] }, total)
+    }
+
+    /// The positions in `records` of that page, and how many match.
+    func pagePositions(offset: Int, limit: Int) -> (positions: [Int], total: Int) {
         var cursor = Cursor(owner: self, candidates: candidates())
         guard let filter else {
             let total = cursor.generated.count + cursor.explicit.count
             cursor.skip(offset)
-            var items: [Recipe.Record] = []
-            while items.count < limit, let position = cursor.next() { items.append(records[position]) }
-            return (items, total)
+            var positions: [Int] = []
+            while positions.count < limit, let position = cursor.next() { positions.append(position) }
+            return (positions, total)
         }
-        var items: [Recipe.Record] = []
+        var positions: [Int] = []
         var total = 0
         while let position = cursor.next() {
-            let record = records[position]
-            guard filter(record) else { continue }
-            if total >= offset, items.count < limit { items.append(record) }
+            guard filter(records[position]) else { continue }
+            if total >= offset, positions.count < limit { positions.append(position) }
             total += 1
         }
-        return (items, total)
+        return (positions, total)
     }
 
     /// Every matching record in order, for sorts on another field (bounded by the caller).

@@ -176,7 +176,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     static func route(_ head: HTTPRequestHead, body: Data, arrival: Arrival = .plain) -> Routed {
         var target = head.uri
         var absoluteHost: String?
-        if arrival.tunnelHost == nil, let scheme = ["http://", "https://"].first(where: { target.lowercased().hasPrefix($0) }) {
+        // Origin-form (`/validate`) is the common case: only a target not starting with "/" can be a URL.
+        if arrival.tunnelHost == nil, !target.hasPrefix("/"),
+           let scheme = ["http://", "https://"].first(where: { target.prefix($0.count).lowercased() == $0 }) {
             let rest = target.dropFirst(scheme.count)
             let authority = rest.prefix { $0 != "/" && $0 != "?" }
             let host = String(authority.split(separator: ":").first ?? "").lowercased()

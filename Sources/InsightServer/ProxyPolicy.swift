@@ -13,8 +13,9 @@ public enum ProxyPolicy {
 
     /// The region of a console host `REGION.idr.insight.rapid7.com`, or nil.
     public static func consoleRegion(host: String) -> Region? {
-        Region.allCases.first { $0.consoleHost == host.lowercased() }
+        consoleHosts[host] ?? consoleHosts[host.lowercased()]
     }
+    private static let consoleHosts = Dictionary(uniqueKeysWithValues: Region.allCases.map { ($0.consoleHost, $0) })
 
     public static func isLoopback(host: String) -> Bool {
         ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host.lowercased())

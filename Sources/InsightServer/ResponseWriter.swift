@@ -10,9 +10,16 @@ enum HTTPServerSupport {
     /// Writes a response. Hop-by-hop headers of the answer are replaced; a truncated-body fault
     /// promises more bytes than it sends and closes the connection without ending the message.
     static func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        let truncated = response.headers["x-insight-replay-fault"] == "truncated"
+        var truncated = false
         var headers = NIOHTTP1.HTTPHeaders()
-        for field in response.headers where !["content-length", "connection", "transfer-encoding"].contains(field.name) {
+        headers.reserveCapacity(response.headers.fields.count + 2)
+        for field in response.headers.fields {
+            // Names are lowercased already (InsightCore.HTTPHeaders keeps them so).
+            switch field.name {
+            case "content-length", "connection", "transfer-encoding": continue
+            case "x-insight-replay-fault": truncated = field.value == "truncated"
+            default: break
+            }
             headers.add(name: field.name, value: field.value)
         }
         headers.add(name: "content-length", value: "\(truncated ? response.body.count * 2 + 1 : response.body.count)")
