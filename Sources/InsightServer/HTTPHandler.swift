@@ -198,9 +198,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var host = arrival.tunnelHost ?? absoluteHost ?? String(hostHeader.split(separator: ":").first ?? "").lowercased()
         var headers = InsightCore.HTTPHeaders()
         for (name, value) in head.headers where name.lowercased() != "host" { headers.add(name, value) }
-        if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
         var viaPrefix = false
         if Region(host: host) == nil {
+            if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
             if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
                 return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
                                           query: query, headers: headers, body: body))
