@@ -155,11 +155,13 @@ struct JSONParser {
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { return nil }
         position += 1
-        var members: [String: JSON] = [:]
+        // Members are gathered first and the dictionary made once, at its size: growing it
+        // member by member rehashes it several times per object.
+        var members: [(String, JSON)] = []
         skipSpace()
         if position < input.count, input[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .object([:])
         }
         while true {
             skipSpace()
@@ -168,12 +170,12 @@ struct JSONParser {
             guard position < input.count, input[position] == UInt8(ascii: ":") else { return nil }
             position += 1
             guard let item = value() else { return nil }
-            members[key] = item
+            members.append((key, item))
             skipSpace()
             guard position < input.count else { return nil }
             let next = input[position]
             position += 1
-            if next == UInt8(ascii: "}") { return .object(members) }
+            if next == UInt8(ascii: "}") { return .object(Dictionary(members, uniquingKeysWith: { _, last in last })) }
             guard next == UInt8(ascii: ",") else { return nil }
         }
     }
@@ -205,16 +207,18 @@ struct JSONParser {
     private mutating func string() -> String? {
         position += 1
         let start = position
+        var ascii = true
         // The common case: no escapes, one slice.
         while position < input.count {
             let byte = input[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+                let text = Self.text(UnsafeBufferPointer(rebasing: input[start..<position]), ascii: ascii)
                 position += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            ascii = ascii && byte < 0x80
             position += 1
         }
         var bytes = Array(input[start..<position])
@@ -223,7 +227,7 @@ struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(validating: bytes, as: UTF8.self)
+                return bytes.withUnsafeBufferPointer { Self.text($0, ascii: ascii) }
             case UInt8(ascii: "\\"):
                 guard position < input.count else { return nil }
                 let escape = input[position]
@@ -247,14 +251,24 @@ struct JSONParser {
                     }
                     guard let unicode = Unicode.Scalar(scalar) else { return nil }
                     bytes.append(contentsOf: String(Character(unicode)).utf8)
+                    ascii = ascii && scalar < 0x80
                 default: return nil
                 }
             default:
                 guard byte >= 0x20 else { return nil }
+                ascii = ascii && byte < 0x80
                 bytes.append(byte)
             }
         }
         return nil
+    }
+
+    /// UTF-8 bytes as a String; nil when they are not UTF-8. ASCII needs no validation;
+    /// anything else goes through Foundation's (the generic `String(validating:)` is not
+    /// specialised here and costs a metadata lookup per string).
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool) -> String? {
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return String(bytes: bytes, encoding: .utf8)
     }
 
     private mutating func hexQuad() -> UInt32? {

@@ -82,6 +82,14 @@ enum GeneratedID {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The index an id (a UUID) or an rrn (with this prefix) carries, if the record made at that
+    /// index really has it (`isMade`): a near miss decodes to some index but is not found.
+    static func index(_ identifier: String, rrnPrefix: String, cipher: IndexCipher, count: Int, isMade: (Int) -> Bool) -> Int? {
+        let value = identifier.hasPrefix(rrnPrefix) ? identifier.split(separator: ":").last.flatMap(tokenValue) : uuidTail(identifier)
+        guard let value, let index = cipher.decode(value), index < count, isMade(index) else { return nil }
+        return index
+    }
+
     /// The value carried by the last 10 characters of a token.
     static func tokenValue(_ text: Substring) -> UInt64? {
         let tail = text.utf8.suffix(10)
@@ -161,15 +169,10 @@ public struct InvestigationRecipe: RecordRecipe {
 
     /// By id (UUID) or rrn.
     public func index(of identifier: String) -> Int? {
-        let value: UInt64?
-        if identifier.hasPrefix("rrn:investigation:") {
-            value = identifier.split(separator: ":").last.flatMap(GeneratedID.tokenValue)
-        } else {
-            value = GeneratedID.uuidTail(identifier)
+        GeneratedID.index(identifier, rrnPrefix: "rrn:investigation:", cipher: cipher, count: count) { index in
+            let made = record(at: index)
+            return made.id == identifier || made.rrn == identifier
         }
-        guard let value, let index = cipher.decode(value), index < count else { return nil }
-        let made = record(at: index)
-        return made.id == identifier || made.rrn == identifier ? index : nil
     }
 }
 
@@ -223,15 +226,10 @@ public struct AlertRecipe: RecordRecipe {
 
     /// By id (UUID) or rrn.
     public func index(of identifier: String) -> Int? {
-        let value: UInt64?
-        if identifier.hasPrefix("rrn:alerts:") {
-            value = identifier.split(separator: ":").last.flatMap(GeneratedID.tokenValue)
-        } else {
-            value = GeneratedID.uuidTail(identifier)
+        GeneratedID.index(identifier, rrnPrefix: "rrn:alerts:", cipher: cipher, count: count) { index in
+            let made = record(at: index)
+            return made.id == identifier || made.rrn == identifier
         }
-        guard let value, let index = cipher.decode(value), index < count else { return nil }
-        let made = record(at: index)
-        return made.id == identifier || made.rrn == identifier ? index : nil
     }
 }
 

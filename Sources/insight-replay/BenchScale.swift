@@ -139,7 +139,10 @@ struct BenchScale: AsyncParsableCommand {
         let pages = max(1, shape.investigations / 100)
         let span = 7 * 86_400_000 as Int64
         let keys = tenant.logSources.map(\.id).joined(separator: ":")
-        for _ in 0..<probes {
+        // The first rounds warm caches and allocators up and are not counted.
+        let warmup = 20
+        for round in 0..<(warmup + probes) {
+            if round == warmup { investigationPages = []; alertPages = []; eventPages = [] }
             let page = Int(random.next() % UInt64(pages))
             investigationPages.append(try time(HTTPRequest(
                 method: "GET", host: host, path: "/idr/v2/investigations",

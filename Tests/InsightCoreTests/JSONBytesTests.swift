@@ -64,3 +64,14 @@ import Testing
         #expect(JSON(data: Data(fine.utf8)) != nil)
     }
 }
+
+/// The case folding authentication uses for emails, roles and products.
+@Suite struct CaseFoldingTests {
+    @Test(arguments: [("svc@Example.COM", "SVC@example.com", true), ("Insight IDR Analyst", "insight idr analyst", true),
+                      ("Log Search View Only", "Log Search View Onl", false), ("a@x", "b@x", false), ("", "", true),
+                      ("ÉLISE@example.com", "élise@example.com", true), ("Straße", "STRASSE", true), ("[", "{", false)])
+    func equalsIgnoringCase(left: String, right: String, equal: Bool) {
+        #expect(left.equalsIgnoringCase(right) == equal)
+        #expect(right.equalsIgnoringCase(left) == equal)
+    }
+}
