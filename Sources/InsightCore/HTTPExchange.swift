@@ -32,7 +32,8 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// First value of a field, matched case-insensitively.
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
+        // Callers mostly ask in lower case already: then there is nothing to fold.
+        let lower = name.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? name.lowercased() : name
         return fields.first(where: { $0.name == lower })?.value
     }
 

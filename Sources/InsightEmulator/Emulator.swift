@@ -19,7 +19,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     public let clock: any InsightClock
     /// The instant the emulator was created: timeline offsets and journal times count from here.
     public let epoch: Date
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     var state: EmulatorState
 
     public init(
@@ -56,11 +56,11 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     /// The decision for one request, synchronously. Throws only for an unknown host.
     public func process(_ request: HTTPRequest) throws -> Reply {
         let now = clock.now()
-        guard let region = Region(host: request.host) else {
+        guard let (region, kind) = Region.lookup(host: request.host) else {
             throw TransportError(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
         }
         // Matching is a pure function of the request: do it before taking the lock.
-        let matches = Router.match(request)
+        let matches = Router.match(request, kind: kind)
         return withState { state in
             state.applyTimeline(until: now, epoch: epoch)
             var context = RequestContext(region: region, now: now, epoch: epoch)
@@ -77,7 +77,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
                 var entry = JournalEntry(
                     sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: request.method,
                     host: request.host, path: request.path,
-                    query: request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
+                    query: request.query.isEmpty ? "" : request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
                     keyID: context.keyID, status: status, reason: context.reason)
                 entry.headerNames = request.headers.fields.map(\.name)
                 entry.retryAfter = retryAfter
@@ -88,9 +88,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     }
 
     func withState<T>(_ body: (inout EmulatorState) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&state)
+        lock.withLock { body(&state) }
     }
 
     // MARK: Inspection and control (the admin API and tests use these)

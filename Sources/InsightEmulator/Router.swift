@@ -110,10 +110,10 @@ enum Router {
     ]
 
     /// The space a request's path is in, and its path within that space.
-    static func locate(_ request: HTTPRequest) -> (space: APISpace, segments: [String]) {
+    static func locate(_ request: HTTPRequest, kind: Region.HostKind?) -> (space: APISpace, segments: [String]) {
         var path = request.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        if Region.lookup(host: request.host)?.kind == .logSearch {
+        if kind == .logSearch {
             return (.logSearch, segments(path))
         }
         if path == "/log_search" || path.hasPrefix("/log_search/") {
@@ -144,11 +144,12 @@ enum Router {
     }()
 
     /// The routes whose pattern fits the path, whatever their method; the first fits best.
-    static func match(_ request: HTTPRequest) -> [RouteMatch] {
-        if let found = fixed[request.path], Region.lookup(host: request.host)?.kind != .logSearch {
+    /// `kind`: the request's host kind, looked up once by the caller.
+    static func match(_ request: HTTPRequest, kind: Region.HostKind?) -> [RouteMatch] {
+        if let found = fixed[request.path], kind != .logSearch {
             return found
         }
-        let (space, segments) = locate(request)
+        let (space, segments) = locate(request, kind: kind)
         let table = space == .logSearch ? logSearch : platform
         return table.compactMap { route -> RouteMatch? in
             guard route.pattern.count == segments.count else { return nil }

@@ -74,7 +74,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                       keepAlive: false, context: context)
                 return
             }
-            respond(to: head, body: Data(body.readableBytesView), context: context)
+            respond(to: head, body: body.readableBytes == 0 ? Data() : Data(body.readableBytesView), context: context)
         }
     }
 
@@ -195,9 +195,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var path = rawPath
         let hostHeader = head.headers.first(name: "host") ?? ""
-        var host = arrival.tunnelHost ?? absoluteHost ?? String(hostHeader.split(separator: ":").first ?? "").lowercased()
-        var headers = InsightCore.HTTPHeaders()
-        for (name, value) in head.headers where name.lowercased() != "host" { headers.add(name, value) }
+        var host = arrival.tunnelHost ?? absoluteHost ?? Self.hostName(hostHeader)
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(head.headers.count)
+        for (name, value) in head.headers where !name.equalsIgnoringCase("host") { fields.append((name, value)) }
+        let headers = InsightCore.HTTPHeaders(fields)
         var viaPrefix = false
         if Region(host: host) == nil {
             if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
@@ -225,11 +227,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                     query: query, headers: headers, body: body), viaPrefix: viaPrefix)
     }
 
+    /// The host of a Host header, without its port, in lower case (as it usually comes already).
+    static func hostName(_ header: String) -> String {
+        let utf8 = header.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: ":") || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else { return header }
+        return String(header.split(separator: ":").first ?? "").lowercased()
+    }
+
     /// Splits an origin-form request target into its path and query items (values
     /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form.
     static func split(_ uri: String) -> (path: String, query: [URLQueryItem])? {
         guard uri.hasPrefix("/") else { return nil }
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, []) }
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, []) }
         let path = String(uri[..<mark])
         var items: [URLQueryItem] = []
         for pair in uri[uri.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {

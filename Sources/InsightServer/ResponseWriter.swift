@@ -35,8 +35,12 @@ enum HTTPServerSupport {
             return
         }
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
-        let done = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
-        if close { done.whenComplete { _ in channel.close(promise: nil) } }
+        if close {
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            // No future to allocate when nothing waits for it: this is every keep-alive answer.
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        }
     }
 
     /// Binds an HTTP/1.1 listener whose connections each get a handler from `makeHandler`.
