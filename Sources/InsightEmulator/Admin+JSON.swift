@@ -101,7 +101,8 @@ extension FaultRule {
 }
 
 extension JournalEntry {
-    var json: JSON {
+    /// The form the admin API (`GET /_admin/journal`) shows.
+    public var json: JSON {
         ["sequence": .int(Int64(sequence)), "time": .string(time.iso8601Millis), "elapsed": .double(elapsed), "method": .string(method),
          "host": .string(host), "path": .string(path), "query": .string(query), "key_id": keyID.map(JSON.string) ?? .null,
          "status": .int(Int64(status)), "reason": .string(reason), "headers": .array(headerNames.map(JSON.string)),

@@ -58,7 +58,8 @@ extension EmulatorState {
         case .organization:
             return .success(Principal(kind: .organization, keyID: key.id, tenant: tenant))
         case .user:
-            guard let owner = key.owner, let user = tenants[tenant].user(email: owner) else {
+            // Through `users`, not `Tenant.user(email:)`, which would copy the tenant to call it.
+            guard let owner = key.owner, let user = tenants[tenant].users.first(where: { $0.email.equalsIgnoringCase(owner) }) else {
                 return .failure(AuthDenial(reason: "key '\(key.id)' has no owner"))
             }
             guard user.status == .active else {

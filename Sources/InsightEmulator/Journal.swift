@@ -2,7 +2,7 @@ import Foundation
 import InsightCore
 
 /// One request the emulator received, in virtual time. Holds the key's id, never its secret.
-public struct JournalEntry: Sendable, Hashable, Codable {
+public struct JournalEntry: Sendable, Hashable {
     public let sequence: Int
     public let time: Date
     /// Seconds since the emulator's epoch (the start of the scenario).
@@ -18,7 +18,13 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     /// Why the emulator answered as it did (`revoked key 'main'`, `fault 429`), for support staff.
     public let reason: String
     /// Names of the request's header fields, lowercased (never their values).
-    public var headerNames: [String] = []
+    public var headerNames: [String] {
+        get { headerList.isEmpty ? [] : headerList.split(separator: "\n").map(String.init) }
+        set { headerList = newValue.joined(separator: "\n") }
+    }
+    /// The names in one string, one a line: one allocation per request at most, where an array
+    /// of names is one per name (the journal is written on every request).
+    var headerList = ""
     /// Seconds the answer's `Retry-After` asked the client to wait, when it had one.
     public var retryAfter: Double?
 }

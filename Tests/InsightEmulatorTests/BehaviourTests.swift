@@ -77,8 +77,9 @@ import Testing
         _ = try await emulator.handle(Fixture.request(path: "/validate"))
         let entry = try #require(emulator.journal.ordered.first)
         #expect(entry.keyID == "analyst")
-        let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        let encoded = String(decoding: entry.json.encoded(), as: UTF8.self)
         #expect(!encoded.contains(Fixture.analystKey))
+        #expect(encoded.contains(#""headers":["x-api-key"]"#), "header names only")
     }
 }
 
