@@ -9,6 +9,7 @@ extension EmulatorState {
         let offset = request.queryValue("index").map { Int($0) } ?? 0
         let size = request.queryValue("size").map { Int($0) } ?? 100
         guard let offset, offset >= 0 else { return badRequest("index must be a whole number of 0 or more") }
+        guard offset <= Self.maxIndex else { return badRequest("index must be at most \(Self.maxIndex)") }
         guard let size, (1...1000).contains(size) else { return badRequest("size must be between 1 and 1000") }
         let body: JSON
         if request.body.isEmpty {

@@ -10,6 +10,8 @@ extension EmulatorState {
     static let sortFields = ["created_time", "priority", "rrn", "title", "status", "last_accessed",
                              "alerts_most_recent_created_time", "alerts_most_recent_detection_created_time", "responsibility"]
 
+    static let maxIndex = 100_000_000
+
     /// A 400 in the IDR shape.
     mutating func badRequest(_ message: String) -> HTTPResponse { error(400, message, .platform) }
 
@@ -18,6 +20,9 @@ extension EmulatorState {
         let index = request.queryValue("index").map { Int($0) } ?? 0
         let size = request.queryValue("size").map { Int($0) } ?? defaultSize
         guard let index, index >= 0 else { return .failure(badRequest("index must be a whole number of 0 or more")) }
+        // ASSUMED bound (the public record names none): far beyond any tenant's last page, and
+        // small enough that index × size cannot overflow.
+        guard index <= Self.maxIndex else { return .failure(badRequest("index must be at most \(Self.maxIndex)")) }
         guard let size, (1...100).contains(size) else { return .failure(badRequest("size must be between 1 and 100")) }
         return .success((index, size))
     }

@@ -129,7 +129,7 @@ struct TimeOrdered<Recipe: RecordRecipe> {
             var left = count
             while left > 0 {
                 guard explicitTaken < explicit.count else {
-                    taken = min(generated.count, taken + left)
+                    taken += min(left, generated.count - taken)
                     return
                 }
                 let run = min(left, max(0, generatedBefore(explicit[explicitTaken].time) - taken))

@@ -151,3 +151,30 @@ import Testing
         #expect(tenant.investigations.edits.isEmpty)
     }
 }
+
+/// Offsets past every page: an empty page or a 400, never an overflow.
+@Suite struct HugeOffsetTests {
+    let emulator = Emulator(tenants: [Fixture.tenant(investigations: 1_000)], clock: VirtualClock())
+
+    @Test(arguments: ["100000000", "100000001", "9223372036854775807"])
+    func aHugeInvestigationPageIndexIsEmptyOrRefused(index: String) async throws {
+        let response = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations", query: [
+            URLQueryItem(name: "index", value: index), URLQueryItem(name: "size", value: "100"),
+        ]))
+        if index == "100000000" {
+            #expect(response.status == 200)
+            #expect(response.json?["data"]?.arrayValue?.isEmpty == true)
+        } else {
+            #expect(response.status == 400)
+            #expect(response.json?["message"]?.stringValue == "index must be at most 100000000")
+        }
+    }
+
+    @Test(arguments: ["1000", "100000000", "9223372036854775807"])
+    func aHugeAlertOffsetIsEmptyOrRefused(offset: String) async throws {
+        var request = Fixture.request("POST", path: "/idr/at/alerts/ops/search", query: [URLQueryItem(name: "index", value: offset)])
+        request.body = Data("{}".utf8)
+        let response = try await emulator.handle(request)
+        #expect(response.status == (offset == "9223372036854775807" ? 400 : 200))
+    }
+}
