@@ -3,6 +3,7 @@
 # and a minimal SwiftNIO server (Benchmarks/NIOBaseline, 2 threads, the same NIO HTTP handlers)
 # that answer the same bytes, measured in the same run by wrk. Rows:
 #   validate  GET /validate with a valid key; nginx and NIO answer {"message":"Authorized"}
+# (and, per server, its CPU per request from /proc: what the ratios come down to, less noisy)
 #   page      GET /idr/v2/investigations?size=100 on the demo world (a 100-investigation page);
 #             nginx serves the same bytes from a file, NIO from memory
 # and the startup time of `serve` (demo world, and the demo world at 1,000,000 investigations and
@@ -89,7 +90,8 @@ PY
 
 replay_port=$(free_port)
 "$bin/insight-replay" serve --port "$replay_port" --threads 2 > "$work/serve.log" 2>&1 &
-pids+=($!)
+replay_pid=$!
+pids+=($replay_pid)
 wait_for "$work/serve.log" listening
 key=$(awk '$2=="user" && $1=="us" {print $3; exit}' "$work/serve.log")
 [ -n "$key" ] || { echo "no demo key in:"; cat "$work/serve.log"; exit 1; }
@@ -101,9 +103,11 @@ grep -q '"total_data":120' "$work/page.json" || { echo "unexpected page: $(head 
 
 nio_validate_port=$(free_port) nio_page_port=$(free_port)
 "$bin/nio-baseline" "$nio_validate_port" 2 "$work/validate.json" > "$work/nio1.log" 2>&1 &
-pids+=($!)
+nio_validate_pid=$!
+pids+=($nio_validate_pid)
 "$bin/nio-baseline" "$nio_page_port" 2 "$work/page.json" > "$work/nio2.log" 2>&1 &
-pids+=($!)
+nio_page_pid=$!
+pids+=($nio_page_pid)
 wait_for "$work/nio1.log" listening
 wait_for "$work/nio2.log" listening
 
@@ -132,10 +136,20 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$nginx_port/validate" >/dev/
 cmp -s <(curl -sf "http://127.0.0.1:$nginx_port/page") "$work/page.json" || { echo "nginx does not serve the page"; exit 1; }
 cmp -s <(curl -sf "http://127.0.0.1:$nio_page_port/page") "$work/page.json" || { echo "NIO does not serve the page"; exit 1; }
 
-measure() { # url, extra header args… — sets rps and p99; exits on any error answer
-  local url=$1; shift
+ticks_per_second=$(getconf CLK_TCK)
+cpu_ticks() { # pids… — user + system CPU ticks so far, summed
+  local total=0 pid
+  for pid in "$@"; do total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done
+  echo "$total"
+}
+measure() { # "server pids", url, extra header args… — sets rps, p99 and cpu_us (server CPU per request); exits on any error answer
+  local server_pids=$1 url=$2; shift 2
+  local before
+  before=$(cpu_ticks $server_pids)
   wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url" > "$work/wrk.txt"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+  cpu_us=$(awk -v t="$(( $(cpu_ticks $server_pids) - before ))" -v hz="$ticks_per_second" -v rps="$rps" -v d="$duration" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (rps * d) }')
   p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
   local errors
   errors=$(awk '/Non-2xx|Socket errors/ {print}' "$work/wrk.txt")
@@ -152,21 +166,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a/b }'; }
 
 echo
 echo "wrk -t2 -c$connections -d${duration}s, $rounds round(s), release builds, 2 threads/workers each"
-printf "%-6s %-9s %-16s %10s %8s %10s %10s\n" round row server "req/s" "p99 ms" "vs nginx" "vs NIO"
+printf "%-6s %-9s %-16s %10s %8s %10s %10s %12s\n" round row server "req/s" "p99 ms" "vs nginx" "vs NIO" "cpu us/req"
+nginx_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
 declare -A best=()
 keep_best() { best[$1]=$(awk -v a="$2" -v b="${best[$1]:-0}" 'BEGIN { print (a>b)?a:b }'); }
 worst_p99=0
 for round in $(seq 1 "$rounds"); do
   for row in validate page; do
     if [ "$row" = validate ]; then path=/validate nio=$nio_validate_port; else path=$page_path nio=$nio_page_port; fi
-    measure "http://127.0.0.1:$nginx_port/$row"; nginx_rps=$rps nginx_p99=$p99
-    measure "http://127.0.0.1:$nio$path"; nio_rps=$rps nio_p99=$p99
-    measure "http://127.0.0.1:$replay_port$path" -H "Host: us.api.insight.rapid7.com" -H "X-Api-Key: $key"
-    replay_rps=$rps replay_p99=$p99
-    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s\n" "$round" "$row" nginx "$nginx_rps" "$(to_ms "$nginx_p99")" 1.00x ""
-    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s\n" "$round" "$row" swift-nio "$nio_rps" "$(to_ms "$nio_p99")" "$(ratio "$nio_rps" "$nginx_rps")x" 1.00x
-    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s\n" "$round" "$row" insight-replay "$replay_rps" "$(to_ms "$replay_p99")" \
-      "$(ratio "$replay_rps" "$nginx_rps")x" "$(ratio "$replay_rps" "$nio_rps")x"
+    if [ "$row" = validate ]; then nio_pid=$nio_validate_pid; else nio_pid=$nio_page_pid; fi
+    measure "$nginx_workers" "http://127.0.0.1:$nginx_port/$row"; nginx_rps=$rps nginx_p99=$p99 nginx_cpu=$cpu_us
+    measure "$nio_pid" "http://127.0.0.1:$nio$path"; nio_rps=$rps nio_p99=$p99 nio_cpu=$cpu_us
+    measure "$replay_pid" "http://127.0.0.1:$replay_port$path" -H "Host: us.api.insight.rapid7.com" -H "X-Api-Key: $key"
+    replay_rps=$rps replay_p99=$p99 replay_cpu=$cpu_us
+    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" nginx "$nginx_rps" "$(to_ms "$nginx_p99")" 1.00x "" "$nginx_cpu"
+    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" swift-nio "$nio_rps" "$(to_ms "$nio_p99")" "$(ratio "$nio_rps" "$nginx_rps")x" 1.00x "$nio_cpu"
+    printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" insight-replay "$replay_rps" "$(to_ms "$replay_p99")" \
+      "$(ratio "$replay_rps" "$nginx_rps")x" "$(ratio "$replay_rps" "$nio_rps")x" "$replay_cpu"
     keep_best "$row-nginx" "$(ratio "$replay_rps" "$nginx_rps")"
     keep_best "$row-nio" "$(ratio "$replay_rps" "$nio_rps")"
     if [ "$row" = validate ]; then worst_p99=$(awk -v a="$(to_ms "$replay_p99")" -v b="$worst_p99" 'BEGIN { print (a>b)?a:b }'); fi
