@@ -74,6 +74,10 @@ import Testing
         let got = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations/\(rrn)"))
         #expect(got.status == 200)
         #expect(got.json?["title"] == item["title"])
+        // By its id (a UUID) as well: the v1 list shows ids.
+        let id = Self.bigTenant().investigations[500_000].id
+        let byID = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations/\(id)"))
+        #expect(byID.json?["rrn"]?.stringValue == rrn)
 
         var patch = Fixture.request("PATCH", path: "/idr/v2/investigations/\(rrn)")
         patch.body = Data(#"{"status":"CLOSED","disposition":"BENIGN"}"#.utf8)
