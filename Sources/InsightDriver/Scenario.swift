@@ -37,10 +37,8 @@ public struct TenantSpec: Sendable {
 
 /// How much seeded data the tenant holds, spread over `spreadDays` before the start.
 public struct DataSpec: Sendable {
-    /// The largest generated tenant a scenario may ask for: data is made on demand, so these
-    /// bound what a sync can be asked to read, not memory.
-    public static let maxInvestigations = 1_000_000
-    public static let maxEvents = 100_000_000
+    public static let maxInvestigations = TenantLimits.maxInvestigations
+    public static let maxEvents = TenantLimits.maxEvents
     public var investigations = 0
     public var alertsPerInvestigation = 0
     public var logSources = 0

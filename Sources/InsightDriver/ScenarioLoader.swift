@@ -210,7 +210,7 @@ struct ScenarioParser {
             var inner = try dataValue.mapping()
             data.investigations = try inner.optional("investigations")?.int(in: 0...DataSpec.maxInvestigations) ?? 0
             data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
-            data.logSources = try inner.optional("log_sources")?.int(in: 0...10_000) ?? 0
+            data.logSources = try inner.optional("log_sources")?.int(in: 0...TenantLimits.maxLogSources) ?? 0
             let eventsValue = inner.optional("events_per_log")
             data.eventsPerLog = try eventsValue?.int(in: 0...DataSpec.maxEvents) ?? 0
             if let audit = inner.optional("audit_events") {

@@ -19,6 +19,21 @@ public enum DemoWorld {
         public var logSources = 3
         public var eventsPerLog = 200
         public init() {}
+
+        /// What is wrong with this size, in the words of `serve`'s options, or nil.
+        public var problem: String? {
+            guard (0...TenantLimits.maxInvestigations).contains(investigations) else {
+                return "--investigations must be 0…\(TenantLimits.maxInvestigations), not \(investigations)"
+            }
+            guard (1...TenantLimits.maxLogSources).contains(logSources) else {
+                return "--log-sources must be 1…\(TenantLimits.maxLogSources), not \(logSources)"
+            }
+            let (events, overflow) = logSources.multipliedReportingOverflow(by: eventsPerLog)
+            guard eventsPerLog >= 0, !overflow, events <= TenantLimits.maxEvents else {
+                return "--log-sources × --events-per-log must be 0…\(TenantLimits.maxEvents), not \(logSources) × \(eventsPerLog)"
+            }
+            return nil
+        }
     }
 
     public static func tenants(now: Date, size: Size = Size()) -> [Tenant] {

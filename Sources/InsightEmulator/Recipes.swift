@@ -66,8 +66,7 @@ enum GeneratedID {
 
     /// The 48-bit tail of a UUID, if the text is one.
     static func uuidTail(_ text: String) -> UInt64? {
-        let utf8 = text.utf8
-        guard utf8.count == 36 else { return nil }
+        guard text.utf8.count == 36 else { return nil }
         return UInt64(String(text.suffix(12)), radix: 16)
     }
 

@@ -1,5 +1,13 @@
 import Foundation
 
+/// The largest generated tenant a scenario or the demo world may ask for. Data is made on demand,
+/// so these bound what a sync can be asked to read, not memory.
+public enum TenantLimits {
+    public static let maxInvestigations = 1_000_000
+    public static let maxEvents = 100_000_000
+    public static let maxLogSources = 10_000
+}
+
 /// Makes the records of a generated block on demand: the `index`-th record is a pure function of
 /// the recipe and the index, so a tenant of a million investigations or a hundred million events
 /// holds a few words, not its data.

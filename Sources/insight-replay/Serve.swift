@@ -81,13 +81,7 @@ struct Serve: AsyncParsableCommand {
             size.investigations = investigations ?? size.investigations
             size.logSources = logSources ?? size.logSources
             size.eventsPerLog = eventsPerLog ?? size.eventsPerLog
-            guard (0...DataSpec.maxInvestigations).contains(size.investigations) else {
-                throw ValidationError("--investigations must be 0…\(DataSpec.maxInvestigations)")
-            }
-            guard (1...10_000).contains(size.logSources) else { throw ValidationError("--log-sources must be 1…10000") }
-            guard size.eventsPerLog >= 0, size.logSources * size.eventsPerLog <= DataSpec.maxEvents else {
-                throw ValidationError("--log-sources × --events-per-log must be 0…\(DataSpec.maxEvents)")
-            }
+            if let problem = size.problem { throw ValidationError(problem) }
         }
         let authority: CertificateAuthority
         do {

@@ -185,3 +185,40 @@ func loaderError(_ text: String) -> String {
         #expect(scenarios.allSatisfy { ["seeds/", "reference", "Recordings/"].contains(where: $0.provenance.contains) })
     }
 }
+
+/// The sizes a generated tenant may take (issue 13): up to a million investigations and a
+/// hundred million events, each limit named with the line and field that passes it.
+@Suite struct DataSizeLoaderTests {
+    static func scenario(data: String) -> String {
+        """
+        name: sized
+        provenance: issue 13
+        tenant:
+          region: us
+          users: [{ email: svc@example.com, roles: [Insight IDR Analyst], products: [InsightIDR] }]
+          keys: [{ id: main, kind: user, owner: svc@example.com }]
+          data: \(data)
+        client: { url: https://us.api.insight.rapid7.com, token: { key: main } }
+        steps: [validate]
+        expect: { diagnosis: none }
+        """
+    }
+
+    @Test func theLargestTenantLoads() throws {
+        let text = Self.scenario(data: "{ investigations: 1000000, log_sources: 10, events_per_log: 10000000, audit_events: 100000000 }")
+        let scenario = try ScenarioLoader.parse(text, file: "sized.yaml")
+        #expect(scenario.tenant.data.investigations == 1_000_000)
+        #expect(scenario.tenant.data.eventsPerLog == 10_000_000)
+        #expect(scenario.tenant.data.auditEvents == 100_000_000)
+    }
+
+    @Test func aMillionAndOneInvestigationsIsRefusedAtItsField() {
+        #expect(loaderError(Self.scenario(data: "{ investigations: 1000001 }"))
+            == "bad.yaml:7:27: tenant.data.investigations: must be between 0 and 1000000, found 1000001")
+    }
+
+    @Test func moreThanAHundredMillionEventsInAllIsRefusedWithBothNumbers() {
+        #expect(loaderError(Self.scenario(data: "{ log_sources: 11, events_per_log: 10000000 }"))
+            == "bad.yaml:7:44: tenant.data.events_per_log: log_sources × events_per_log is 11 × 10000000; at most 100000000 log events in all")
+    }
+}

@@ -39,3 +39,35 @@ import Testing
         }
     }
 }
+
+/// `serve --investigations/--log-sources/--events-per-log`: what a size may be, said in the options' words.
+@Suite struct DemoSizeTests {
+    static func size(_ investigations: Int, _ logs: Int, _ perLog: Int) -> DemoWorld.Size {
+        var size = DemoWorld.Size()
+        (size.investigations, size.logSources, size.eventsPerLog) = (investigations, logs, perLog)
+        return size
+    }
+
+    @Test func theLargestSizesAreAccepted() {
+        #expect(DemoWorld.Size().problem == nil)
+        #expect(Self.size(1_000_000, 10, 10_000_000).problem == nil)
+    }
+
+    @Test func eachLimitIsNamed() {
+        #expect(Self.size(1_000_001, 3, 200).problem == "--investigations must be 0…1000000, not 1000001")
+        #expect(Self.size(-1, 3, 200).problem == "--investigations must be 0…1000000, not -1")
+        #expect(Self.size(120, 0, 200).problem == "--log-sources must be 1…10000, not 0")
+        #expect(Self.size(120, 11, 10_000_000).problem == "--log-sources × --events-per-log must be 0…100000000, not 11 × 10000000")
+        #expect(Self.size(120, 3, -5).problem == "--log-sources × --events-per-log must be 0…100000000, not 3 × -5")
+    }
+
+    @Test func aProductThatOverflowsIsRefusedNotATrap() {
+        #expect(Self.size(120, 3, Int.max).problem == "--log-sources × --events-per-log must be 0…100000000, not 3 × \(Int.max)")
+    }
+
+    @Test func aSizedDemoWorldHoldsWhatItWasAskedFor() {
+        let tenants = DemoWorld.tenants(now: VirtualClock.defaultStart, size: Self.size(1_000_000, 10, 10_000_000))
+        #expect(tenants.allSatisfy { $0.investigations.count == 1_000_000 && $0.logEvents.count == 10 })
+        #expect(tenants.allSatisfy { $0.logEvents.values.allSatisfy { $0.count == 10_000_000 } })
+    }
+}
