@@ -27,9 +27,19 @@ extension InsightClient {
                 ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "key validates on \(region.code)")],
                 remedies: ["Set URL to \(region.platformBaseURL)"])
         }
-        evidence.append(unprobed.isEmpty ? "no other region accepts the key"
-                        : "no other region accepts the key; not probed: \(unprobed.joined(separator: ", "))")
-        let regionCause = RankedCause(Cause.wrongRegionalURL, .ruledOut, because: "no region accepts the key")
+        // A region whose probe got no real answer (a replay miss, a 5xx, no connection) was not
+        // checked: the region stays open, and the evidence says what is missing.
+        let regionCause: RankedCause
+        if unprobed.isEmpty {
+            evidence.append("no other region accepts the key")
+            regionCause = RankedCause(Cause.wrongRegionalURL, .ruledOut, because: "no region accepts the key")
+        } else {
+            let answered = Region.allCases.count - 1 - unprobed.count
+            evidence.append("missing evidence: \(unprobed.count) region probe(s) got no real answer: \(unprobed.joined(separator: ", "))"
+                            + (answered > 0 ? "; \(answered) other region(s) rejected the key" : ""))
+            regionCause = RankedCause(Cause.wrongRegionalURL, .notChecked,
+                                      because: "not every region could be asked; probe \(unprobed.map { $0.split(separator: " ")[0] }.joined(separator: ", ")) again")
+        }
 
         // 2. The account, when an admin key lets us look (seeds/000: "Log in as admin and verify…").
         if let facts = await accountFacts(endpoint) {
@@ -84,9 +94,12 @@ extension InsightClient {
                 remedies: ["Generate a new API key for the service user and update it in the integration settings"])
         }
         return Diagnosis(
-            .authenticationFailed, summary: "The platform rejects the key in every region.",
+            .authenticationFailed,
+            summary: unprobed.isEmpty ? "The platform rejects the key in every region."
+                : "The platform rejects the key at \(endpoint.region.platformBaseURL); \(unprobed.count) other region(s) could not be checked.",
             evidence: evidence,
-            ranked: [RankedCause(Cause.keyIncorrectOrExpired, .likely, because: "never accepted, in any region"),
+            ranked: [RankedCause(Cause.keyIncorrectOrExpired, .likely,
+                                 because: unprobed.isEmpty ? "never accepted, in any region" : "rejected where it could be checked"),
                      RankedCause(Cause.userDeactivated, admin == nil ? .possible : .ruledOut,
                                  because: admin == nil ? "give an admin key to check the account" : "the account is active"),
                      regionCause],

@@ -1,6 +1,8 @@
 /// How strongly the evidence points at a cause.
 public enum Likelihood: Int, Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
-    case confirmed = 0, likely = 1, possible = 2, ruledOut = 3
+    /// `notChecked`: the check that would rule it in or out got no real answer (a replay
+    /// miss, a refused probe); it is never `ruledOut` on that evidence.
+    case confirmed = 0, likely = 1, possible = 2, notChecked = 3, ruledOut = 4
 
     public static func < (lhs: Likelihood, rhs: Likelihood) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String {
@@ -8,6 +10,7 @@ public enum Likelihood: Int, Sendable, Codable, Hashable, Comparable, CustomStri
         case .confirmed: return "confirmed"
         case .likely: return "likely"
         case .possible: return "possible"
+        case .notChecked: return "not checked"
         case .ruledOut: return "ruled out"
         }
     }

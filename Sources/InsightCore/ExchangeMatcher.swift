@@ -49,11 +49,16 @@ public struct ExchangeMatcher: Sendable {
 
     /// The position of the exchange that answers, marked used (see `answer`).
     public mutating func answerIndex(_ request: HTTPRequest) -> Int? {
-        let candidates = (byRoute[Self.routeKey(request.method, request.host, request.path)] ?? []) + wildcardRoutes
-        let matching = candidates.sorted().filter { verdict(request, $0).failed.isEmpty }
-        guard let first = matching.first(where: { !used[$0] }) ?? matching.last else { return nil }
+        guard let first = peekIndex(request) else { return nil }
         used[first] = true
         return first
+    }
+
+    /// The position of the exchange that would answer, without marking it used.
+    public func peekIndex(_ request: HTTPRequest) -> Int? {
+        let candidates = (byRoute[Self.routeKey(request.method, request.host, request.path)] ?? []) + wildcardRoutes
+        let matching = candidates.sorted().filter { verdict(request, $0).failed.isEmpty }
+        return matching.first(where: { !used[$0] }) ?? matching.last
     }
 
     /// The nearest recorded exchanges to a request nothing matched, best first.

@@ -21,6 +21,9 @@ public struct Scenario: Sendable {
     public var expect: Expectations
     /// Recordings whose exchanges answer the client's requests (after auth, rate limits, faults).
     public var recordings: [String] = []
+    /// Recordings answer before the tenant's keys and rate limits, so a captured 401 or 429 is
+    /// used as recorded (a customer's capture replayed as it happened).
+    public var recordedAuth = false
     /// Virtual seconds per wall second for a command client (its time is the wall clock's).
     public var timeScale: Double = 1
 }

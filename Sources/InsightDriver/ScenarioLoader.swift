@@ -144,11 +144,17 @@ struct ScenarioParser {
                 throw value.error("'\(bad)' is not a recording name (letters, digits, dot, dash, underscore)")
             }
         }
+        var recordedAuth = false
+        if let value = map.optional("recorded_auth") {
+            recordedAuth = try value.bool()
+            if recordedAuth, recordings.isEmpty { throw value.error("recorded_auth needs recordings to answer from") }
+        }
         try map.finish()
         var scenario = Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
                                 start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
                                 steps: steps, expect: expect)
         scenario.recordings = recordings
+        scenario.recordedAuth = recordedAuth
         scenario.timeScale = timeScale
         return scenario
     }

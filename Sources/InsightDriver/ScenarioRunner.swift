@@ -83,7 +83,7 @@ public struct ScenarioRunner: Sendable {
                     setupFailures.append("recording '\(name)' cannot be read: \(error)")
                 }
             }
-            emulator.loadReplay(exchanges, mode: recordMode)
+            emulator.loadReplay(exchanges, mode: recordMode, beforeAuthentication: scenario.recordedAuth)
         }
         let spec = scenario.client
         let client = spec.url.map { url in

@@ -28,12 +28,20 @@ struct ReplayState: Sendable {
     var misses: [String] = []
     /// Exchanges the emulator answered itself in modes missing and all, to be recorded.
     var captured: [RecordedExchange] = []
+    /// Recorded answers come before authentication and rate limits, so a captured 401 or 429
+    /// is answered as it was recorded (a scenario's `recorded_auth: true`).
+    var beforeAuthentication = false
 }
 
 extension Emulator {
     /// Answers from these recorded exchanges (in recorded order for identical requests).
-    public func loadReplay(_ exchanges: [RecordedExchange], mode: RecordMode = .none) {
-        withState { $0.replay = ReplayState(matcher: ExchangeMatcher(exchanges: exchanges), mode: mode) }
+    /// With `beforeAuthentication`, a recorded answer is given before the tenant's keys and rate
+    /// limits are consulted (a customer's capture whose 401s and 429s are the point).
+    public func loadReplay(_ exchanges: [RecordedExchange], mode: RecordMode = .none, beforeAuthentication: Bool = false) {
+        withState {
+            $0.replay = ReplayState(matcher: ExchangeMatcher(exchanges: exchanges), mode: mode,
+                                    beforeAuthentication: beforeAuthentication)
+        }
     }
 
     /// Answers from request sides held in memory, reading each matched response through
@@ -53,10 +61,13 @@ extension Emulator {
 extension EmulatorState {
     /// With recordings loaded: the recorded answer, a miss, or nil to let the emulator answer
     /// (and capture the exchange). Called after faults, authentication and rate limits.
-    mutating func replayAnswer(_ request: HTTPRequest, _ context: inout RequestContext) -> HTTPResponse? {
+    /// With `final` false (the look before authentication), an unmatched request is not a miss
+    /// yet: it goes on to authentication and is looked up again after.
+    mutating func replayAnswer(_ request: HTTPRequest, _ context: inout RequestContext, final: Bool = true) -> HTTPResponse? {
         guard var replay else { return nil }
         defer { self.replay = replay }
         if replay.mode == .all { return nil }
+        if !final, replay.matcher.peekIndex(request) == nil { return nil }
         if let index = replay.matcher.answerIndex(request) {
             let exchange = replay.matcher.exchanges[index]
             context.reason = "replayed \(exchange.summary)"

@@ -72,6 +72,11 @@ extension EmulatorState {
             return Self.notFound()
         }
         let route = match.route
+        // Recordings first: in mode none they alone answer (an unmatched request is a miss, not
+        // the tenant's 401); in mode missing the emulator answers what they do not match.
+        if let replay, replay.beforeAuthentication, let recorded = replayAnswer(request, &context, final: replay.mode == .none) {
+            return recorded
+        }
         let principal: Principal
         switch authenticate(request, match, &context) {
         case .success(let found): principal = found
