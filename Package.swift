@@ -77,5 +77,7 @@ let package = Package(
         .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient", "InsightRecordings", "InsightDriver"]),
+        // The command line's own behaviour: argument errors, suggestions, progress, report paths.
+        .testTarget(name: "InsightReplayCLITests", dependencies: ["insight-replay"]),
     ]
 )

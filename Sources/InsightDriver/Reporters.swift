@@ -3,11 +3,20 @@ import InsightCore
 
 /// The console report: one line per scenario, the reasons under a failure, then a summary.
 public enum ConsoleReport {
-    public static func line(_ result: ScenarioResult, nameWidth: Int = 44) -> String {
-        let mark = result.passed ? "PASS" : "FAIL"
+    /// The outcome column: the client's exit code, else the diagnosis category, else none.
+    public static func outcome(_ result: ScenarioResult) -> String {
+        result.exitCode.map { "client exit \($0)" } ?? result.diagnosis?.category.rawValue ?? "none"
+    }
+
+    /// Wide enough for every category name (the longest is 33 characters), never cut.
+    public static let outcomeWidth = DiagnosisCategory.allCases.map(\.rawValue.count).max()!
+
+    /// - Parameter colour: ANSI colours for PASS and FAIL (a terminal without NO_COLOR).
+    public static func line(_ result: ScenarioResult, nameWidth: Int = 44, colour: Bool = false) -> String {
+        let mark = result.passed ? (colour ? "\u{1B}[32mPASS\u{1B}[0m" : "PASS") : (colour ? "\u{1B}[31mFAIL\u{1B}[0m" : "FAIL")
         let name = result.name.padding(toLength: max(nameWidth, result.name.count), withPad: " ", startingAt: 0)
-        let outcome = result.exitCode.map { "client exit \($0)" } ?? result.diagnosis?.category.rawValue ?? "none"
-        let diagnosis = outcome.padding(toLength: 30, withPad: " ", startingAt: 0)
+        let outcome = outcome(result)
+        let diagnosis = outcome.padding(toLength: max(outcomeWidth, outcome.count), withPad: " ", startingAt: 0)
         var text = "\(mark)  \(name)  \(diagnosis) \(String(format: "%3d", result.journal.count)) req  virtual \(Scenario.formatSeconds(result.virtualSeconds))"
         for failure in result.failures { text += "\n      - \(failure.replacingOccurrences(of: "\n", with: "\n        "))" }
         if !result.unusedRecorded.isEmpty {
@@ -22,13 +31,25 @@ public enum ConsoleReport {
     }
 }
 
-/// JUnit XML, one `testcase` per scenario, for CI systems.
+/// JUnit XML, one `testcase` per scenario, for CI systems; a scenario file that cannot be
+/// loaded is a `testcase` with an `<error>`, so CI shows why nothing ran.
 public enum JUnitReport {
-    public static func xml(_ results: [ScenarioResult], wallSeconds: Double) -> String {
+    public static func xml(_ results: [ScenarioResult], errors: [ScenarioError] = [], wallSeconds: Double,
+                           timestamp: Date = Date(), hostname: String = ProcessInfo.processInfo.hostName) -> String
+    {
         let failures = results.filter { !$0.passed }.count
+        let tests = results.count + errors.count
+        let time = String(format: "%.3f", wallSeconds)
+        // JUnit's timestamp is ISO 8601 without a zone (ant's schema); ours is UTC.
+        let stamp = String(timestamp.iso8601.prefix(19))
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", wallSeconds))\">\n"
-        xml += "  <testsuite name=\"insight-replay\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(String(format: "%.3f", wallSeconds))\">\n"
+        xml += "<testsuites tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors.count)\" time=\"\(time)\">\n"
+        xml += "  <testsuite name=\"insight-replay\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors.count)\" time=\"\(time)\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname))\">\n"
+        for error in errors {
+            xml += "    <testcase classname=\"\(escape(classname(error.file)))\" name=\"\(escape((error.file as NSString).lastPathComponent))\" time=\"0.000\">\n"
+            xml += "      <error type=\"ScenarioError\" message=\"\(escape(error.description))\">\(escape(error.description))\nno scenario ran: fix the file (see README, \"Scenario format\")</error>\n"
+            xml += "    </testcase>\n"
+        }
         for result in results {
             xml += "    <testcase classname=\"\(escape(classname(result.file)))\" name=\"\(escape(result.name))\" time=\"\(String(format: "%.3f", result.wallSeconds))\">\n"
             if !result.passed {

@@ -25,12 +25,21 @@ public struct ScenarioResult: Sendable {
     /// What a command client printed (keys scrubbed), and its last exit code.
     public var clientOutput: String?
     public var exitCode: Int32?
+    /// The scenario's timeline (key revoked, role removed …) and fault rules, for reports.
+    public var timeline: [TimelineMark] = []
+    public var faultRules: [String] = []
     /// Virtual seconds the scenario spanned.
     public let virtualSeconds: Double
     /// Wall seconds it took to run.
     public let wallSeconds: Double
 
     public var passed: Bool { failures.isEmpty }
+}
+
+/// A timeline event at its virtual second, for reports.
+public struct TimelineMark: Sendable, Hashable, Codable {
+    public let at: Double
+    public let text: String
 }
 
 /// Finds a recording by name for scenarios that replay one.
@@ -63,9 +72,14 @@ public struct ScenarioRunner: Sendable {
     }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
-        if scenario.client.command != nil || clientOverride != nil {
-            return await runCommand(scenario, override: clientOverride)
-        }
+        var result = scenario.client.command != nil || clientOverride != nil
+            ? await runCommand(scenario, override: clientOverride) : await runBuiltIn(scenario)
+        result.timeline = scenario.timeline.map { TimelineMark(at: $0.at, text: $0.action.description) }
+        result.faultRules = scenario.faults.map(\.description)
+        return result
+    }
+
+    func runBuiltIn(_ scenario: Scenario) async -> ScenarioResult {
         let wallStart = Date()
         let world = ScenarioWorld(scenario)
         let emulator = world.makeEmulator(clock: world.clock)

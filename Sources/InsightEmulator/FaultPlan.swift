@@ -87,3 +87,22 @@ struct FaultPlan: Sendable {
         seen.append(0)
     }
 }
+
+extension FaultRule: CustomStringConvertible {
+    /// For reports: what the rule does, where and to how many requests.
+    public var description: String {
+        let effect: String
+        switch self.effect {
+        case .status(let status, let retryAfter): effect = "answer \(status)" + (retryAfter.map { " (Retry-After \($0))" } ?? "")
+        case .latency(let seconds): effect = "delay \(seconds) s"
+        case .reset: effect = "reset the connection"
+        case .truncatedBody: effect = "truncate the body"
+        case .malformedJSON: effect = "answer malformed JSON"
+        }
+        var scope = [method, path.map { "\($0)*" }, region.map { "on \($0.code)" }].compactMap { $0 }.joined(separator: " ")
+        if scope.isEmpty { scope = "every request" }
+        let window = after > 0 ? " after the first \(after)" : ""
+        let chance = probability < 1 ? " with probability \(probability)" : ""
+        return "\(effect) to \(count) × \(scope)\(window)\(chance)"
+    }
+}

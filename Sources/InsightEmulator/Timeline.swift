@@ -1,3 +1,4 @@
+import InsightCore
 import Foundation
 
 /// A change to tenant state at a virtual instant: a key revoked mid-sync, a role removed,
@@ -59,5 +60,22 @@ extension Tenant {
             }
         }
         return true
+    }
+}
+
+extension TimelineEvent.Action: CustomStringConvertible {
+    /// For reports: key ids and masked emails only, never a secret.
+    public var description: String {
+        let mask = Redaction.maskEmail
+        switch self {
+        case .setKeyStatus(let key, let status): return "key \(key) → \(status.rawValue)"
+        case .setUserStatus(let email, let status): return "user \(mask(email)) → \(status.rawValue)"
+        case .removeRole(let email, let role): return "role \(role) removed from \(mask(email))"
+        case .addRole(let email, let role): return "role \(role) added to \(mask(email))"
+        case .removeProduct(let email, let product): return "product \(product) removed from \(mask(email))"
+        case .addProduct(let email, let product): return "product \(product) added to \(mask(email))"
+        case .changeEmail(let from, let to): return "email \(mask(from)) changed to \(mask(to))"
+        case .createKey(let key): return "key \(key.id) created"
+        }
     }
 }

@@ -94,16 +94,39 @@ public enum HAR {
     /// A recording from a HAR file's entries, redacted; a key-shaped value that would survive
     /// refuses the import.
     public static func importHAR(_ data: Data, name: String, file: String, now: Date) throws -> Recording {
+        try read(data, name: name, file: file, now: now).recording
+    }
+
+    /// A HAR capture read: its recording, and the entries skipped as not Rapid7's (a browser
+    /// exports every host the page touched: fonts, analytics …), each saying which and why.
+    public struct Capture: Sendable {
+        public var recording: Recording
+        public var skipped: [String]
+    }
+
+    /// Whether a host is one a Rapid7 integration talks to (any *.rapid7.com: a wrong regional
+    /// or console host is evidence too, and stays).
+    public static func isRapid7(_ host: String) -> Bool {
+        let host = host.lowercased()
+        return host == "rapid7.com" || host.hasSuffix(".rapid7.com")
+    }
+
+    public static func read(_ data: Data, name: String, file: String, now: Date) throws -> Capture {
         guard let root = JSON(data: data), let entries = root["log"]?["entries"]?.arrayValue else {
             throw RecordingFileError(file: file, message: "not a HAR file: expected {\"log\": {\"entries\": [...]}}")
         }
         var exchanges: [RecordedExchange] = []
+        var skipped: [String] = []
         for (index, entry) in entries.enumerated() {
             let field = "log.entries[\(index)]"
             guard let request = entry["request"], let response = entry["response"],
                   let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
                   let components = URLComponents(string: url), let host = components.host
             else { throw RecordingFileError(file: file, message: "\(field): needs request.method, request.url and response") }
+            guard isRapid7(host) else {
+                skipped.append("\(field): \(method) \(components.scheme ?? "https")://\(host)\(components.percentEncodedPath) is not a Rapid7 host; skipped")
+                continue
+            }
             guard let status = response["status"]?.intValue else { throw RecordingFileError(file: file, message: "\(field).response.status: expected a number") }
             let started = entry["startedDateTime"]?.stringValue.flatMap(RFC3339.parse) ?? now
             let headers: (JSON?) -> [RecordedExchange.HeaderPair] = { list in
@@ -121,13 +144,27 @@ public enum HAR {
                 query: (components.queryItems ?? []).map { .init($0.name, $0.value) },
                 requestHeaders: headers(request["headers"]), requestBody: request["postData"]?["text"]?.stringValue ?? "",
                 status: status, responseHeaders: headers(response["headers"]), responseBody: responseText,
-                durationMillis: Int(entry["time"]?.intValue ?? 0), recordedAt: started))
+                durationMillis: millis(entry["time"]), recordedAt: started))
+        }
+        if exchanges.isEmpty {
+            throw RecordingFileError(file: file, message: entries.isEmpty ? "log.entries is empty: the capture holds no request"
+                                        : "none of its \(entries.count) entries is a request to a Rapid7 host (*.rapid7.com)")
         }
         let region = exchanges.lazy.compactMap { Region(host: $0.host)?.code }.first
         var redactor = Redactor()
-        return try redactor.redact(Recording(
+        let recording = try redactor.redact(Recording(
             name: name, provenance: Provenance(recordedAt: now, region: region, source: "har \((file as NSString).lastPathComponent)", productVersion: nil),
             exchanges: exchanges))
+        return Capture(recording: recording, skipped: skipped)
+    }
+
+    /// HAR `time` is fractional milliseconds (browsers write 120.538): rounded, never cut to 0.
+    static func millis(_ value: JSON?) -> Int {
+        switch value {
+        case .int(let whole)?: return Int(clamping: max(0, whole))
+        case .double(let fraction)? where fraction.isFinite && fraction > 0: return Int(min(fraction, 1e12).rounded())
+        default: return 0
+        }
     }
 
     /// A HAR 1.2 document of a recording.

@@ -8,13 +8,18 @@ struct InsightReplay: AsyncParsableCommand {
         commandName: "insight-replay",
         abstract: "Replay Rapid7 Insight API scenarios against an offline emulator and check how an integration copes.",
         version: "0.1.0",
-        subcommands: [Run.self, List.self, Serve.self, CA.self, History.self, Record.self, Export.self, Import.self, Recordings.self, BenchStore.self, BenchScale.self],
+        subcommands: [Run.self, List.self, DiagnoseCommand.self, Serve.self, CA.self, History.self, Record.self, Export.self, Import.self, Recordings.self, BenchStore.self, BenchScale.self],
         defaultSubcommand: Run.self)
 
     /// Bad input exits 2 across the tool, including the parser's own usage errors (64 by default).
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let message = mistypedSubcommand(arguments) {
+            printError(message)
+            Foundation.exit(2)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -27,6 +32,37 @@ struct InsightReplay: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+extension InsightReplay {
+    /// `insight-replay rnu`: the default subcommand would read `rnu` as a scenario path. When
+    /// the first argument is no file, no option and no subcommand, but within two edits of a
+    /// subcommand's name, say so and name it.
+    static func mistypedSubcommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-"), !FileManager.default.fileExists(atPath: first) else { return nil }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(first) else { return nil }
+        let near = names.map { ($0, editDistance(first.lowercased(), $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
+        guard let (name, _) = near else { return nil }
+        return "insight-replay: '\(first)' is not a command or a scenario file; did you mean '\(name)'?"
+            + " (`insight-replay --help` lists the commands)"
+    }
+
+    /// Levenshtein distance, for suggestions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 }
 

@@ -37,7 +37,7 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: "Recording name (appended to if it exists).")
     var name: String
 
-    @Option(name: .long, help: "Port to listen on; 0 picks a free one and prints it.")
+    @Option(name: .long, parsing: .unconditional, help: "Port to listen on; 0 picks a free one and prints it.")
     var port: Int = 0
 
     @Option(name: .long, help: "Address to bind.")
@@ -49,11 +49,15 @@ struct Record: AsyncParsableCommand {
     @OptionGroup var storeOption: StoreOption
     @OptionGroup var common: CommonOptions
 
-    func run() async throws {
-        try common.bootstrap()
+    func validate() throws {
         guard name.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
             throw ValidationError("--name '\(name)' must be letters, digits, dot, dash or underscore")
         }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535 (0 picks a free port), not \(port)") }
+    }
+
+    func run() async throws {
+        try common.bootstrap()
         let transport: NetworkTransport
         if upstream.lowercased() == "rapid7" {
             transport = NetworkTransport()
@@ -130,7 +134,9 @@ struct Import: AsyncParsableCommand {
         do {
             if file.lowercased().hasSuffix(".har") {
                 guard let data = FileManager.default.contents(atPath: file) else { throw RecordingFileError(file: file, message: "cannot read the file") }
-                recording = try HAR.importHAR(data, name: name ?? base, file: file, now: Date())
+                let capture = try HAR.read(data, name: name ?? base, file: file, now: Date())
+                for line in capture.skipped { printError("warning: \(file): \(line)") }
+                recording = capture.recording
             } else {
                 var loaded = try RecordingFile.load(file)
                 var redactor = Redactor()

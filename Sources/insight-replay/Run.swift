@@ -15,16 +15,22 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "Scenario files or folders (default: ./Scenarios).")
     var paths: [String] = []
 
-    @Option(name: .long, help: "Write JUnit XML results to this file.")
+    @Option(name: .long, help: "Write JUnit XML results to this file (also when a scenario file is bad: an <error> per file).")
     var junit: String?
+
+    @Option(name: .long, help: "Write the run as JSON to this file (schema: docs/report.schema.json).")
+    var json: String?
+
+    @Option(name: .long, help: "Write a self-contained HTML report to this file: summary, diagnoses, and a timeline of each scenario's requests.")
+    var html: String?
 
     @Option(name: .long, help: "Run only the scenarios with these names (repeatable).")
     var only: [String] = []
 
-    @Option(name: .long, help: "SQLite store for run history.")
+    @Option(name: .long, help: "SQLite store for run history and imported recordings.")
     var store: String = ".insight-replay/store.sqlite"
 
-    @Flag(name: .long, help: "Do not record this run in the store.")
+    @Flag(name: .long, help: "Do not record this run in the store (recordings imported into it are still read).")
     var noStore = false
 
     @Flag(name: .shortAndLong, help: "Print each scenario's diagnosis, not only failures.")
@@ -33,8 +39,8 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Recordings: none (only recordings answer; the default, and CI's), missing (the emulator answers and records what no recording matches), all (the emulator answers and records everything).")
     var recordMode: String = "none"
 
-    @Option(name: .long, help: "Folder of bundled recordings loaded into the store before the run.")
-    var recordingsFolder: String = "Recordings"
+    @Option(name: .long, help: "Folder of bundled recordings loaded before the run (default: the Recordings folder beside each scenario's folder, else ./Recordings).")
+    var recordingsFolder: String?
 
     @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of every seeds/000 scenario's client: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets R7_BASE_URL, R7_API_KEY … (see README). Each scenario then reports what your client did differently from what the seed requires.")
     var client: String?
@@ -50,15 +56,31 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        for (option, path) in [("--junit", junit), ("--json", json), ("--html", html)] {
+            if let path, let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
+        }
+        if client != nil {
+            guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
+            guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
+            guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
+        }
+    }
+
     func run() async throws {
         // Scenario outcomes are reported as diagnoses; logs are for digging deeper (--log-level debug).
         try common.bootstrap(fallback: .error)
+        let started = Date()
         var scenarios: [Scenario]
         do {
             scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
         } catch {
             printError("\(error)")
             printError("no scenario was run: fix the files above (see README, \"Scenario format\").")
+            // CI shows the bad files in its test results rather than nothing at all.
+            let errors = (error as? ScenarioErrors)?.errors ?? [(error as? ScenarioError)
+                ?? ScenarioError(file: paths.first ?? "Scenarios", line: nil, column: nil, field: "", message: "\(error)")]
+            writeReports([], errors: errors, started: started)
             throw ExitCode(2)
         }
         if !only.isEmpty {
@@ -71,9 +93,6 @@ struct Run: AsyncParsableCommand {
         }
         var override: ClientOverride?
         if let client {
-            guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
-            guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
-            guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
             var command = CommandSpec(arguments: ["/bin/sh", "-c", client])
             command.timeout = clientTimeout
             command.faketime = faketime == "on" || (faketime == "auto" && FakeTime.isInstalled)
@@ -99,64 +118,132 @@ struct Run: AsyncParsableCommand {
             printError("--record-mode: \(error)")
             throw ExitCode(2)
         }
-        // The bundled recordings go into the store (memory with --no-store) with no manual step.
-        let recordingStore: any RecordingStore
+        let recordings: RunRecordings
         do {
-            recordingStore = noStore ? InMemoryRecordingStore() : try SQLiteRecordingStore(path: store)
-            for recording in try RecordingFile.loadFolder(recordingsFolder) { try recordingStore.saveRecording(recording) }
+            recordings = try RunRecordings(store: store, noStore: noStore,
+                                           folders: recordingsFolder.map { [$0] } ?? RunRecordings.folders(besideScenarioFiles: scenarios.map(\.file)))
         } catch {
             printError("\(error)")
             printError("no scenario was run: fix the recordings above")
             throw ExitCode(2)
         }
-        let started = Date()
         let width = min(48, scenarios.map(\.name.count).max() ?? 20)
+        let terminal = Terminal()
+        var progress = Progress(total: scenarios.count, enabled: terminal.stderrIsTerminal, started: started)
         var results: [ScenarioResult] = []
         let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"),
-                                    recordings: { try recordingStore.recording(named: $0) }, recordMode: mode,
+                                    recordings: recordings.source, recordMode: mode,
                                     caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: override)
         for scenario in scenarios {
+            progress.show(next: scenario.name)
             let result = await runner.run(scenario)
+            progress.clear()
             results.append(result)
             if !result.captured.isEmpty {
                 let name = scenario.recordings.first ?? scenario.name
                 do {
                     var redactor = Redactor()
                     for exchange in result.captured {
-                        try recordingStore.appendExchange(try redactor.redact(exchange), to: name,
-                                                          provenance: Provenance(recordedAt: Date(), region: scenario.tenant.region.code, source: "emulator (run --record-mode \(mode.rawValue))", productVersion: nil))
+                        try recordings.writable.appendExchange(try redactor.redact(exchange), to: name,
+                                                               provenance: Provenance(recordedAt: Date(), region: scenario.tenant.region.code, source: "emulator (run --record-mode \(mode.rawValue))", productVersion: nil))
                     }
                     printError("recorded \(result.captured.count) exchange(s) into '\(name)'; `insight-replay export \(name)` writes Recordings/\(name).json")
                 } catch {
                     printError("not recorded: \(error)")
                 }
             }
-            print(ConsoleReport.line(result, nameWidth: width))
+            print(ConsoleReport.line(result, nameWidth: width, colour: terminal.colour))
             if verbose, let text = result.diagnosisText ?? result.clientOutput {
                 print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
             }
         }
         let wall = Date().timeIntervalSince(started)
         print(ConsoleReport.summary(results, wallSeconds: wall))
-
-        if let junit {
-            do {
-                try JUnitReport.xml(results, wallSeconds: wall).write(toFile: junit, atomically: true, encoding: .utf8)
-            } catch {
-                printError("cannot write JUnit XML to \(junit): \(error.localizedDescription)")
-                throw ExitCode(2)
-            }
-        }
+        if !writeReports(results, errors: [], started: started) { throw ExitCode(2) }
         if !noStore {
             do {
                 let history = try SQLiteRunHistory(path: store)
-                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started,
-                                                            commit: ProcessInfo.processInfo.environment["INSIGHT_REPLAY_COMMIT"]))
+                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started, commit: Self.commit))
             } catch {
                 printError("warning: results not recorded in \(store): \(error) (use --no-store to skip)")
             }
         }
         if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+
+    static var commit: String? { ProcessInfo.processInfo.environment["INSIGHT_REPLAY_COMMIT"] }
+
+    /// Writes the reports asked for (JUnit, JSON, HTML), each whole or not at all; false when one
+    /// could not be written (said on standard error).
+    @discardableResult
+    func writeReports(_ results: [ScenarioResult], errors: [ScenarioError], started: Date) -> Bool {
+        let wall = Date().timeIntervalSince(started)
+        var written = true
+        func write(_ text: @autoclosure () -> String, to path: String?, option: String) {
+            guard let path else { return }
+            do {
+                try text().write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                printError("cannot write \(option) \(path): \(error.localizedDescription)")
+                written = false
+            }
+        }
+        write(JUnitReport.xml(results, errors: errors, wallSeconds: wall, timestamp: started), to: junit, option: "--junit")
+        if json != nil || html != nil {
+            let report = RunReport(results: results, errors: errors, wallSeconds: wall, generatedAt: started, commit: Self.commit)
+            write(String(decoding: report.json(), as: UTF8.self) + "\n", to: json, option: "--json")
+            write(HTMLReport.page(report), to: html, option: "--html")
+        }
+        return written
+    }
+}
+
+/// Where a run's recordings come from: the bundled folders (in memory), then the store's
+/// imported ones — read with `--no-store` too, which only stops the run from writing.
+struct RunRecordings {
+    let bundled = InMemoryRecordingStore()
+    let stored: SQLiteRecordingStore?
+    let noStore: Bool
+    /// Where `--record-mode` captures go: the store, or memory with --no-store.
+    var writable: any RecordingStore {
+        if !noStore, let stored { return stored }
+        return bundled
+    }
+
+    init(store: String, noStore: Bool, folders: [String]) throws {
+        self.noStore = noStore
+        stored = !noStore || FileManager.default.fileExists(atPath: store) ? try SQLiteRecordingStore(path: store) : nil
+        for folder in folders {
+            for recording in try RecordingFile.loadFolder(folder) {
+                try bundled.saveRecording(recording)
+                // Without --no-store the bundled recordings go into the store too (`recordings` lists them).
+                if !noStore { try stored?.saveRecording(recording) }
+            }
+        }
+    }
+
+    var source: RecordingSource {
+        let bundled = bundled, stored = stored
+        return { name in try bundled.recording(named: name) ?? stored?.recording(named: name) }
+    }
+
+    /// The `Recordings` folders of these scenarios: beside each scenario's folder (in it, or in
+    /// its parent: `Scenarios/x.yaml` finds `Recordings/`), else `./Recordings`.
+    static func folders(besideScenarioFiles files: [String]) -> [String] {
+        var found: [String] = []
+        for folder in Set(files.map { ($0 as NSString).deletingLastPathComponent }).sorted() {
+            let base = folder.isEmpty ? "." : folder
+            for candidate in [(base as NSString).appendingPathComponent("Recordings"),
+                              ((base as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Recordings")] {
+                let path = (candidate as NSString).standardizingPath
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    if !found.contains(path) { found.append(path) }
+                    break
+                }
+            }
+        }
+        return found.isEmpty ? ["Recordings"] : found
     }
 }
 

@@ -32,7 +32,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Events per demo log (log sources × events per log up to 100,000,000).")
     var eventsPerLog: Int?
 
-    @Option(name: .long, help: "Port to listen on; 0 picks a free one and prints it.")
+    // Unconditional: `--port -1` is a bad port, not a missing value.
+    @Option(name: .long, parsing: .unconditional, help: "Port to listen on; 0 picks a free one and prints it.")
     var port: Int = 8080
 
     @Option(name: .long, help: "Address to bind. Only loopback unless you ask for another explicitly.")
@@ -53,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite store holding --recording; the local CA lives in the folder ca beside it.")
     var store: String = ".insight-replay/store.sqlite"
 
-    @Option(name: .long, help: "A port speaking TLS directly (0 picks a free one), for clients that take a base URL but insist on https: https://127.0.0.1:PORT/us2/validate, or the real host name resolved to 127.0.0.1.")
+    @Option(name: .long, parsing: .unconditional, help: "A port speaking TLS directly (0 picks a free one), for clients that take a base URL but insist on https: https://127.0.0.1:PORT/us2/validate, or the real host name resolved to 127.0.0.1.")
     var tlsPort: Int?
 
     @Option(name: .long, help: "What replaces https://HOST in answers to path-prefix requests (default: the address the request came to), so Self and Next links lead back here.")
@@ -64,15 +65,18 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    func run() async throws {
-        try common.bootstrap()
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535 (0 picks a free port), not \(port)") }
         guard journalCap >= 1 else { throw ValidationError("--journal-cap must be 1 or more") }
         guard ["system", "virtual"].contains(clock) else { throw ValidationError("--clock must be system or virtual") }
-        if let tlsPort, !(0...65_535).contains(tlsPort) { throw ValidationError("--tls-port must be 0…65535") }
+        if let tlsPort, !(0...65_535).contains(tlsPort) { throw ValidationError("--tls-port must be 0…65535 (0 picks a free port), not \(tlsPort)") }
         if let linkBase, URL(string: linkBase)?.host == nil {
             throw ValidationError("--link-base '\(linkBase)' is not an absolute URL like http://127.0.0.1:8080")
         }
+    }
+
+    func run() async throws {
+        try common.bootstrap()
         var size = DemoWorld.Size()
         if investigations != nil || logSources != nil || eventsPerLog != nil {
             guard scenario == nil else {

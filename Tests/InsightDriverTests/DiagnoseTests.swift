@@ -1,0 +1,141 @@
+import Foundation
+import InsightCore
+import InsightEmulator
+@testable import InsightDriver
+import Testing
+
+/// `insight-replay diagnose`: a customer's settings, the right diagnosis and the exact remedy,
+/// and never a key in what it prints.
+@Suite struct DiagnoseTests {
+    static func catalogue(_ name: String) throws -> Scenario {
+        try ScenarioLoader.loadFile(repositoryRoot + "/Scenarios/\(name).yaml")
+    }
+
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func settings(url: String? = nil, storageRegion: String? = nil, triggerURL: String? = nil,
+                         token: Diagnose.Credential? = nil) -> Diagnose.Settings {
+        var settings = Diagnose.Settings()
+        settings.url = url
+        settings.storageRegion = storageRegion
+        settings.triggerURL = triggerURL
+        settings.token = token
+        return settings
+    }
+
+    /// The ticket of the issue: "Authentication failed", URL us, the key is from us3.
+    @Test func theCustomersKeyFromUS3OnTheUSURL() async throws {
+        let keys = Diagnose.demoKeys(DemoWorld.tenants(now: Self.now))
+        let secret = try #require(keys["demo-us3-user"])
+        let (outcome, secrets) = try await Diagnose.demo(Self.settings(url: "https://us.api.insight.rapid7.com", token: .secret(secret)), now: Self.now)
+        #expect(outcome.diagnosis?.category == .wrongRegionalURL)
+        #expect(outcome.exitCode == 1)
+        let text = Diagnose.text(outcome, secrets: secrets)
+        #expect(text.contains("result: PROBLEM: Wrong Regional URL (wrong_regional_url)"))
+        #expect(text.contains("  - Set URL to https://us3.api.insight.rapid7.com\n"))
+        #expect(text.contains("  Token: 36 characters, not shown"))
+        #expect(text.contains("GET us3.api.insight.rapid7.com/validate → 200"))
+        #expect(!text.contains(secret))
+        let json = try #require(JSON(data: Data(Diagnose.json(outcome, secrets: secrets).utf8)))
+        #expect(json["diagnosis"]?["category"]?.stringValue == "wrong_regional_url")
+        #expect(json["diagnosis"]?["remedies"]?.arrayValue?.first?.stringValue == "Set URL to https://us3.api.insight.rapid7.com")
+        #expect(json["ok"]?.boolValue == false)
+        #expect(!Diagnose.json(outcome, secrets: secrets).contains(secret))
+    }
+
+    @Test func rightSettingsAreOK() async throws {
+        let (outcome, _) = try await Diagnose.demo(Self.settings(url: "https://us2.api.insight.rapid7.com", token: .key("demo-us2-user")), now: Self.now)
+        #expect(outcome.ok, "\(String(describing: outcome.diagnosis))")
+        #expect(outcome.exitCode == 0)
+        #expect(outcome.findings.first == "the key is accepted by https://us2.api.insight.rapid7.com/validate (region us2, United States 2)")
+        #expect(outcome.findings.last?.hasPrefix("one sync: 120 investigation(s), 240 alert(s)") == true)
+    }
+
+    /// A pasted space is evidence: said in the settings (never the key) and in the diagnosis.
+    @Test func whitespaceAroundTheKey() async throws {
+        let keys = Diagnose.demoKeys(DemoWorld.tenants(now: Self.now))
+        let secret = try #require(keys["demo-eu-user"])
+        let (outcome, secrets) = try await Diagnose.demo(Self.settings(url: "https://eu.api.insight.rapid7.com", token: .secret(secret + " ")), now: Self.now)
+        #expect(outcome.diagnosis?.category == .authenticationFailed)
+        let text = Diagnose.text(outcome, secrets: secrets)
+        #expect(text.contains("Token: 37 characters, not shown (whitespace after it)"))
+        #expect(!text.contains(secret))
+    }
+
+    @Test func theAuditAndTriggerSettingsOfTheDemo() async throws {
+        let audit = try await Diagnose.demo(Self.settings(storageRegion: "United States - 3", token: .key("demo-us3-org")), now: Self.now).0
+        #expect(audit.ok, "\(String(describing: audit.diagnosis))")
+        #expect(audit.findings.first?.hasPrefix("one pull: 100 audit event(s)") == true)
+        let wrong = try await Diagnose.demo(Self.settings(storageRegion: "us", token: .key("demo-us3-org")), now: Self.now).0
+        #expect(wrong.diagnosis?.category == .wrongRegionalURL)
+        #expect(wrong.diagnosis?.remedies.first?.hasPrefix("Set the storage region to us3") == true)
+    }
+
+    /// Each troubleshooting case of seeds/000, and those of seeds/002 and /003, from the
+    /// catalogue scenario that stages it: the right category and the specific remedy first.
+    @Test(arguments: [
+        ("auth-failed-wrong-key", DiagnosisCategory.authenticationFailed, "Copy the key again from Settings → API Keys, or generate a new one"),
+        ("auth-failed-user-deactivated", .authenticationFailed, "Reactivate the service user, or create a new one and a key for it"),
+        ("insufficient-permissions-no-log-search-role", .insufficientPermissions, "Ensure the service user has the role \"Log Search View Only\" and access to the Insight IDR product"),
+        ("no-data-no-log-sources", .noDataSyncing, nil),
+        ("wrong-url-path-component", .wrongRegionalURL, "Set URL to https://us2.api.insight.rapid7.com (remove /api/3)"),
+        ("wrong-region-key-from-us3", .wrongRegionalURL, "Set URL to https://us3.api.insight.rapid7.com"),
+        ("api-key-revoked-mid-sync", .apiKeyIssues, "Generate a new API key for the service user and update it in the integration settings"),
+        ("service-user-locked", .serviceUserAccountProblems, "Unlock the account if it was locked"),
+        ("service-user-suspended", .serviceUserAccountProblems, "Reactivate the account if it was suspended"),
+        ("audit-wrong-storage-region", .wrongRegionalURL, nil),
+        ("audit-logging-not-enabled", .auditLoggingNotEnabled, "Enable audit logging in Rapid7 (Settings → Audit Log)"),
+        ("notify-trigger-url-other-region", .incorrectIntegrationParameters, nil),
+        ("notify-auto-disable", .integrationDisabled, nil),
+    ] as [(String, DiagnosisCategory, String?)])
+    func theCatalogueCases(name: String, category: DiagnosisCategory, remedy: String?) async throws {
+        let (outcome, secrets) = try await Diagnose.scenario(try Self.catalogue(name), settings: Diagnose.Settings())
+        #expect(outcome.diagnosis?.category == category, "\(name): \(String(describing: outcome.diagnosis))")
+        if let remedy { #expect(outcome.diagnosis?.remedies.first == remedy, "\(name)") }
+        let text = Diagnose.text(outcome, secrets: secrets)
+        for secret in secrets { #expect(!text.contains(secret)) }
+        #expect(!text.contains("svc-integration@") && !text.contains("svc@example.com"))
+    }
+
+    /// The scenario's tenant with the customer's own URL: the key of us3 typed on us.
+    @Test func aScenarioWithTheCustomersURL() async throws {
+        var settings = Diagnose.Settings()
+        settings.url = "https://eu.api.insight.rapid7.com"
+        let (outcome, _) = try await Diagnose.scenario(try Self.catalogue("happy-path-us2-sync"), settings: settings)
+        #expect(outcome.diagnosis?.category == .wrongRegionalURL)
+        #expect(outcome.diagnosis?.remedies.first == "Set URL to https://us2.api.insight.rapid7.com")
+    }
+
+    @Test func badInputIsNamed() async throws {
+        var both = Self.settings(url: "https://us.api.insight.rapid7.com", storageRegion: "us", token: .key("demo-us-user"))
+        await #expect(throws: Diagnose.InputError.self) { try await Diagnose.demo(both) }
+        both.storageRegion = nil
+        both.token = .key("demo-zz-user")
+        do {
+            _ = try await Diagnose.demo(both)
+            Issue.record("an unknown key id was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("--key demo-zz-user: no such key; the tenant's keys are demo-ap-org"))
+        }
+        do {
+            _ = try Diagnose.product(Self.settings(url: "https://us.api.insight.rapid7.com", token: .key("demo-us-user")), keys: nil)
+            Issue.record("a key id was accepted for a network target")
+        } catch {
+            #expect(error.description.contains("for --server and --live give the key itself"))
+        }
+        await #expect(throws: Diagnose.InputError.self) {
+            try await Diagnose.scenario(try Self.catalogue("happy-path-us2-sync"), settings: Self.settings(storageRegion: "us"))
+        }
+    }
+
+    @Test func liveSendsReadOnlyCalls() {
+        func request(_ method: String, _ path: String) -> HTTPRequest {
+            HTTPRequest(method: method, host: "us.api.insight.rapid7.com", path: path)
+        }
+        #expect(ReadOnlyTransport.reads(request("GET", "/validate")))
+        #expect(ReadOnlyTransport.reads(request("POST", "/idr/v1/accounts/_search")))
+        #expect(ReadOnlyTransport.reads(request("POST", "/idr/at/alerts/ops/search")))
+        #expect(!ReadOnlyTransport.reads(request("POST", "/connect/v1/workflows/x/events/execute")))
+        #expect(!ReadOnlyTransport.reads(request("PUT", "/idr/v2/investigations/x/status/CLOSED")))
+    }
+}
