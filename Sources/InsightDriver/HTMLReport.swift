@@ -32,7 +32,7 @@ public enum HTMLReport {
             for (index, scenario) in report.scenarios.enumerated() {
                 html += "<tr><td>\(badge(scenario.passed))</td><td><a href=\"#s\(index)\">\(escape(scenario.name))</a></td>"
                 html += "<td>\(escape(scenario.clientExit.map { "client exit \($0)" } ?? scenario.diagnosis?.category ?? "none"))</td>"
-                html += "<td class=\"num\">\(scenario.requests.count)</td><td class=\"num\">\(Scenario.formatSeconds(scenario.virtualSeconds))</td></tr>\n"
+                html += "<td class=\"num\">\(scenario.requests.count)</td><td class=\"num\">\(duration(scenario.virtualSeconds))</td></tr>\n"
             }
             html += "</tbody></table>\n"
             html += legend
@@ -45,7 +45,7 @@ public enum HTMLReport {
     static func section(_ scenario: RunReport.ScenarioReport, index: Int) -> String {
         var html = "<section class=\"scenario \(scenario.passed ? "passed" : "failed")\" id=\"s\(index)\">\n"
         html += "<h2>\(badge(scenario.passed)) \(escape(scenario.name))</h2>\n"
-        html += "<p class=\"meta\">\(escape(scenario.provenance)) · <code>\(escape(scenario.file))</code> · \(scenario.requests.count) request(s), virtual \(Scenario.formatSeconds(scenario.virtualSeconds)), wall \(String(format: "%.3f", scenario.wallSeconds)) s</p>\n"
+        html += "<p class=\"meta\">\(escape(scenario.provenance)) · <code>\(escape(scenario.file))</code> · \(scenario.requests.count) request(s), virtual \(duration(scenario.virtualSeconds)), wall \(String(format: "%.3f", scenario.wallSeconds)) s</p>\n"
         if !scenario.failures.isEmpty {
             html += "<div class=\"failures\"><h3>Unmet expectations</h3><ul>"
             for failure in scenario.failures { html += "<li><pre>\(escape(failure))</pre></li>" }
@@ -62,7 +62,7 @@ public enum HTMLReport {
         if !scenario.requests.isEmpty {
             html += "<details><summary>\(scenario.requests.count) request(s)</summary><table class=\"requests\"><thead><tr><th>virtual</th><th>request</th><th>status</th><th>why</th></tr></thead><tbody>\n"
             for request in scenario.requests {
-                html += "<tr><td class=\"num\">\(Scenario.formatSeconds(request.at))</td><td><code>\(escape(request.method)) \(escape(request.host))\(escape(request.path))</code>\(request.retry ? " <span class=\"retry\">retry</span>" : "")</td>"
+                html += "<tr><td class=\"num\">\(duration(request.at))</td><td><code>\(escape(request.method)) \(escape(request.host))\(escape(request.path))</code>\(request.retry ? " <span class=\"retry\">retry</span>" : "")</td>"
                 html += "<td><span class=\"status\" style=\"background:\(colour(request.status))\">\(request.status)</span></td><td>\(escape(request.reason))\(request.retryAfter.map { " · Retry-After \(Int($0)) s" } ?? "")</td></tr>\n"
             }
             html += "</tbody></table></details>\n"
@@ -104,16 +104,16 @@ public enum HTMLReport {
         for step in 0...4 {
             let seconds = span * Double(step) / 4
             let anchor = step == 0 ? "start" : step == 4 ? "end" : "middle"
-            svg += "<line x1=\"\(f(x(seconds)))\" y1=\"62\" x2=\"\(f(x(seconds)))\" y2=\"66\" class=\"axis\"/><text x=\"\(f(x(seconds)))\" y=\"78\" text-anchor=\"\(anchor)\">\(Scenario.formatSeconds(seconds.rounded()))</text>\n"
+            svg += "<line x1=\"\(f(x(seconds)))\" y1=\"62\" x2=\"\(f(x(seconds)))\" y2=\"66\" class=\"axis\"/><text x=\"\(f(x(seconds)))\" y=\"78\" text-anchor=\"\(anchor)\">\(duration(seconds.rounded()))</text>\n"
         }
         // Waits: the gaps between requests worth a glance.
         for (previous, next) in zip(requests, requests.dropFirst()) where next.at - previous.at >= span / 20 && next.at > previous.at {
             let middle = (x(previous.at) + x(next.at)) / 2
-            svg += "<path d=\"M\(f(x(previous.at))) 14 L\(f(x(previous.at))) 10 L\(f(x(next.at))) 10 L\(f(x(next.at))) 14\" class=\"wait\"/><text x=\"\(f(middle))\" y=\"8\" text-anchor=\"middle\" class=\"small\">wait \(Scenario.formatSeconds((next.at - previous.at).rounded()))</text>\n"
+            svg += "<path d=\"M\(f(x(previous.at))) 14 L\(f(x(previous.at))) 10 L\(f(x(next.at))) 10 L\(f(x(next.at))) 14\" class=\"wait\"/><text x=\"\(f(middle))\" y=\"8\" text-anchor=\"middle\" class=\"small\">wait \(duration((next.at - previous.at).rounded()))</text>\n"
         }
         for request in requests {
             let position = f(x(request.at))
-            let title = escape("\(Scenario.formatSeconds(request.at)) \(request.method) \(request.host)\(request.path) → \(request.status) (\(request.reason))\(request.retry ? ", retry" : "")")
+            let title = escape("\(duration(request.at)) \(request.method) \(request.host)\(request.path) → \(request.status) (\(request.reason))\(request.retry ? ", retry" : "")")
             let fault = request.reason.hasPrefix("fault") ? " stroke-dasharray=\"3 2\"" : ""
             svg += "<g><title>\(title)</title><line x1=\"\(position)\" y1=\"20\" x2=\"\(position)\" y2=\"56\" stroke=\"\(colour(request.status))\" stroke-width=\"3\"\(fault)/>"
             if request.retry { svg += "<circle cx=\"\(position)\" cy=\"17\" r=\"3\" class=\"retry\"/>" }
@@ -124,7 +124,7 @@ public enum HTMLReport {
         }
         for mark in scenario.timeline {
             let position = x(mark.at)
-            svg += "<g><title>\(escape("\(Scenario.formatSeconds(mark.at)): \(mark.text)"))</title><path d=\"M\(f(position)) 86 L\(f(position - 5)) 95 L\(f(position + 5)) 95 Z\" class=\"event\"/><text x=\"\(f(min(max(position, left + 60), width - right - 60)))\" y=\"108\" text-anchor=\"middle\" class=\"small\">\(escape(mark.text))</text></g>\n"
+            svg += "<g><title>\(escape("\(duration(mark.at)): \(mark.text)"))</title><path d=\"M\(f(position)) 86 L\(f(position - 5)) 95 L\(f(position + 5)) 95 Z\" class=\"event\"/><text x=\"\(f(min(max(position, left + 60), width - right - 60)))\" y=\"108\" text-anchor=\"middle\" class=\"small\">\(escape(mark.text))</text></g>\n"
         }
         return svg + "</svg>\n"
     }
@@ -148,6 +148,17 @@ public enum HTMLReport {
         return "<p class=\"legend\">" + items.map { "<span class=\"status\" style=\"background:\(colour($0.1))\">\($0.0)</span>" }.joined(separator: " ")
             + " <span class=\"retry\">◯ retry</span> <span>▲ timeline event</span> <span>— Retry-After</span> <span>┌┐ wait</span></p>\n"
     }()
+
+    /// Virtual time for a glance: 2h, 1h 30m, 5m 0s → 5m, 2.5s, 0s.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 60 else {
+            return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
+        }
+        let total = Int(seconds.rounded())
+        let (hours, minutes, rest) = (total / 3600, total % 3600 / 60, total % 60)
+        return [hours > 0 ? "\(hours)h" : nil, minutes > 0 ? "\(minutes)m" : nil, rest > 0 && hours == 0 ? "\(rest)s" : nil]
+            .compactMap { $0 }.joined(separator: " ")
+    }
 
     static func badge(_ passed: Bool) -> String {
         passed ? "<span class=\"badge pass\">PASS</span>" : "<span class=\"badge fail\">FAIL</span>"

@@ -159,7 +159,7 @@ public enum HAR {
     }
 
     /// HAR `time` is fractional milliseconds (browsers write 120.538): rounded, never cut to 0.
-    static func millis(_ value: JSON?) -> Int {
+    public static func millis(_ value: JSON?) -> Int {
         switch value {
         case .int(let whole)?: return Int(clamping: max(0, whole))
         case .double(let fraction)? where fraction.isFinite && fraction > 0: return Int(min(fraction, 1e12).rounded())

@@ -53,7 +53,9 @@ import Testing
         #expect(!failed.passed)
         for each in [result, failed] {
             result = each
+            let report = RunReport(results: [each], wallSeconds: 0)
             let outputs = [ConsoleReport.line(each), JUnitReport.xml([each], wallSeconds: 0), each.diagnosisText ?? "",
+                           String(decoding: report.json(), as: UTF8.self), HTMLReport.page(report),
                            "\(RunHistoryRecord.make([each], startedAt: Date(), commit: nil))"]
             for output in outputs {
                 #expect(!output.contains(canary))
@@ -65,8 +67,8 @@ import Testing
     @Test func junitHasOneTestcasePerScenarioAndEscapes() async throws {
         let scenario = try ScenarioLoader.parse(valid.replacingOccurrences(of: "requests: 3", with: "requests: 4"), file: "Scenarios/a&b.yaml")
         let result = await ScenarioRunner().run(scenario)
-        let xml = JUnitReport.xml([result], wallSeconds: 1.5)
-        #expect(xml.contains("<testsuite name=\"insight-replay\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"1.500\">"))
+        let xml = JUnitReport.xml([result], wallSeconds: 1.5, timestamp: Date(timeIntervalSince1970: 1_790_000_000), hostname: "ci-7")
+        #expect(xml.contains("<testsuite name=\"insight-replay\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"1.500\" timestamp=\"2026-09-21T14:13:20\" hostname=\"ci-7\">"))
         #expect(xml.contains("<testcase classname=\"scenarios.a&amp;b\" name=\"fixture-valid\""))
         #expect(xml.contains("<failure message=\"expected 4 request(s), the emulator received 3: GET us.api.insight.rapid7.com/validate → 401;"))
         let parsed = try XMLDocument(xmlString: xml)

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import InsightCore
+import InsightDriver
+import InsightRecordings
+
+struct ReproduceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Turn a customer's capture (a .har, a recording's .json, or a recording in the store) into a scenario that fails the same way.",
+        discussion: """
+            Reads the capture (redacted on the way in; keys become placeholders), writes a scenario: \
+            the tenant (region from the hosts), the faults and timeline the capture shows (a 401 after \
+            200s is a revocation, 429s a quota, 5xx faults), the client's settings, and the diagnosis \
+            the capture implies. Then runs it and says whether the emulator's client came to the same \
+            diagnosis. Exit code 0 when it did, 1 when it did not, 2 on bad input.
+            """)
+
+    @Argument(help: "A .har file, a recording's .json file, or the name of a recording in --store.")
+    var capture: String
+
+    @Option(name: .long, help: "The scenario's name (default: reproduce-<capture's name>).")
+    var name: String?
+
+    @Option(name: .shortAndLong, help: "Where to write the scenario (default: <name>.yaml here; - for standard output).")
+    var output: String?
+
+    @Flag(name: .long, help: "Replace --output if it exists.")
+    var force = false
+
+    @OptionGroup var storeOption: StoreOption
+
+    func validate() throws {
+        if let name, name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) == nil {
+            throw ValidationError("--name '\(name)' must be lowercase letters, digits and dashes")
+        }
+    }
+
+    func run() async throws {
+        let base = ((capture as NSString).lastPathComponent as NSString).deletingPathExtension
+        let scenarioName = name ?? "reproduce-" + base.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.reduce(into: "") { $0.append($1) }
+        let recording: Recording
+        do {
+            if capture.lowercased().hasSuffix(".har") {
+                guard let data = FileManager.default.contents(atPath: capture) else {
+                    throw RecordingFileError(file: capture, message: "cannot read the file")
+                }
+                let read = try HAR.read(data, name: base, file: capture, now: Date())
+                for line in read.skipped { printError("warning: \(capture): \(line)") }
+                recording = read.recording
+            } else if capture.lowercased().hasSuffix(".json") {
+                var redactor = Redactor()
+                recording = try redactor.redact(try RecordingFile.load(capture))
+            } else if let stored = try storeOption.open().recording(named: capture) {
+                recording = stored
+            } else {
+                throw RecordingFileError(file: capture, message: "no such .har or .json file, and no recording of that name in \(storeOption.store) (`insight-replay recordings` lists them)")
+            }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let made: Reproduce.Made
+        do {
+            made = try Reproduce.scenario(from: recording, name: scenarioName, source: capture)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let path = output ?? "\(scenarioName).yaml"
+        let (reproduced, result) = try await Reproduce.verify(made, file: path == "-" ? "\(scenarioName).yaml" : path)
+        if path == "-" {
+            print(made.yaml, terminator: "")
+        } else {
+            if FileManager.default.fileExists(atPath: path), !force {
+                printError("\(path) exists; --force replaces it, or give --output")
+                throw ExitCode(2)
+            }
+            do { try made.yaml.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                printError("cannot write \(path): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+            print("wrote \(path) (\(made.name))")
+        }
+        let report = path == "-" ? printError : { print($0) }
+        for finding in made.findings { report("  capture: \(finding)") }
+        let expected = made.expected?.rawValue ?? "none"
+        let got = result.diagnosis?.category.rawValue ?? "none"
+        if reproduced {
+            report("reproduced: the emulator's client diagnoses \(got), as the capture implies; `insight-replay run \(path == "-" ? "FILE" : path)` replays it")
+        } else {
+            report("NOT reproduced: the capture implies \(expected), the emulator's client said \(got)")
+            for failure in result.failures { report("  - \(failure)") }
+            throw ExitCode(1)
+        }
+    }
+}
