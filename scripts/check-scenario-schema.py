@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks every bundled scenario (Scenarios/ and Examples/) against docs/scenario.schema.json, so the published schema
-and the catalogue cannot drift apart. Exit 1 naming each file and path that does not fit."""
+"""Checks every bundled scenario (Scenarios/ and Examples/) against docs/scenario.schema.json, and each run report given
+as an argument (run --json FILE) against docs/report.schema.json, so the published schemas and what the tool reads and
+writes cannot drift apart. Exit 1 naming each file and path that does not fit."""
 import json
 import pathlib
 import sys
@@ -19,5 +20,11 @@ for path in files:
         where = "/".join(str(part) for part in error.absolute_path) or "(top)"
         print(f"{path.relative_to(root)}: {where}: {error.message}")
         problems += 1
-print(f"schema: {len(files)} scenario file(s) checked, {problems} problem(s)")
+reports = jsonschema.Draft202012Validator(json.loads((root / "docs" / "report.schema.json").read_text()))
+for name in sys.argv[1:]:
+    for error in reports.iter_errors(json.loads(pathlib.Path(name).read_text())):
+        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        print(f"{name}: {where}: {error.message}")
+        problems += 1
+print(f"schema: {len(files)} scenario file(s) and {len(sys.argv) - 1} report(s) checked, {problems} problem(s)")
 sys.exit(1 if problems else 0)

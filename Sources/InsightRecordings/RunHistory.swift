@@ -79,3 +79,58 @@ public final class InMemoryRunHistory: RunHistoryStore, @unchecked Sendable {
         }.prefix(limit).map { $0 }
     }
 }
+
+/// What changed across runs, scenario by scenario: what `insight-replay history` leads with.
+public struct HistoryChanges: Sendable, Hashable {
+    /// Failing in the newest run, passing in the run before that had it.
+    public var newlyFailing: [String] = []
+    /// Passing in the newest run, failing in the run before.
+    public var fixed: [String] = []
+    /// Passed and failed at the same commit, with the commit.
+    public var flaky: [(name: String, commit: String)] = []
+    /// Wall time in the newest run at least twice the median of the earlier runs (and 50 ms more).
+    public var slower: [(name: String, before: Double, now: Double)] = []
+
+    public static func == (lhs: HistoryChanges, rhs: HistoryChanges) -> Bool { lhs.lines == rhs.lines }
+    public func hash(into hasher: inout Hasher) { hasher.combine(lines) }
+
+    /// - Parameter runs: newest first, as `recentRuns` gives them.
+    public init(runs: [RunRecord]) {
+        guard let newest = runs.first else { return }
+        for scenario in newest.scenarios {
+            if let previous = runs.dropFirst().lazy.compactMap({ $0.scenarios.first { $0.name == scenario.name } }).first {
+                if !scenario.passed, previous.passed { newlyFailing.append(scenario.name) }
+                if scenario.passed, !previous.passed { fixed.append(scenario.name) }
+            }
+            let earlier = runs.dropFirst().compactMap { $0.scenarios.first { $0.name == scenario.name }?.wallSeconds }.sorted()
+            if !earlier.isEmpty {
+                let median = earlier[earlier.count / 2]
+                if scenario.wallSeconds >= 2 * median, scenario.wallSeconds - median >= 0.05 {
+                    slower.append((scenario.name, median, scenario.wallSeconds))
+                }
+            }
+        }
+        var outcomes: [String: [String: Set<Bool>]] = [:]  // commit → name → outcomes
+        for run in runs {
+            guard let commit = run.commit else { continue }
+            for scenario in run.scenarios { outcomes[commit, default: [:]][scenario.name, default: []].insert(scenario.passed) }
+        }
+        for (commit, names) in outcomes.sorted(by: { $0.key < $1.key }) {
+            for (name, seen) in names.sorted(by: { $0.key < $1.key }) where seen.count == 2 { flaky.append((name, commit)) }
+        }
+    }
+
+    public var isEmpty: Bool { newlyFailing.isEmpty && fixed.isEmpty && flaky.isEmpty && slower.isEmpty }
+
+    /// One line per kind of change, for a person.
+    public var lines: [String] {
+        var lines: [String] = []
+        if !newlyFailing.isEmpty { lines.append("newly failing: \(newlyFailing.joined(separator: ", "))") }
+        if !fixed.isEmpty { lines.append("fixed: \(fixed.joined(separator: ", "))") }
+        if !flaky.isEmpty { lines.append("flaky (passed and failed at the same commit): " + flaky.map { "\($0.name) @ \($0.commit)" }.joined(separator: ", ")) }
+        if !slower.isEmpty {
+            lines.append("slower: " + slower.map { "\($0.name) (\(String(format: "%.3f", $0.before)) s → \(String(format: "%.3f", $0.now)) s)" }.joined(separator: ", "))
+        }
+        return lines
+    }
+}

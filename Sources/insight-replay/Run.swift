@@ -171,7 +171,23 @@ struct Run: AsyncParsableCommand {
         if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
     }
 
-    static var commit: String? { ProcessInfo.processInfo.environment["INSIGHT_REPLAY_COMMIT"] }
+    /// INSIGHT_REPLAY_COMMIT, else the working tree's git commit (so `history` can tell a flaky
+    /// scenario: passed and failed at the same commit), else nil.
+    static let commit: String? = {
+        if let given = ProcessInfo.processInfo.environment["INSIGHT_REPLAY_COMMIT"], !given.isEmpty { return given }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }()
 
     /// Writes the reports asked for (JUnit, JSON, HTML), each whole or not at all; false when one
     /// could not be written (said on standard error).
@@ -273,16 +289,21 @@ struct List: AsyncParsableCommand {
 }
 
 struct History: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show recent runs recorded in the store.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show what changed across recent runs (newly failing, fixed, flaky, slower), then the runs; or one scenario's runs.")
 
     @Option(name: .long, help: "SQLite store for run history.")
     var store: String = ".insight-replay/store.sqlite"
 
-    @Option(name: .long, help: "How many runs to show.")
+    @Option(name: .long, help: "How many runs to show and compare.")
     var limit: Int = 10
 
     @Option(name: .long, help: "Show one scenario's outcomes across runs instead.")
     var scenario: String?
+
+    func validate() throws {
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000, not \(limit)") }
+    }
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: store) else {
@@ -294,11 +315,18 @@ struct History: AsyncParsableCommand {
             let rows = try history.history(ofScenario: scenario, limit: limit)
             if rows.isEmpty { print("no recorded run of \(scenario)") }
             for row in rows {
-                print("run \(row.run)  \(row.startedAt.iso8601)  \(row.record.passed ? "PASS" : "FAIL")  \(row.record.diagnosis ?? "none")  \(row.record.requests) req")
+                print("run \(row.run)  \(row.startedAt.iso8601)  \(row.record.passed ? "PASS" : "FAIL")  \(row.record.diagnosis ?? "none")  \(row.record.requests) req  \(String(format: "%.3f", row.record.wallSeconds)) s")
+                for failure in row.record.failures { print("    - \(failure)") }
             }
             return
         }
-        for run in try history.recentRuns(limit: limit) {
+        let runs = try history.recentRuns(limit: limit)
+        let changes = HistoryChanges(runs: runs)
+        if runs.count > 1 {
+            print(changes.isEmpty ? "no change across the last \(runs.count) runs" : "changes in the last \(runs.count) runs:")
+            for line in changes.lines { print("  \(line)") }
+        }
+        for run in runs {
             print("run \(run.id ?? 0)  \(run.startedAt.iso8601)  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")")
             for failed in run.scenarios where !failed.passed { print("    FAIL \(failed.name)") }
         }

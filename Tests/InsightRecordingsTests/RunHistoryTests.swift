@@ -60,3 +60,32 @@ import Testing
         }
     }
 }
+
+@Suite struct HistoryChangesTests {
+    static func record(_ name: String, _ passed: Bool, wall: Double = 0.01) -> ScenarioRunRecord {
+        ScenarioRunRecord(name: name, passed: passed, diagnosis: nil, requests: 1, virtualSeconds: 0, wallSeconds: wall, failures: [])
+    }
+
+    @Test func newlyFailingFixedFlakyAndSlower() {
+        // Newest first.
+        let runs = [
+            RunRecord(id: 3, startedAt: Date(timeIntervalSince1970: 3), commit: "b2", scenarios: [
+                Self.record("a", false), Self.record("b", true), Self.record("c", true, wall: 0.5), Self.record("d", false)]),
+            RunRecord(id: 2, startedAt: Date(timeIntervalSince1970: 2), commit: "b2", scenarios: [
+                Self.record("a", true), Self.record("b", false), Self.record("c", true), Self.record("d", false)]),
+            RunRecord(id: 1, startedAt: Date(timeIntervalSince1970: 1), commit: "a1", scenarios: [
+                Self.record("a", true), Self.record("b", false), Self.record("c", true, wall: 0.02)]),
+        ]
+        let changes = HistoryChanges(runs: runs)
+        #expect(changes.newlyFailing == ["a"])
+        #expect(changes.fixed == ["b"])
+        #expect(changes.flaky.map(\.name) == ["a", "b"])
+        #expect(changes.slower.map(\.name) == ["c"])
+        #expect(changes.lines == [
+            "newly failing: a", "fixed: b", "flaky (passed and failed at the same commit): a @ b2, b @ b2",
+            "slower: c (0.020 s → 0.500 s)",
+        ])
+        #expect(HistoryChanges(runs: [runs[2]]).isEmpty)
+        #expect(HistoryChanges(runs: []).isEmpty)
+    }
+}
