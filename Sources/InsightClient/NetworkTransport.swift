@@ -23,7 +23,9 @@ public final class NetworkTransport: HTTPTransport, @unchecked Sendable {
     /// The URL a request is sent to.
     public func target(_ request: HTTPRequest) -> URL? {
         var components = URLComponents()
-        if let base, let parsed = URLComponents(string: base) {
+        // A link the server wrote back to itself (serve rewrites Self/Next links of path-prefix
+        // requests to its own address) is followed as it is, not prefixed a second time.
+        if let base, let parsed = URLComponents(string: base), !(parsed.host == request.host && parsed.port == request.port) {
             components = parsed
             components.percentEncodedPath = parsed.percentEncodedPath + "/" + request.host + request.path
         } else {

@@ -18,8 +18,10 @@ struct InsightReplay: AsyncParsableCommand {
             printError(message)
             Foundation.exit(2)
         }
+        var parsed: (any ParsableCommand)?
         do {
             var command = try parseAsRoot(arguments)
+            parsed = command
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -27,11 +29,18 @@ struct InsightReplay: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error).rawValue == 64 {
-                printError(fullMessage(for: error))
+                printError(usageError(error, command: parsed.map { type(of: $0) }))
                 Foundation.exit(2)
             }
             exit(withError: error)
         }
+    }
+
+    /// A usage error with the usage of the command it came from: the parser's own errors carry
+    /// their command; a ValidationError thrown from a subcommand's run() gets that subcommand's.
+    static func usageError(_ error: any Error, command: (any ParsableCommand.Type)?) -> String {
+        guard let command, command != InsightReplay.self, error is ValidationError else { return fullMessage(for: error) }
+        return "Error: \(message(for: error))\nUsage: \(usageString(for: command))\n  See 'insight-replay help \(command._commandName)' for more information."
     }
 }
 

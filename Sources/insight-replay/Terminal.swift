@@ -6,11 +6,10 @@ import Glibc
 /// What the terminal allows: colour on standard output when it is a terminal and NO_COLOR
 /// (https://no-color.org) is unset or empty; progress when standard error is a terminal.
 struct Terminal {
-    let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
-    let stderrIsTerminal = isatty(STDERR_FILENO) == 1
-    var colour: Bool {
-        stdoutIsTerminal && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-    }
+    var stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+    var stderrIsTerminal = isatty(STDERR_FILENO) == 1
+    var environment = ProcessInfo.processInfo.environment
+    var colour: Bool { stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty }
 }
 
 /// One status line on standard error for runs longer than a second: how many scenarios are

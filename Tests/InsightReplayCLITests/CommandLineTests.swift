@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import InsightCore
+import InsightRecordings
 @testable import insight_replay
 import Testing
 
@@ -68,5 +70,62 @@ import Testing
         #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/a.yaml"]) == [root + "/project/Recordings"])
         // Nothing beside them: the working directory's Recordings, as before.
         #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/nested/b.yaml"]) == ["Recordings"])
+    }
+}
+
+/// `run` end to end in process: what it writes for bad files, and where recordings come from.
+@Suite struct RunCommandTests {
+    static func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// CI shows why nothing ran: the JUnit file holds an <error> per bad scenario file.
+    @Test func aBadScenarioFileStillWritesJUnitAndJSON() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "name: [\n".write(toFile: folder + "/bad.yaml", atomically: true, encoding: .utf8)
+        var command = try InsightReplay.parseAsRoot(["run", folder + "/bad.yaml", "--no-store", "--junit", folder + "/junit.xml",
+                                                     "--json", folder + "/report.json"]) as! AsyncParsableCommand
+        await #expect(throws: ExitCode(2)) { try await command.run() }
+        let xml = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
+        #expect(xml.contains("errors=\"1\""))
+        #expect(xml.contains("<error type=\"ScenarioError\" message=\"\(folder)/bad.yaml:2:1: invalid YAML"))
+        #expect(xml.contains("hostname=\""))
+        let report = try String(contentsOfFile: folder + "/report.json", encoding: .utf8)
+        #expect(report.contains("\"errors\" : 1"))
+    }
+
+    /// `--no-store` does not write the store, but still reads what `import` put there.
+    @Test func noStoreStillReadsImportedRecordings() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = folder + "/store.sqlite"
+        let recording = Recording(name: "imported", provenance: Provenance(recordedAt: Date(timeIntervalSince1970: 0), region: "us",
+                                                                          source: "test", productVersion: nil), exchanges: [])
+        try SQLiteRecordingStore(path: store).saveRecording(recording)
+        let recordings = try RunRecordings(store: store, noStore: true, folders: [])
+        #expect(try recordings.source("imported")?.name == "imported")
+        #expect(recordings.writable is InMemoryRecordingStore)
+        // Without a store file, --no-store makes none.
+        let none = try RunRecordings(store: folder + "/absent.sqlite", noStore: true, folders: [])
+        #expect(try none.source("imported") == nil)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/absent.sqlite"))
+    }
+
+    @Test func noColorTurnsColourOff() {
+        #expect(Terminal(stdoutIsTerminal: true, environment: [:]).colour)
+        #expect(!Terminal(stdoutIsTerminal: true, environment: ["NO_COLOR": "1"]).colour)
+        #expect(!Terminal(stdoutIsTerminal: false, environment: [:]).colour)
+    }
+}
+
+@Suite struct UsageErrorTests {
+    /// A ValidationError thrown from a subcommand's run() shows that subcommand's usage.
+    @Test func aSubcommandsOwnUsage() {
+        let text = InsightReplay.usageError(ValidationError("--token-env NOPE: the variable is not set"), command: DiagnoseCommand.self)
+        #expect(text.hasPrefix("Error: --token-env NOPE: the variable is not set\nUsage: insight-replay diagnose "))
+        #expect(text.hasSuffix("See 'insight-replay help diagnose' for more information."))
     }
 }
