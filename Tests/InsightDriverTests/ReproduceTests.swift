@@ -57,6 +57,21 @@ import Testing
         #expect(HAR.millis(.double(0.4)) == 0 && HAR.millis(.double(0.6)) == 1 && HAR.millis(.int(-5)) == 0)
     }
 
+    /// A customer's HAR carries their key: it reaches neither the recording nor the scenario.
+    @Test func aCanaryKeyInTheCaptureReachesNoScenario() throws {
+        let canary = "c4a7a7e1-0000-4c1e-9d7a-ca4a4ca4a4ca"
+        let url = try #require(Bundle.module.url(forResource: "key-revoked", withExtension: "har", subdirectory: "Fixtures/har"))
+        var text = try String(contentsOf: url, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"value\": \"[redacted]\"", with: "\"value\": \"\(canary)\"")
+        text = text.replacingOccurrences(of: "/idr/v2/investigations\"", with: "/idr/v2/investigations?api_key=\(canary)\"")
+        #expect(text.contains(canary))
+        let capture = try HAR.read(Data(text.utf8), name: "canary", file: "canary.har", now: Date())
+        let made = try Reproduce.scenario(from: capture.recording, name: "reproduce-canary", source: "canary.har")
+        let everything = made.yaml + made.findings.joined() + "\(capture.recording)"
+        #expect(!everything.contains(canary))
+        #expect(!everything.contains(canary.replacingOccurrences(of: "-", with: "%2D")))
+    }
+
     @Test func aCaptureOfNoRapid7HostIsRefused() {
         let har = #"{"log":{"entries":[{"request":{"method":"GET","url":"https://example.com/"},"response":{"status":200}}]}}"#
         #expect(throws: RecordingFileError.self) { try HAR.read(Data(har.utf8), name: "x", file: "x.har", now: Date()) }
