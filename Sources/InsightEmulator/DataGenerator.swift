@@ -57,14 +57,30 @@ public struct DataGenerator: Sendable {
     /// `perLog` events per log, JSON messages with fields LEQL can match
     /// (`user`, `action`, `result`, `source_ip`, `bytes`), made on demand. Each log's sequence
     /// numbers have a range of their own.
+    /// Each log's events: shaped like its IDR log set's when it is in one, else generic security events.
     public mutating func logEvents(for logs: [LogSource], perLog: Int, now: Date, spreadDays: Double) -> [String: LogEvents] {
         var events: [String: LogEvents] = [:]
         for (ordinal, log) in logs.enumerated() {
             events[log.id] = LogEvents(recipe: EventRecipe(
                 count: perLog, key: random.next(), logID: log.id, now: now, spreadDays: spreadDays,
-                sequenceBase: 2_234_733_321_019_952_220 + Int64(ordinal) << 40, kind: .security))
+                sequenceBase: 2_234_733_321_019_952_220 + Int64(ordinal) << 40,
+                kind: IDRLogSet(rawValue: log.logsetName).map(EventRecipe.Kind.idr) ?? .security))
         }
         return events
+    }
+
+    /// `count` logs in IDR's standard log sets, one log set each in turn ("Asset Authentication",
+    /// "Active Directory Admin Activity", …), named after their event sources.
+    public mutating func idrLogSources(count: Int) -> [LogSource] {
+        let sets = IDRLogSet.allCases
+        let logsetIDs = sets.map { _ in random.uuid() }
+        return (0..<count).map { index in
+            let set = sets[index % sets.count]
+            let round = index / sets.count
+            let base = set.logNames[round % set.logNames.count]
+            let name = round < set.logNames.count ? base : "\(base) \(round / set.logNames.count + 1)"
+            return LogSource(id: random.uuid(), name: name, logsetID: logsetIDs[index % sets.count], logsetName: set.rawValue)
+        }
     }
 
     /// `count` audit events whose `message` carries every field of Panther's `Rapid7.AuditLog`

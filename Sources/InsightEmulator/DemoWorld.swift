@@ -16,7 +16,8 @@ public enum DemoWorld {
     /// How much data each demo organization holds; made on demand, so any size starts at once.
     public struct Size: Sendable {
         public var investigations = 120
-        public var logSources = 3
+        /// One log in each of IDR's seven standard log sets.
+        public var logSources = 7
         public var eventsPerLog = 200
         public init() {}
 
@@ -49,7 +50,7 @@ public enum DemoWorld {
             ]
             let investigations = generator.investigations(count: size.investigations, region: region, organizationID: organization,
                                                           now: now, spreadDays: 21)
-            let logs = generator.logSources(count: size.logSources)
+            let logs = generator.idrLogSources(count: size.logSources)
             let auditLog = LogSource(id: generator.uuid(), name: "Audit Log", logsetID: generator.uuid(), logsetName: "Audit")
             return Tenant(
                 region: region, organizationID: organization, organizationName: "Demo \(region.displayName)",

@@ -42,7 +42,7 @@ extension EmulatorState {
         let rrnsOnly = request.queryValue("rrns_only") == "true"
         return .json(200, [
             "rrns": .array(page.map { .string($0.rrn) }),
-            "alerts": rrnsOnly ? [] : .array(page.map(Self.alertJSON)),
+            "alerts": rrnsOnly ? [] : .array(page.map { Self.alertJSON($0, tenant: tenants[tenant]) }),
             "metadata": ["index": .int(Int64(offset)), "size": .int(Int64(size)), "items_in_index": .int(Int64(page.count)),
                          "total_items": .int(Int64(total)), "is_last_index": .bool(offset + page.count >= total)],
             "aggregates": [], "region_failures": [],
@@ -54,38 +54,211 @@ extension EmulatorState {
         guard let position = alerts.generatedPosition(of: id) ?? alerts[alerts.generatedCount...].firstIndex(where: { $0.rrn == id || $0.id == id })
         else { return error(404, "Alert not found", .platform) }
         let alert = alerts[position]
-        return .json(200, Self.alertJSON(alert))
+        return .json(200, Self.alertJSON(alert, tenant: tenants[tenant]))
     }
 
-    /// ASSUMED field names beyond `rrn`, `title`, `priority`, `status`: the public fixtures do
-    /// not show a whole `/idr/at` alert.
-    static func alertJSON(_ alert: Alert) -> JSON {
-        ["rrn": .string(alert.rrn), "title": .string(alert.title), "type": .string(alert.alertType),
-         "type_description": .string(alert.alertTypeDescription), "priority": .string(alert.priority),
-         "status": .string(alert.status), "created_at": .string(alert.createdTime.iso8601),
-         "alerted_at": .string(alert.latestEventTime.iso8601),
-         "investigation_rrn": alert.investigationRRN.map(JSON.string) ?? .null,
-         "detection_rule_rrn": .string(alert.detectionRuleRRN)]
+    /// A whole `/idr/at` alert, in the shape of the IDR plugin's recorded answer
+    /// (unit_test/payloads/test_get_alert_information.json.resp): no `detection_rule_rrn` or
+    /// `type_description` at this level; the rule is an object with its MITRE codes. Values the
+    /// recording cannot give (external source per type, the rule keys) are ASSUMED from the
+    /// alert's type, and fixed by its rrn so the same alert always reads the same.
+    static func alertJSON(_ alert: Alert, tenant: Tenant) -> JSON {
+        let kind = AlertKind.of(alert.alertType)
+        let region = Self.alertsRegion(tenant)
+        let digest = stableHash(alert.rrn)
+        let (host, account) = Self.alertSubjects(alert, tenant: tenant)
+        func keys(_ pairs: [(String, String)]) -> JSON {
+            .array(pairs.map { ["key": .string($0.0), "values": [.string($0.1)]] })
+        }
+        var interest: [(String, String)] = [("result", "SUCCESS"), ("account", account)]
+        if kind.eventType == "ingress_auth" { interest += [("geoip_country_code", "US"), ("source_ip", "203.0.113.\(digest % 250 + 1)")] } else { interest.append(("asset", host)) }
+        return [
+            "rrn": .string(alert.rrn), "version": 1,
+            "created_at": .string(alert.createdTime.iso8601), "updated_at": .string(alert.createdTime.iso8601),
+            "alerted_at": .string(alert.latestEventTime.iso8601),
+            "ingested_at": .string(alert.createdTime.addingTimeInterval(-1).iso8601),
+            "external_source": .string(kind.externalSource), "external_id": .string(alert.id),
+            "organization": [
+                "id": .string(tenant.organizationID), "name": .string(tenant.organizationName), "region": .string(region),
+                "product_token": .string(String(format: "%020llX", digest & 0xFFFF_FFFF_FFFF_FFFF).suffix(20).uppercased()),
+                "customer_id": .string(tenant.organizationID), "customer_name": .string(tenant.organizationName), "flags": [],
+            ],
+            "title": .string(alert.title), "type": .string(alert.alertType),
+            "rule": ["rrn": .string(alert.detectionRuleRRN), "mitre_tcodes": .array(kind.mitre.map(JSON.string)),
+                     "version_rrn": .string(alert.detectionRuleRRN.replacingOccurrences(of: "detection-rule:", with: "detection-rule:version:"))],
+            "rule_matching_keys": keys([("entryType", kind.eventType), ("orgId", tenant.organizationID)]),
+            "rule_keys_of_interest": keys(interest),
+            "responsibility": "CUSTOMER", "priority": .string(alert.priority), "status": .string(alert.status),
+            "disposition": "UNDECIDED",
+            "investigation_rrn": alert.investigationRRN.map(JSON.string) ?? .null,
+            "tags": [], "permissions": ["canEdit": true], "fields": [],
+        ]
+    }
+
+    /// `GET /idr/v1/users/{rrn}` → `{rrn, name, domain}` (XSOAR test_data/get_user.json; the IDR
+    /// plugin's get_user_information.json.resp shows rrn and name).
+    /// The alerts service's region name: us1 for the first US region (test_get_alert_information).
+    static func alertsRegion(_ tenant: Tenant) -> String { tenant.region == .us ? "us1" : tenant.region.code }
+
+    /// The asset and the account an alert is about, fixed by its rrn: one of the tenant's
+    /// generated assets, and one of its accounts (or a made-up one when it has none).
+    static func alertSubjects(_ alert: Alert, tenant: Tenant) -> (host: String, account: String) {
+        let digest = stableHash(alert.rrn)
+        let host = Tenant.assetName(Int(digest % UInt64(Tenant.assetCount)))
+        let account = tenant.accounts.isEmpty ? "user\(digest % 97 + 1)" : tenant.accounts[Int(digest % UInt64(tenant.accounts.count))].name
+        return (host, account)
+    }
+
+    /// The alert an `/idr/at/alerts/{rrn}/…` path names, or nil.
+    func alert(_ tenant: Int, _ id: String) -> Alert? {
+        let alerts = tenants[tenant].alerts
+        guard let position = alerts.generatedPosition(of: id) ?? alerts[alerts.generatedCount...].firstIndex(where: { $0.rrn == id || $0.id == id })
+        else { return nil }
+        return alerts[position]
+    }
+
+    /// `size` (default 100, 1–1000) and `index` (an item offset) of the `/idr/at` lists, and the
+    /// metadata they answer with (test_get_alert_actors_minimum.json.resp).
+    mutating func atPage(_ request: HTTPRequest, items: [JSON], key: String) -> HTTPResponse {
+        let offset = request.queryValue("index").map { Int($0) } ?? 0
+        let size = request.queryValue("size").map { Int($0) } ?? 100
+        guard let offset, offset >= 0, offset <= Self.maxIndex else { return badRequest("index must be a whole number of 0 or more") }
+        guard let size, (1...1000).contains(size) else { return badRequest("size must be between 1 and 1000") }
+        let page = Array(items.dropFirst(offset).prefix(size))
+        return .json(200, [key: .array(page),
+                           "metadata": ["index": .int(Int64(offset)), "size": .int(Int64(size)), "items_in_index": .int(Int64(page.count)),
+                                        "total_items": .int(Int64(items.count)), "is_last_index": .bool(offset + page.count >= items.count)]])
+    }
+
+    /// `GET /idr/at/alerts/{rrn}/actors?size=&index=`: the account and the asset the alert is about
+    /// (IDR plugin test_get_alert_actors_minimum.json.resp shows an ACCOUNT actor).
+    mutating func alertActors(_ match: RouteMatch, _ request: HTTPRequest, tenant: Int) -> HTTPResponse {
+        guard let alert = alert(tenant, match.param("rrn")) else { return error(404, "Alert not found", .platform) }
+        let (host, account) = Self.alertSubjects(alert, tenant: tenants[tenant])
+        let prefix = "rrn:alerts:\(Self.alertsRegion(tenants[tenant])):\(tenants[tenant].organizationID):actor:1:"
+        func actor(_ type: String, _ name: String) -> JSON {
+            let digest = stableHash(alert.rrn + type)
+            var actor: [String: JSON] = ["rrn": .string(prefix + String(format: "%016llx%016llx", digest, stableHash(name))),
+                                         "id": .string(Self.uuid(digest)), "type": .string(type), "display_name": .string(name)]
+            if type == "ACCOUNT" { actor["user_id"] = .string(Self.uuid(stableHash(name))) }
+            return .object(actor)
+        }
+        return atPage(request, items: [actor("ACCOUNT", account), actor("ASSET", host)], key: "actors")
+    }
+
+    /// `GET /idr/at/alerts/{rrn}/evidences?size=&index=`: the event that raised the alert, its
+    /// `data` a JSON string (test_get_alert_evidence_minimum.json.resp). ASSUMED fields of `data`
+    /// per event type, with `r7_context` naming the account and asset.
+    mutating func alertEvidences(_ match: RouteMatch, _ request: HTTPRequest, tenant: Int) -> HTTPResponse {
+        guard let alert = alert(tenant, match.param("rrn")) else { return error(404, "Alert not found", .platform) }
+        let kind = AlertKind.of(alert.alertType)
+        let (host, account) = Self.alertSubjects(alert, tenant: tenants[tenant])
+        let digest = stableHash(alert.rrn + "evidence")
+        let data: JSON = [
+            "timestamp": .string(RFC3339.format(alert.firstEventTime, millis: true)), "account": .string(account), "user": .string(account),
+            "result": "SUCCESS", "source_ip": .string("203.0.113.\(digest % 250 + 1)"), "asset": .string(host),
+            "r7_context": ["account": ["type": "account", "name": .string(account)], "asset": ["type": "asset", "name": .string(host)]],
+        ]
+        let evidence: JSON = [
+            "rrn": .string("rrn:alerts:\(Self.alertsRegion(tenants[tenant])):\(tenants[tenant].organizationID):evidence:1:" + String(format: "%016llx%016llx", digest, stableHash(host))),
+            "version": 1, "created_at": .string(alert.createdTime.iso8601), "updated_at": .string(alert.createdTime.iso8601),
+            "evented_at": .string(alert.firstEventTime.iso8601), "external_source": .string(kind.externalSource),
+            "event_type": .string(kind.eventType), "data": .string(String(decoding: data.encoded(), as: UTF8.self)),
+        ]
+        return atPage(request, items: [evidence], key: "evidences")
+    }
+
+    /// A UUID fixed by a number, for ids derived from rrns.
+    static func uuid(_ value: UInt64) -> String {
+        let low = value &* 0x9E37_79B9_7F4A_7C15
+        let hex = String(format: "%016llx%016llx", value, low)
+        let chars = Array(hex)
+        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
+    }
+
+    /// `GET /idr/v1/assets/{rrn}` → `{rrn, name}` (IDR plugin get_asset_information.json.resp).
+    mutating func getAsset(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
+        let rrn = match.param("rrn")
+        guard let position = (0..<Tenant.assetCount).first(where: { tenants[tenant].assetRRN($0) == rrn }) else {
+            return error(404, "Asset not found", .platform)
+        }
+        return .json(200, ["rrn": .string(rrn), "name": .string(Tenant.assetName(position))])
+    }
+
+    /// `POST /idr/v1/assets/_search?size=&index=` with `{"search":[{field: "name", operator, value}]}`
+    /// (ASSUMED: the form of users' and accounts' search).
+    mutating func searchAssets(_ request: HTTPRequest, tenant: Int) -> HTTPResponse {
+        let paging: (index: Int, size: Int)
+        switch self.paging(request) {
+        case .success(let found): paging = found
+        case .failure(let response): return response
+        }
+        var positions = Array(0..<Tenant.assetCount)
+        if !request.body.isEmpty {
+            guard let body = JSON(data: request.body), case .object = body else { return badRequest("the body must be a JSON object") }
+            for criterion in body["search"]?.arrayValue ?? [] {
+                guard criterion["field"]?.stringValue == "name" else { return badRequest("search field must be name") }
+                let value = criterion["value"]?.stringValue ?? ""
+                let equals = (criterion["operator"]?.stringValue ?? "CONTAINS").uppercased() == "EQUALS"
+                positions = positions.filter { equals ? Tenant.assetName($0).equalsIgnoringCase(value) : Tenant.assetName($0).localizedCaseInsensitiveContains(value) }
+            }
+        }
+        let items: [JSON] = positions.map { ["rrn": .string(tenants[tenant].assetRRN($0)), "name": .string(Tenant.assetName($0))] }
+        return .json(200, Self.page(items, index: paging.index, size: paging.size))
     }
 
     mutating func idrUser(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
         let rrn = match.param("rrn")
-        guard let user = tenants[tenant].users.first(where: { tenants[tenant].userRRN($0) == rrn && $0.status != .deleted }) else {
+        guard let user = tenants[tenant].idrUsers().first(where: { $0.rrn == rrn }) else {
             return error(404, "User not found", .platform)
         }
-        return .json(200, ["rrn": .string(rrn), "name": .string("\(user.firstName) \(user.lastName)")])
+        return .json(200, Self.idrUserJSON(user))
     }
 
-    static func accountJSON(_ account: Account) -> JSON {
-        ["rrn": .string(account.rrn), "name": .string(account.name), "domain": .string(account.domain),
-         "disabled": .bool(account.disabled), "user": .null, "authentication_service": "ACTIVE_DIRECTORY"]
+    static func idrUserJSON(_ user: IDRUser) -> JSON {
+        ["rrn": .string(user.rrn), "name": .string(user.name), "domain": .string(user.domain)]
+    }
+
+    /// `POST /idr/v1/users/_search?size=&index=` with `{"search":[{field, operator, value}]}` over
+    /// name and domain → `{data:[{rrn,name,domain}], metadata}` (XSOAR test_data/search_users.json).
+    /// ASSUMED: the same criteria form as accounts' search; operators EQUALS and CONTAINS.
+    mutating func searchUsers(_ request: HTTPRequest, tenant: Int) -> HTTPResponse {
+        let paging: (index: Int, size: Int)
+        switch self.paging(request) {
+        case .success(let found): paging = found
+        case .failure(let response): return response
+        }
+        var users = tenants[tenant].idrUsers()
+        if !request.body.isEmpty {
+            guard let body = JSON(data: request.body), case .object = body else { return badRequest("the body must be a JSON object") }
+            for criterion in body["search"]?.arrayValue ?? [] {
+                let value = criterion["value"]?.stringValue ?? ""
+                let equals = (criterion["operator"]?.stringValue ?? "CONTAINS").uppercased() == "EQUALS"
+                let test: (String) -> Bool = { equals ? $0.equalsIgnoringCase(value) : $0.localizedCaseInsensitiveContains(value) }
+                switch criterion["field"]?.stringValue {
+                case "name": users = users.filter { test($0.name) }
+                case "domain": users = users.filter { test($0.domain) }
+                default: return badRequest("search field must be name or domain")
+                }
+            }
+        }
+        return .json(200, Self.page(users.map(Self.idrUserJSON), index: paging.index, size: paging.size))
+    }
+
+    /// An account with the user it belongs to (IDR plugin test_search_accounts_1.json.resp:
+    /// `user: {rrn, name}`, which the plugin's output schema requires).
+    static func accountJSON(_ account: Account, tenant: Tenant) -> JSON {
+        let user = tenant.accountUser(account)
+        return ["rrn": .string(account.rrn), "name": .string(account.name), "domain": .string(account.domain),
+                "disabled": .bool(account.disabled), "user": ["rrn": .string(user.rrn), "name": .string(user.name)],
+                "authentication_service": "ACTIVE_DIRECTORY"]
     }
 
     mutating func getAccount(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
         guard let account = tenants[tenant].accounts.first(where: { $0.rrn == match.param("rrn") }) else {
             return error(404, "Account not found", .platform)
         }
-        return .json(200, Self.accountJSON(account))
+        return .json(200, Self.accountJSON(account, tenant: tenants[tenant]))
     }
 
     /// `POST /idr/v1/accounts/_search?size=&index=` with `{"search":[{"field":"name","operator":"CONTAINS","value":…}]}`.
@@ -108,7 +281,7 @@ extension EmulatorState {
                 }
             }
         }
-        return .json(200, Self.page(accounts.map(Self.accountJSON), index: paging.index, size: paging.size))
+        return .json(200, Self.page(accounts.map { Self.accountJSON($0, tenant: tenants[tenant]) }, index: paging.index, size: paging.size))
     }
 
     /// ASSUMED shape (see `Router.platform`).
@@ -123,4 +296,38 @@ extension EmulatorState {
              "roles": .array(user.roles.map(JSON.string)), "product_access": .array(user.products.map(JSON.string))]
         }))
     }
+}
+
+/// What an alert's type implies: its MITRE codes, the event type it was raised on, the source
+/// that raised it and the rule's name. ASSUMED per type (the recordings show one alert:
+/// "Credential Access", "T1110" on `ingress_auth`, external source "IDR ABA").
+struct AlertKind {
+    let mitre: [String]
+    let eventType: String
+    let externalSource: String
+    let ruleName: String
+
+    static func of(_ type: String) -> AlertKind {
+        switch type {
+        case "Suspicious Authentication":
+            return AlertKind(mitre: ["Credential Access", "T1110"], eventType: "ingress_auth", externalSource: "IDR UBA",
+                             ruleName: "Suspicious Authentication - Ingress From Unusual Location")
+        case "Lateral Movement - Domain Credentials":
+            return AlertKind(mitre: ["Lateral Movement", "T1021"], eventType: "asset_auth", externalSource: "IDR UBA",
+                             ruleName: "Lateral Movement - Domain Credentials Used on New Asset")
+        default:
+            return AlertKind(mitre: ["Execution", "T1059"], eventType: "process_start_event", externalSource: "IDR ABA",
+                             ruleName: "Attacker Technique - Suspicious Command Line")
+        }
+    }
+}
+
+/// FNV-1a: a value fixed by a string, for details that must read the same on every request.
+func stableHash(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return hash
 }

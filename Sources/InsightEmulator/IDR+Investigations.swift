@@ -324,7 +324,11 @@ extension EmulatorState {
             ["id": .string(alert.id), "title": .string(alert.title), "alert_type": .string(alert.alertType),
              "alert_type_description": .string(alert.alertTypeDescription), "created_time": .string(alert.createdTime.iso8601),
              "first_event_time": .string(alert.firstEventTime.iso8601), "latest_event_time": .string(alert.latestEventTime.iso8601),
-             "detection_rule_rrn": .string(alert.detectionRuleRRN)]
+             // An object with the rule's name and rrn, and the source that raised the alert (IDR plugin
+             // unit_test/payloads/list_alerts_for_investigation_rrn_as_object.json.resp; the plugin's
+             // output schema names alert_source).
+             "detection_rule_rrn": ["rule_name": .string(AlertKind.of(alert.alertType).ruleName), "rule_rrn": .string(alert.detectionRuleRRN)],
+             "alert_source": .string(AlertKind.of(alert.alertType).externalSource)]
         }
         return .json(200, Self.page(items, index: paging.index, size: paging.size, total: total))
     }

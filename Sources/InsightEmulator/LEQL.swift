@@ -18,8 +18,60 @@ indirect enum LEQL: Sendable, Equatable {
     }
 
     static func parse(_ statement: String) throws -> LEQL {
-        var parser = Parser(Array(statement))
-        return try parser.statement()
+        try parseQuery(statement).filter
+    }
+
+    /// A statement with its statistical clauses: `where(…) groupby(field) calculate(fn[:field])
+    /// limit(n)` in that order, each optional (LSO docs, "LEQL"; the IDR plugin's recorded
+    /// `groupby(r7_context.asset.name)` answers, log_id7/log_id8.json.resp).
+    static func parseQuery(_ statement: String) throws -> LEQLQuery {
+        var chars = Array(statement)
+        var query = LEQLQuery(filter: .all)
+        // The clauses sit at the end: take them off from the right, last first.
+        while let (name, argument, start) = Self.trailingClause(chars) {
+            switch name {
+            case "limit":
+                guard let number = Int(argument), (1...10_000).contains(number) else {
+                    throw ParseError(message: "limit takes a whole number of 1 to 10000, found '\(argument)'", position: start)
+                }
+                guard query.limit == nil, query.calculate == nil, query.groupBy == nil else {
+                    throw ParseError(message: "limit comes last", position: start)
+                }
+                query.limit = number
+            case "calculate":
+                guard query.calculate == nil, query.groupBy == nil else { throw ParseError(message: "calculate comes after groupby", position: start) }
+                let parts = argument.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let function = parts[0].lowercased()
+                guard LEQLQuery.functions.contains(function) else {
+                    throw ParseError(message: "calculate(\(argument)): the function must be one of \(LEQLQuery.functions.joined(separator: ", "))", position: start)
+                }
+                let field = parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil
+                if function != "count", field == nil { throw ParseError(message: "calculate(\(function)) needs a field: calculate(\(function):FIELD)", position: start) }
+                query.calculate = (function, field)
+            case "groupby":
+                guard query.groupBy == nil, !argument.isEmpty else { throw ParseError(message: "groupby needs one field", position: start) }
+                query.groupBy = argument
+            default:
+                throw ParseError(message: "\(name)() is not understood by this emulator; it knows where, groupby, calculate and limit", position: start)
+            }
+            chars = Array(chars[..<start])
+            while let last = chars.last, last.isWhitespace { chars.removeLast() }
+        }
+        var parser = Parser(chars)
+        query.filter = try parser.statement()
+        return query
+    }
+
+    /// The last `name(argument)` of a statement when it is a statistical clause, with where it starts.
+    private static func trailingClause(_ chars: [Character]) -> (String, String, Int)? {
+        var end = chars.count
+        while end > 0, chars[end - 1].isWhitespace { end -= 1 }
+        guard end > 0, chars[end - 1] == ")", let open = chars[..<end].lastIndex(of: "(") else { return nil }
+        var start = open
+        while start > 0, chars[start - 1].isLetter { start -= 1 }
+        let name = String(chars[start..<open]).lowercased()
+        guard ["groupby", "calculate", "limit", "timeslice", "sort", "select"].contains(name) else { return nil }
+        return (name, String(chars[(open + 1)..<(end - 1)]).trimmingCharacters(in: .whitespaces), start)
     }
 
     func matches(_ event: LogSearchEvent) -> Bool {
@@ -188,4 +240,15 @@ indirect enum LEQL: Sendable, Equatable {
 
         func fail(_ message: String) -> ParseError { ParseError(message: message, position: index) }
     }
+}
+
+/// A LEQL statement: which events, and what to compute of them.
+struct LEQLQuery {
+    static let functions = ["count", "sum", "average", "min", "max", "unique"]
+    var filter: LEQL
+    var groupBy: String?
+    var calculate: (function: String, field: String?)?
+    var limit: Int?
+    /// A statistical query answers `statistics` instead of `events`.
+    var isStatistical: Bool { groupBy != nil || calculate != nil }
 }

@@ -48,11 +48,17 @@ extension EmulatorState {
         let logs = tenants[tenant].logSources
         var order: [String] = []
         for log in logs where !order.contains(log.logsetID) { order.append(log.logsetID) }
+        let base = "https://\(tenants[tenant].region.logSearchHost)/management"
         return order.map { id in
             let members = logs.filter { $0.logsetID == id }
+            // description and each log's links: LSO docs (`GET /management/logsets`).
             return ["id": .string(id), "name": .string(members[0].logsetName),
+                    "description": .string(IDRLogSet(rawValue: members[0].logsetName)?.description ?? ""),
                     "rrn": .string("rrn:logsearch:\(tenants[tenant].region.code):logset:\(id)"),
-                    "logs_info": .array(members.map { ["id": .string($0.id), "name": .string($0.name)] }),
+                    "logs_info": .array(members.map { log in
+                        ["id": .string(log.id), "name": .string(log.name), "rrn": .string("rrn:logsearch:\(tenants[tenant].region.code):log:\(log.id)"),
+                         "links": [["rel": "Self", "href": .string("\(base)/logs/\(log.id)")]]]
+                    }),
                     "user_data": [:]]
         }
     }
@@ -64,11 +70,19 @@ extension EmulatorState {
         return .json(200, ["logset": set])
     }
 
-    /// The reserved labels every account has (ASSUMED set; the shape is the documented one).
-    static let labels: [String: JSON] = [
-        "00000000-0000-0000-0000-000000000001": ["id": "00000000-0000-0000-0000-000000000001", "sn": 1, "name": "Login Failure", "color": "e0e000", "reserved": true],
-        "00000000-0000-0000-0000-000000000002": ["id": "00000000-0000-0000-0000-000000000002", "sn": 2, "name": "Error", "color": "ff0000", "reserved": true],
-    ]
+    /// The reserved labels every account has, serial numbers 1 to 7. Names of 6 and 7 are
+    /// recorded (IDR plugin label_006/label_007.json.resp: "Out of order entry", "Out of
+    /// events", colour ffab04); the others are ASSUMED.
+    static let labels: [String: JSON] = {
+        let names = [(1, "Login Failure", "e0e000"), (2, "Error", "ff0000"), (3, "Exception", "ff0000"), (4, "Warning", "ff9933"),
+                     (5, "Sign In", "00a9e0"), (6, "Out of order entry", "ffab04"), (7, "Out of events", "ffab04")]
+        var table: [String: JSON] = [:]
+        for (serial, name, colour) in names {
+            let id = String(format: "00000000-0000-0000-0000-%012d", serial)
+            table[id] = ["id": .string(id), "sn": .int(Int64(serial)), "name": .string(name), "color": .string(colour), "reserved": true]
+        }
+        return table
+    }()
 
     func getLabel(_ match: RouteMatch) -> HTTPResponse {
         guard let label = Self.labels[match.param("id")] else { return .json(404, ["code": 404, "message": "HTTP 404 Not Found"]) }
@@ -139,20 +153,33 @@ extension EmulatorState {
         guard let perPage, (1...Self.maxPerPage).contains(perPage) else {
             return .json(400, ["message": .string("per_page must be between 1 and \(Self.maxPerPage)")])
         }
-        let leql: LEQL
+        let parsed: LEQLQuery
         do {
-            leql = try LEQL.parse(statement)
+            parsed = try LEQL.parseQuery(statement)
         } catch let failure as LEQL.ParseError {
             return .json(400, ["message": .string("Invalid LEQL statement at position \(failure.position): \(failure.message)")])
         } catch {
             return .json(400, ["message": "Invalid LEQL statement"])
         }
+        let leql = parsed.filter
         let newestFirst = request.queryValue("most_recent_first") == "true"
         let after = request.queryValue("sequence_number").flatMap { Int64($0) }
         let logs = audit ? [tenants[tenant].auditEvents] : Array(Set(keys)).sorted().compactMap { tenants[tenant].logEvents[$0] }
+        let base = Self.base(request, audit: audit)
+        // The window as given: from/to always, and the time_range it came from (LSO docs; the
+        // IDR plugin's get_all_saved_queries.json.resp shows all three together).
+        var during: [String: JSON] = ["from": .int(window.0), "to": .int(window.1)]
+        if let timeRange { during["time_range"] = .string(timeRange) }
+        let leqlJSON: JSON = ["statement": .string(statement), "during": .object(during)]
+        if parsed.isStatistical {
+            let merge = EventMerge(logs: logs, keys: Set(keys), window: window, newestFirst: false, leql: .all)
+            let (statistics, searchStats) = Self.statistics(parsed, merge: merge, window: window)
+            let result: JSON = ["logs": .array(keys.map(JSON.string)), "leql": leqlJSON, "statistics": statistics, "search_stats": searchStats]
+            return finishQuery(result: result, partial: Self.partial(parsed, window: window), keys: keys, leqlJSON: leqlJSON,
+                               base: base, tenant: tenant, context: context, audit: audit)
+        }
         let (page, more) = EventMerge(logs: logs, keys: Set(keys), window: window, newestFirst: newestFirst, leql: leql)
             .page(after: after, size: perPage)
-        let base = Self.base(request, audit: audit)
         var links: [JSON] = []
         if more, let last = page.last {
             var next = URLComponents(string: "\(base)/logs/\(keys.joined(separator: ":"))")!
@@ -163,17 +190,107 @@ extension EmulatorState {
             next.queryItems = items
             links.append(["rel": "Next", "href": .string(next.string ?? "")])
         }
-        let leqlJSON: JSON = ["statement": .string(statement), "during": ["from": .int(window.0), "to": .int(window.1)]]
         let result: JSON = ["logs": .array(keys.map(JSON.string)), "leql": leqlJSON,
-                            "events": .array(page.map(Self.eventJSON)), "links": .array(links)]
+                            "events": .array(page.map { Self.eventJSON($0, base: base) }), "links": .array(links)]
+        return finishQuery(result: result, partial: nil, keys: keys, leqlJSON: leqlJSON, base: base, tenant: tenant, context: context, audit: audit)
+    }
+
+    /// 200 with the result at once, or 202 with progress (and, for a statistical query, its
+    /// `partial` statistics) and the `Self` link to poll.
+    mutating func finishQuery(result: JSON, partial: JSON?, keys: [String], leqlJSON: JSON, base: String, tenant: Int,
+                              context: RequestContext, audit: Bool) -> HTTPResponse {
         let polls = tenants[tenant].queryPolls
         if polls == 0 { return .json(200, result) }
         let id = "\(random.uuid()):0:\(String(random.next(), radix: 16)):1:\(String(random.next(), radix: 16)):"
-        let progress: JSON = ["logs": .array(keys.map(JSON.string)), "leql": leqlJSON, "progress": 0, "id": .string(id),
-                              "events": [], "links": [["rel": "Self", "href": .string("\(base)/\(id)")]]]
+        var progress: [String: JSON] = ["logs": .array(keys.map(JSON.string)), "leql": leqlJSON, "progress": 0, "id": .string(id),
+                                        "events": [], "links": [["rel": "Self", "href": .string("\(base)/\(id)")]]]
+        if let partial { progress["partial"] = partial }
         queries[id] = LogQuery(id: id, tenant: tenant, keyID: context.keyID ?? "", audit: audit, pollsLeft: polls,
-                               lastTouched: context.now, result: result, inProgress: progress)
-        return .json(202, progress)
+                               lastTouched: context.now, result: result, inProgress: .object(progress))
+        return .json(202, .object(progress))
+    }
+
+    // MARK: Statistics
+
+    /// Events a statistical query reads at most; beyond, `all_exact_result` is false (ASSUMED
+    /// bound: the platform samples large windows too, and says so the same way).
+    static let statisticsScanCap = 200_000
+    static let buckets = 10
+
+    /// `statistics` and `search_stats` of a statistical query over the window (shape of the IDR
+    /// plugin's log_id8.json.resp for groupby; LSO docs for calculate without groupby:
+    /// `stats.global_timeseries` and `timeseries.global_timeseries`).
+    static func statistics(_ query: LEQLQuery, merge: EventMerge, window: (Int64, Int64)) -> (JSON, JSON) {
+        let function = query.calculate?.function ?? "count"
+        let field = query.calculate?.field
+        let granularity = max(1, (window.1 - window.0) / Int64(buckets))
+        var total = Accumulator(), series = Array(repeating: Accumulator(), count: buckets)
+        var groups: [String: (total: Accumulator, series: [Accumulator])] = [:]
+        var checked = 0, matched = 0, bytes = 0, exact = true
+        var cursor: Int64?
+        scan: while true {
+            let (page, more) = merge.page(after: cursor, size: 500)
+            for event in page {
+                if checked >= statisticsScanCap {
+                    exact = false
+                    break scan
+                }
+                checked += 1
+                bytes += event.message.utf8.count
+                guard query.filter.matches(event) else { continue }
+                let value = field.flatMap { LEQL.field($0, in: event.message) }
+                if field != nil, value == nil { continue }
+                matched += 1
+                let bucket = min(buckets - 1, Int((event.timestamp - window.0) / granularity))
+                if let groupBy = query.groupBy {
+                    guard let key = LEQL.field(groupBy, in: event.message) else { continue }
+                    var entry = groups[key] ?? (Accumulator(), Array(repeating: Accumulator(), count: buckets))
+                    entry.total.add(value)
+                    entry.series[bucket].add(value)
+                    groups[key] = entry
+                } else {
+                    total.add(value)
+                    series[bucket].add(value)
+                }
+            }
+            guard more, let last = page.last else { break }
+            cursor = last.sequenceNumber
+        }
+        func cell(_ accumulator: Accumulator) -> JSON { [function: accumulator.value(function)] }
+        var statistics: [String: JSON] = [
+            "cardinality": 0, "granularity": .int(granularity), "from": .int(window.0), "to": .int(window.1),
+            "type": .string(function), "status": 200, "all_exact_result": .bool(exact), "others": ["series": []],
+        ]
+        if query.groupBy != nil {
+            let ranked = groups.sorted { lhs, rhs in
+                let (a, b) = (lhs.value.total.number(function), rhs.value.total.number(function))
+                return a != b ? a > b : lhs.key < rhs.key
+            }.prefix(query.limit ?? 40)
+            statistics["stats"] = [:]
+            statistics["timeseries"] = [:]
+            statistics["groups"] = .array(ranked.map { [$0.key: cell($0.value.total)] })
+            statistics["groups_timeseries"] = .array(ranked.map { entry in
+                [entry.key: ["groups_timeseries": [], "series": .array(entry.value.series.map(cell)), "totals": cell(entry.value.total)]]
+            })
+        } else {
+            statistics["stats"] = ["global_timeseries": cell(total)]
+            statistics["timeseries"] = ["global_timeseries": .array(series.map(cell))]
+            statistics["groups"] = []
+            statistics["groups_timeseries"] = []
+        }
+        let searchStats: JSON = [
+            "index_factor": 0, "bytes_checked": .int(Int64(bytes)), "events_matched": .int(Int64(matched)),
+            "events_checked": .int(Int64(checked)), "duration_ms": .int(Int64(checked / 1000)),
+            "events_all": .int(Int64(checked)), "bytes_all": .int(Int64(bytes)),
+        ]
+        return (.object(statistics), searchStats)
+    }
+
+    /// What a statistical query in progress answers in `partial` (log_id7.json.resp).
+    static func partial(_ query: LEQLQuery, window: (Int64, Int64)) -> JSON {
+        ["cardinality": 0, "granularity": .int(max(1, (window.1 - window.0) / Int64(buckets))), "from": .int(window.0),
+         "to": .int(window.1), "type": .string(query.calculate?.function ?? "count"), "stats": [:], "groups": [], "others": [:],
+         "status": 204, "timeseries": [:], "groups_timeseries": [], "all_exact_result": true]
     }
 
     /// `GET /query/{id}`: 202 with progress until the query is done, then 200 with the events.
@@ -207,9 +324,13 @@ extension EmulatorState {
         return "https://\(request.host)\(prefix)\(audit ? "/audit" : "")/query"
     }
 
-    static func eventJSON(_ event: LogSearchEvent) -> JSON {
-        ["log_id": .string(event.logID), "timestamp": .int(event.timestamp), "sequence_number": .int(event.sequenceNumber),
-         "sequence_number_str": .string(String(event.sequenceNumber)), "message": .string(event.message), "labels": [], "links": []]
+    /// An event with its `Context` link: the events around it (LSO docs example
+    /// `EventsResponsePagination`; the IDR plugin's log_id5.json.resp).
+    static func eventJSON(_ event: LogSearchEvent, base: String) -> JSON {
+        let context = "\(base)/context/\(event.sequenceNumber)?per_page=50&timestamp=\(event.timestamp)&log_keys=\(event.logID)&context_type=SURROUND"
+        return ["log_id": .string(event.logID), "timestamp": .int(event.timestamp), "sequence_number": .int(event.sequenceNumber),
+                "sequence_number_str": .string(String(event.sequenceNumber)), "message": .string(event.message), "labels": [],
+                "links": [["rel": "Context", "href": .string(context)]]]
     }
 
     /// `today`, `yesterday`, `last N minutes|hours|days|weeks` (any case) as a ms window.
@@ -231,5 +352,42 @@ extension EmulatorState {
             }
             return (now.addingTimeInterval(-count * unit).unixMillis, now.unixMillis)
         }
+    }
+}
+
+/// One cell of a statistic: count, sum, min, max and the distinct values seen.
+struct Accumulator {
+    var count = 0
+    var sum = 0.0
+    var minimum = Double.infinity
+    var maximum = -Double.infinity
+    var distinct = Set<String>()
+
+    mutating func add(_ value: String?) {
+        count += 1
+        guard let value else { return }
+        distinct.insert(value)
+        if let number = Double(value) {
+            sum += number
+            minimum = Swift.min(minimum, number)
+            maximum = Swift.max(maximum, number)
+        }
+    }
+
+    func number(_ function: String) -> Double {
+        switch function {
+        case "sum": return sum
+        case "average": return count == 0 ? 0 : sum / Double(count)
+        case "min": return count == 0 ? 0 : minimum
+        case "max": return count == 0 ? 0 : maximum
+        case "unique": return Double(distinct.count)
+        default: return Double(count)
+        }
+    }
+
+    /// Whole numbers as integers, as the platform writes counts.
+    func value(_ function: String) -> JSON {
+        let number = number(function)
+        return number == number.rounded() && abs(number) < 9e15 ? .int(Int64(number)) : .double(number)
     }
 }

@@ -123,7 +123,7 @@ func recordRandom(_ key: UInt64, _ index: Int) -> SeededRandom {
     SeededRandom(seed: key ^ (UInt64(index) &* 0xD6E8_FEB8_6659_FD93))
 }
 
-private func pick<T>(_ items: [T], _ random: inout SeededRandom) -> T { items[Int(random.next() % UInt64(items.count))] }
+func pick<T>(_ items: [T], _ random: inout SeededRandom) -> T { items[Int(random.next() % UInt64(items.count))] }
 
 /// Investigations made on demand (`Records<InvestigationRecipe>`).
 public struct InvestigationRecipe: RecordRecipe {
@@ -214,7 +214,9 @@ public struct AlertRecipe: RecordRecipe {
         let region = investigations.region.code, organization = investigations.organizationID
         return Alert(
             id: GeneratedID.uuid(random: random.next(), random.next(), tail: cipher.encode(index)),
-            rrn: "rrn:alerts:\(region):\(organization):alert:1:" + GeneratedID.token(random: &random, length: 10, value: cipher.encode(index)),
+            // The alerts service writes the first US region as us1 (rrn:alerts:us1:…, IDR plugin
+            // unit_test/payloads/test_get_alert_information.json.resp).
+            rrn: "rrn:alerts:\(region == "us" ? "us1" : region):\(organization):alert:1:" + GeneratedID.token(random: &random, length: 10, value: cipher.encode(index)),
             investigationRRN: investigations.rrn(at: owner), title: "\(type) on host-\(index + 1)",
             alertType: type, alertTypeDescription: description,
             priority: pick(["LOW", "MEDIUM", "HIGH", "CRITICAL"], &random), status: "OPEN",
@@ -240,6 +242,8 @@ public struct EventRecipe: RecordRecipe {
         case security
         /// Every field of Panther's `Rapid7.AuditLog` schema (seeds/002).
         case audit(people: [User], organizationID: String)
+        /// Events shaped like those of one of IDR's standard log sets.
+        case idr(IDRLogSet)
     }
 
     public let count: Int
@@ -282,6 +286,7 @@ public struct EventRecipe: RecordRecipe {
         switch kind {
         case .security: message = Self.securityMessage(&random)
         case .audit(let people, let organizationID): message = Self.auditMessage(&random, millis: millis, people: people, organizationID: organizationID)
+        case .idr(let set): message = set.message(&random, millis: millis)
         }
         return LogSearchEvent(logID: logID, timestamp: millis, sequenceNumber: sequenceNumber(at: index), message: message)
     }

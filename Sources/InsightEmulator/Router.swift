@@ -24,11 +24,14 @@ enum Endpoint: Sendable, Hashable {
     case validate
     case investigationsList(version: Int), investigationCreate, investigationSearch
     case investigationGet, investigationPatch, investigationSetField(String), investigationAssign, investigationAlerts
-    case alertSearch, alertGet, idrUser, accountGet, accountSearch
+    case alertSearch, alertGet, alertActors, alertEvidences, idrUser, userSearch, accountGet, accountSearch
+    case commentsList, commentCreate, commentDelete
+    case attachmentsList, attachmentUpload, attachmentGet, attachmentMetadata, attachmentDelete
+    case threatCreate, threatIndicators(replace: Bool), bulkClose, productAlerts, assetGet, assetSearch
     case accountUsers
     case triggerLegacy, triggerAsync, workflowsList
     case logsList, logGet, logsetsList, logsetGet, labelGet
-    case queryLogsGet, queryLogsPost, queryLogset, queryPoll
+    case queryLogsGet, queryLogsPost, queryLogset, queryPoll, savedQueries, savedQuery
     case auditLogsList, auditLogGet, auditQueryGet, auditQueryPost, auditPoll
 }
 
@@ -78,7 +81,26 @@ enum Router {
         Route(["PUT"], "/idr/v1/investigations/{id}/assignee", .investigationAssign, .idr, .insightIDR),
         Route(["POST"], "/idr/at/alerts/ops/search", .alertSearch, .idr, .insightIDR),
         Route(["GET"], "/idr/at/alerts/{rrn}", .alertGet, .idr, .insightIDR),
+        Route(["GET"], "/idr/at/alerts/{rrn}/actors", .alertActors, .idr, .insightIDR),
+        Route(["GET"], "/idr/at/alerts/{rrn}/evidences", .alertEvidences, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/users/_search", .userSearch, .idr, .insightIDR),
         Route(["GET"], "/idr/v1/users/{rrn}", .idrUser, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/assets/_search", .assetSearch, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/assets/{rrn}", .assetGet, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/comments", .commentsList, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/comments", .commentCreate, .idr, .insightIDR),
+        Route(["DELETE"], "/idr/v1/comments/{rrn}", .commentDelete, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/attachments", .attachmentsList, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/attachments", .attachmentUpload, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/attachments/{rrn}", .attachmentGet, .idr, .insightIDR),
+        Route(["DELETE"], "/idr/v1/attachments/{rrn}", .attachmentDelete, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/attachments/{rrn}/metadata", .attachmentMetadata, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/customthreats", .threatCreate, .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/customthreats/key/{key}/indicators/add", .threatIndicators(replace: false), .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/customthreats/key/{key}/indicators/replace", .threatIndicators(replace: true), .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/investigations/bulk_close", .bulkClose, .idr, .insightIDR),
+        Route(["GET"], "/idr/v1/investigations/{id}/product_alerts", .productAlerts, .idr, .insightIDR),
+        Route(["GET"], "/idr/v2/investigations/{id}/product_alerts", .productAlerts, .idr, .insightIDR),
         Route(["GET"], "/idr/v1/accounts/{rrn}", .accountGet, .idr, .insightIDR),
         Route(["POST"], "/idr/v1/accounts/_search", .accountSearch, .idr, .insightIDR),
         // ASSUMED path and shape: the account API ("Rapid7 account controls: get users",
@@ -99,6 +121,9 @@ enum Router {
         Route(["GET"], "/query/logs/{keys}", .queryLogsGet, .logSearchQuery, .logSearch, .logSearch),
         Route(["POST"], "/query/logs", .queryLogsPost, .logSearchQuery, .logSearch, .logSearch),
         Route(["GET"], "/query/logsets/{id}", .queryLogset, .logSearchQuery, .logSearch, .logSearch),
+        // Before /query/{id}: the first route that fits is taken.
+        Route(["GET"], "/query/saved_queries", .savedQueries, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/query/saved_queries/{id}", .savedQuery, .logSearchManagement, .logSearch, .logSearch),
         Route(["GET"], "/query/{id}", .queryPoll, .logSearchPolling, .logSearch, .logSearch),
         Route(["GET"], "/audit/management/logs", .auditLogsList, .logSearchManagement, .auditAdmin, .logSearch),
         Route(["GET"], "/audit/management/logs/{id}", .auditLogGet, .logSearchManagement, .auditAdmin, .logSearch),

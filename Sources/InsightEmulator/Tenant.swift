@@ -185,6 +185,13 @@ public struct Delivery: Sendable, Hashable, Codable {
 }
 
 /// An account IDR knows (`/idr/v1/accounts`).
+/// A person as IDR's user behaviour analytics know them.
+public struct IDRUser: Sendable, Hashable {
+    public var rrn: String
+    public var name: String
+    public var domain: String
+}
+
 public struct Account: Sendable, Hashable {
     public var rrn: String
     public var name: String
@@ -213,6 +220,10 @@ public struct Tenant: Sendable {
     /// Polls a Log Search query needs before it completes: 0 answers 200 at once; 1 (default)
     /// answers 202 then 200 on the first poll.
     public var queryPolls: Int
+    /// Collaboration state the API writes: comments, attachments, custom threats.
+    public var comments: [Comment] = []
+    public var attachments: [Attachment] = []
+    public var threats: [CustomThreat] = []
 
     public init(
         region: Region, organizationID: String, organizationName: String, users: [User] = [],
@@ -243,6 +254,39 @@ public struct Tenant: Sendable {
         users.firstIndex { $0.email.equalsIgnoringCase(email) }
     }
     func keyIndex(id: String) -> Int? { keys.firstIndex { $0.id == id } }
+
+    /// The users IDR knows (`/idr/v1/users`): the directory people behind the accounts, and the
+    /// platform's own users. Rrns are fixed by name and domain.
+    func idrUsers() -> [IDRUser] {
+        var seen = Set<String>()
+        var all: [IDRUser] = []
+        for user in users where user.status != .deleted {
+            let domain = user.email.split(separator: "@").last.map(String.init) ?? ""
+            let made = IDRUser(rrn: userRRN(user), name: "\(user.firstName) \(user.lastName)", domain: domain)
+            if seen.insert(made.rrn).inserted { all.append(made) }
+        }
+        for account in accounts {
+            let made = accountUser(account)
+            if seen.insert(made.rrn).inserted { all.append(made) }
+        }
+        return all
+    }
+
+    /// The assets IDR knows: a fixed inventory of hosts per organization (ASSUMED size), the
+    /// ones alerts and events name.
+    static let assetCount = 900
+    static func assetName(_ position: Int) -> String { "host-\(position + 100)" }
+    func assetRRN(_ position: Int) -> String {
+        var random = SeededRandom(seed: 0, label: "\(organizationID)/asset/\(position)")
+        return "rrn:uba:\(region.code):\(organizationID):asset:\(random.token(length: 12))"
+    }
+
+    /// The directory user an account belongs to: one per account name and domain.
+    func accountUser(_ account: Account) -> IDRUser {
+        var random = SeededRandom(seed: 0, label: "\(account.domain)\\\(account.name)".lowercased())
+        return IDRUser(rrn: "rrn:uba:\(region.code):\(organizationID):user:\(random.token(length: 12))", name: account.name,
+                       domain: account.domain)
+    }
 
     /// A user's rrn, stable for the email.
     func userRRN(_ user: User) -> String {

@@ -25,8 +25,10 @@ import Testing
         for tenant in tenants {
             #expect(tenant.investigations.count == 120)
             #expect(tenant.alerts.count == 240)
-            #expect(tenant.logSources.count == 3)
-            #expect(tenant.logEvents.values.map(\.count) == [200, 200, 200])
+            #expect(tenant.logSources.count == 7)
+            #expect(tenant.logEvents.values.map(\.count) == Array(repeating: 200, count: 7))
+            // IDR's standard log sets, one log each: what clients look log sets up by.
+            #expect(tenant.logSources.map(\.logsetName) == IDRLogSet.allCases.map(\.rawValue))
             #expect(tenant.auditEvents.count == 100)
             #expect(tenant.workflows.map(\.active) == [true, false])
         }

@@ -85,7 +85,10 @@ import Testing
         #expect(alerts.json?["metadata"] == ["index": 0, "size": 1, "total_data": 2, "total_pages": 2])
         let alert = try #require(alerts.json?["data"]?.arrayValue?.first)
         #expect(Set(alert.objectKeys) == ["id", "title", "alert_type", "alert_type_description", "created_time",
-                                          "first_event_time", "latest_event_time", "detection_rule_rrn"])
+                                          "first_event_time", "latest_event_time", "detection_rule_rrn", "alert_source"])
+        // An object naming the rule (list_alerts_for_investigation_rrn_as_object.json.resp), not a string.
+        #expect(alert["detection_rule_rrn"]?["rule_name"]?.stringValue?.isEmpty == false)
+        #expect(alert["detection_rule_rrn"]?["rule_rrn"]?.stringValue?.hasPrefix("rrn:detection:") == true)
     }
 }
 

@@ -111,7 +111,10 @@ import Testing
     @Test(arguments: [
         ("where(user=alice", "Invalid LEQL statement at position 16: expected ')'"),
         ("user=", "Invalid LEQL statement at position 5: expected a value after user="),
-        ("calculate(count) groupby(user)", "Invalid LEQL statement at position 9: unexpected '('; this emulator understands where(…), AND, OR, NOT, key=value and text"),
+        ("calculate(count) groupby(user)", "Invalid LEQL statement at position 0: calculate comes after groupby"),
+        ("where(user=alice) timeslice(5)", "Invalid LEQL statement at position 18: timeslice() is not understood by this emulator; it knows where, groupby, calculate and limit"),
+        ("calculate(median:bytes)", "Invalid LEQL statement at position 0: calculate(median:bytes): the function must be one of count, sum, average, min, max, unique"),
+        ("calculate(sum)", "Invalid LEQL statement at position 0: calculate(sum) needs a field: calculate(sum:FIELD)"),
     ])
     func unparsableLEQLIs400(statement: String, message: String) async throws {
         let emulator = Emulator(tenants: [Fixture.rich()], clock: clock)
