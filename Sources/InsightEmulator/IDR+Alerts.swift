@@ -95,8 +95,6 @@ extension EmulatorState {
         ]
     }
 
-    /// `GET /idr/v1/users/{rrn}` → `{rrn, name, domain}` (XSOAR test_data/get_user.json; the IDR
-    /// plugin's get_user_information.json.resp shows rrn and name).
     /// The alerts service's region name: us1 for the first US region (test_get_alert_information).
     static func alertsRegion(_ tenant: Tenant) -> String { tenant.region == .us ? "us1" : tenant.region.code }
 
@@ -207,6 +205,8 @@ extension EmulatorState {
         return .json(200, Self.page(items, index: paging.index, size: paging.size))
     }
 
+    /// `GET /idr/v1/users/{rrn}` → `{rrn, name, domain}` (XSOAR test_data/get_user.json; the IDR
+    /// plugin's get_user_information.json.resp shows rrn and name).
     mutating func idrUser(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
         let rrn = match.param("rrn")
         guard let user = tenants[tenant].idrUsers().first(where: { $0.rrn == rrn }) else {
