@@ -75,6 +75,21 @@ struct EventMerge {
         return runs
     }
 
+    /// How many events lie in `range` (ms, both ends inclusive), whatever the statement: binary
+    /// searches in each generated block and a look at the explicit events, never a scan of a block.
+    func count(in range: (Int64, Int64)) -> Int {
+        var total = 0
+        for log in logs {
+            if let recipe = log.recipe {
+                let low = log.generatedPartition { recipe.timestamp(at: $0) >= range.0 }
+                let high = log.generatedPartition { recipe.timestamp(at: $0) > range.1 }
+                total += max(0, high - low)
+            }
+            total += log[log.generatedCount...].count { keys.contains($0.logID) && $0.timestamp >= range.0 && $0.timestamp <= range.1 }
+        }
+        return total
+    }
+
     /// The event with this sequence number, if it is one this query returns.
     private func cursorKey(_ sequence: Int64) -> Key? {
         for log in logs {

@@ -453,3 +453,29 @@ enum Contract {
         }
     }
 }
+
+@Suite struct StatisticsBoundTests {
+    let clock = VirtualClock()
+
+    func merge(_ tenant: Tenant) -> (EventMerge, (Int64, Int64)) {
+        let window = (clock.now().addingTimeInterval(-2 * 86_400).unixMillis, clock.now().unixMillis)
+        let logs = tenant.logSources.compactMap { tenant.logEvents[$0.id] }
+        return (EventMerge(logs: logs, keys: Set(tenant.logSources.map(\.id)), window: window, newestFirst: false, leql: .all), window)
+    }
+
+    /// Past the read bound a statistic says it is not exact; a plain count never needs to read.
+    @Test func beyondTheBoundAStatisticIsMarkedInexactAndAPlainCountStaysExact() throws {
+        let (merge, window) = merge(Fixture.rich())
+        let filtered = try LEQL.parseQuery("where(result=FAILED) calculate(count)")
+        let (partial, partialStats) = EmulatorState.statistics(filtered, merge: merge, window: window, cap: 100)
+        #expect(partial["all_exact_result"] == false)
+        #expect(partialStats["events_checked"] == 100)
+        let (whole, wholeStats) = EmulatorState.statistics(try LEQL.parseQuery("calculate(count)"), merge: merge, window: window, cap: 100)
+        #expect(whole["all_exact_result"] == true)
+        #expect(whole["stats"]?["global_timeseries"]?["count"] == 240)
+        #expect(wholeStats["events_matched"] == 240)
+        // Counted by position, it agrees with counting by reading.
+        let read = EmulatorState.statistics(try LEQL.parseQuery("where(bytes>=0) calculate(count)"), merge: merge, window: window).0
+        #expect(read["timeseries"] == whole["timeseries"])
+    }
+}
