@@ -69,6 +69,15 @@ extension InsightClient {
         } else {
             ranked.append(RankedCause(Cause.rateLimitsReached, .ruledOut, because: "no 429 during the sync"))
         }
-        return Diagnosis(.noDataSyncing, summary: "The sync worked but found no investigations.", evidence: evidence, ranked: ranked)
+        // The specific remedies, most likely cause first: when to look again, what to add, what to slow.
+        var remedies: [String] = []
+        if sinceFirst < Self.initialSyncAllowance, let first = firstSyncStarted {
+            let ready = first.addingTimeInterval(Self.initialSyncAllowance)
+            remedies.append("Allow up to 15 minutes for initial data sync: sync again after \(ready.iso8601) (\(Int((Self.initialSyncAllowance - sinceFirst) / 60) + 1) min)")
+        }
+        if logSources == 0 { remedies.append("Add an event source in InsightIDR (Data Collection): Log Search lists no logs") }
+        if rateLimited > 0 { remedies.append("Lower the sync frequency: \(rateLimited) request(s) were rate limited") }
+        return Diagnosis(.noDataSyncing, summary: "The sync worked but found no investigations.", evidence: evidence, ranked: ranked,
+                         remedies: remedies)
     }
 }
