@@ -11,6 +11,15 @@ import Foundation
 // `.withoutEscapingSlashes`, which `JSONBytesTests` checks against Foundation on many values.
 
 extension JSON {
+    /// Appends `text` as a JSON string, escaped as the canonical encoder escapes it: for
+    /// writers that put an answer's bytes together themselves.
+    public static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        var writer = JSONWriter(bytes: bytes)
+        bytes = []
+        writer.writeString(text)
+        bytes = writer.bytes
+    }
+
     /// Canonical bytes: sorted keys, no escaped slashes, no spaces.
     public func canonicalBytes() -> [UInt8] {
         var writer = JSONWriter()
@@ -37,6 +46,7 @@ struct JSONWriter {
     var bytes: [UInt8] = []
 
     init() { bytes.reserveCapacity(1024) }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func write(_ value: JSON) {
         switch value {
@@ -75,7 +85,7 @@ struct JSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    private mutating func writeString(_ text: String) {
+    mutating func writeString(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in

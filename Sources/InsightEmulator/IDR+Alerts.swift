@@ -40,13 +40,25 @@ extension EmulatorState {
         if !filters.isEmpty { query.filter = { alert in filters.allSatisfy { $0(alert) } } }
         let (page, total) = query.page(offset: offset, limit: size)
         let rrnsOnly = request.queryValue("rrns_only") == "true"
-        return .json(200, [
-            "rrns": .array(page.map { .string($0.rrn) }),
-            "alerts": rrnsOnly ? [] : .array(page.map { Self.alertJSON($0, tenant: tenants[tenant]) }),
-            "metadata": ["index": .int(Int64(offset)), "size": .int(Int64(size)), "items_in_index": .int(Int64(page.count)),
-                         "total_items": .int(Int64(total)), "is_last_index": .bool(offset + page.count >= total)],
-            "aggregates": [], "region_failures": [],
-        ])
+        // Written straight to bytes, keys in the canonical order: aggregates, alerts, metadata,
+        // region_failures, rrns.
+        let organization = AlertOrganization(tenants[tenant])
+        var answer: [UInt8] = []
+        answer.reserveCapacity(256 + page.count * (rrnsOnly ? 120 : 1500))
+        answer.append(contentsOf: #"{"aggregates":[],"alerts":["#.utf8)
+        if !rrnsOnly {
+            for (offset, alert) in page.enumerated() {
+                if offset > 0 { answer.append(UInt8(ascii: ",")) }
+                Self.writeAlert(alert, organization: organization, accounts: tenants[tenant].accounts, into: &answer)
+            }
+        }
+        answer.append(contentsOf: #"],"metadata":{"index":\#(offset),"is_last_index":\#(offset + page.count >= total),"items_in_index":\#(page.count),"size":\#(size),"total_items":\#(total)},"region_failures":[],"rrns":["#.utf8)
+        for (offset, alert) in page.enumerated() {
+            if offset > 0 { answer.append(UInt8(ascii: ",")) }
+            JSON.appendString(alert.rrn, to: &answer)
+        }
+        answer.append(contentsOf: "]}".utf8)
+        return HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Data(answer))
     }
 
     mutating func getAlert(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
@@ -63,36 +75,69 @@ extension EmulatorState {
     /// recording cannot give (external source per type, the rule keys) are ASSUMED from the
     /// alert's type, and fixed by its rrn so the same alert always reads the same.
     static func alertJSON(_ alert: Alert, tenant: Tenant) -> JSON {
-        let kind = AlertKind.of(alert.alertType)
-        let region = Self.alertsRegion(tenant)
-        let digest = stableHash(alert.rrn)
-        let (host, account) = Self.alertSubjects(alert, tenant: tenant)
+        let view = AlertView(alert, organization: AlertOrganization(tenant), accounts: tenant.accounts)
         func keys(_ pairs: [(String, String)]) -> JSON {
             .array(pairs.map { ["key": .string($0.0), "values": [.string($0.1)]] })
         }
-        var interest: [(String, String)] = [("result", "SUCCESS"), ("account", account)]
-        if kind.eventType == "ingress_auth" { interest += [("geoip_country_code", "US"), ("source_ip", "203.0.113.\(digest % 250 + 1)")] } else { interest.append(("asset", host)) }
+        let organization = view.organization
         return [
             "rrn": .string(alert.rrn), "version": 1,
-            "created_at": .string(alert.createdTime.iso8601), "updated_at": .string(alert.createdTime.iso8601),
-            "alerted_at": .string(alert.latestEventTime.iso8601),
-            "ingested_at": .string(alert.createdTime.addingTimeInterval(-1).iso8601),
-            "external_source": .string(kind.externalSource), "external_id": .string(alert.id),
+            "created_at": .string(view.created), "updated_at": .string(view.created), "alerted_at": .string(view.alerted),
+            "ingested_at": .string(view.ingested), "external_source": .string(view.kind.externalSource), "external_id": .string(alert.id),
             "organization": [
-                "id": .string(tenant.organizationID), "name": .string(tenant.organizationName), "region": .string(region),
-                "product_token": .string(String(format: "%020llX", digest & 0xFFFF_FFFF_FFFF_FFFF).suffix(20).uppercased()),
-                "customer_id": .string(tenant.organizationID), "customer_name": .string(tenant.organizationName), "flags": [],
+                "id": .string(organization.id), "name": .string(organization.name), "region": .string(organization.region),
+                "product_token": .string(organization.productToken), "customer_id": .string(organization.id),
+                "customer_name": .string(organization.name), "flags": [],
             ],
             "title": .string(alert.title), "type": .string(alert.alertType),
-            "rule": ["rrn": .string(alert.detectionRuleRRN), "mitre_tcodes": .array(kind.mitre.map(JSON.string)),
-                     "version_rrn": .string(alert.detectionRuleRRN.replacingOccurrences(of: "detection-rule:", with: "detection-rule:version:"))],
-            "rule_matching_keys": keys([("entryType", kind.eventType), ("orgId", tenant.organizationID)]),
-            "rule_keys_of_interest": keys(interest),
+            "rule": ["rrn": .string(alert.detectionRuleRRN), "mitre_tcodes": .array(view.kind.mitre.map(JSON.string)),
+                     "version_rrn": .string(view.versionRRN)],
+            "rule_matching_keys": keys(view.matchingKeys), "rule_keys_of_interest": keys(view.keysOfInterest),
             "responsibility": "CUSTOMER", "priority": .string(alert.priority), "status": .string(alert.status),
-            "disposition": "UNDECIDED",
-            "investigation_rrn": alert.investigationRRN.map(JSON.string) ?? .null,
+            "disposition": "UNDECIDED", "investigation_rrn": alert.investigationRRN.map(JSON.string) ?? .null,
             "tags": [], "permissions": ["canEdit": true], "fields": [],
         ]
+    }
+
+    /// The same alert written straight to bytes, in the canonical encoder's key order (a search
+    /// page of 100 costs copies, not a JSON tree per alert); `AlertBytesTests` checks the bytes
+    /// against `alertJSON`'s.
+    static func writeAlert(_ alert: Alert, organization: AlertOrganization, accounts: [Account], into bytes: inout [UInt8]) {
+        let view = AlertView(alert, organization: organization, accounts: accounts)
+        func key(_ name: String) { bytes.append(contentsOf: name.utf8) }  // names are literal, with quotes and colon
+        func string(_ text: String) { JSON.appendString(text, to: &bytes) }
+        func pairs(_ list: [(String, String)]) {
+            bytes.append(UInt8(ascii: "["))
+            for (offset, pair) in list.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                key(#"{"key":"#); string(pair.0); key(#","values":["#); string(pair.1); key("]}")
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        key(#"{"alerted_at":"#); string(view.alerted)
+        key(#","created_at":"#); string(view.created)
+        key(#","disposition":"UNDECIDED","external_id":"#); string(alert.id)
+        key(#","external_source":"#); string(view.kind.externalSource)
+        key(#","fields":[],"ingested_at":"#); string(view.ingested)
+        key(#","investigation_rrn":"#)
+        if let rrn = alert.investigationRRN { string(rrn) } else { key("null") }
+        key(#","organization":"#); bytes.append(contentsOf: organization.bytes)
+        key(#","permissions":{"canEdit":true},"priority":"#); string(alert.priority)
+        key(#","responsibility":"CUSTOMER","rrn":"#); string(alert.rrn)
+        key(#","rule":{"mitre_tcodes":["#)
+        for (offset, code) in view.kind.mitre.enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(code)
+        }
+        key(#"],"rrn":"#); string(alert.detectionRuleRRN)
+        key(#","version_rrn":"#); string(view.versionRRN)
+        key(#"},"rule_keys_of_interest":"#); pairs(view.keysOfInterest)
+        key(#","rule_matching_keys":"#); pairs(view.matchingKeys)
+        key(#","status":"#); string(alert.status)
+        key(#","tags":[],"title":"#); string(alert.title)
+        key(#","type":"#); string(alert.alertType)
+        key(#","updated_at":"#); string(view.created)
+        key(#","version":1}"#)
     }
 
     /// The alerts service's region name: us1 for the first US region (test_get_alert_information).
@@ -101,9 +146,13 @@ extension EmulatorState {
     /// The asset and the account an alert is about, fixed by its rrn: one of the tenant's
     /// generated assets, and one of its accounts (or a made-up one when it has none).
     static func alertSubjects(_ alert: Alert, tenant: Tenant) -> (host: String, account: String) {
+        alertSubjects(alert, accounts: tenant.accounts)
+    }
+
+    static func alertSubjects(_ alert: Alert, accounts: [Account]) -> (host: String, account: String) {
         let digest = stableHash(alert.rrn)
         let host = Tenant.assetName(Int(digest % UInt64(Tenant.assetCount)))
-        let account = tenant.accounts.isEmpty ? "user\(digest % 97 + 1)" : tenant.accounts[Int(digest % UInt64(tenant.accounts.count))].name
+        let account = accounts.isEmpty ? "user\(digest % 97 + 1)" : accounts[Int(digest % UInt64(accounts.count))].name
         return (host, account)
     }
 
@@ -295,6 +344,72 @@ extension EmulatorState {
              "status": .string(user.status.rawValue.uppercased()), "platform_admin": .bool(user.platformAdmin),
              "roles": .array(user.roles.map(JSON.string)), "product_access": .array(user.products.map(JSON.string))]
         }))
+    }
+}
+
+/// What every alert of an organization says of it, worked out once per page: the organization
+/// object (its bytes too) and the alerts service's region name.
+struct AlertOrganization {
+    let id: String
+    let name: String
+    let region: String
+    let productToken: String
+    let bytes: [UInt8]
+
+    init(_ tenant: Tenant) {
+        id = tenant.organizationID
+        name = tenant.organizationName
+        region = EmulatorState.alertsRegion(tenant)
+        // ASSUMED: a 20-character upper-case hex token, fixed by the organization.
+        let hex = String(stableHash(id), radix: 16, uppercase: true)
+        productToken = String(repeating: "0", count: max(0, 20 - hex.count)) + hex
+        var bytes: [UInt8] = []
+        bytes.append(contentsOf: #"{"customer_id":"#.utf8); JSON.appendString(id, to: &bytes)
+        bytes.append(contentsOf: #","customer_name":"#.utf8); JSON.appendString(name, to: &bytes)
+        bytes.append(contentsOf: #","flags":[],"id":"#.utf8); JSON.appendString(id, to: &bytes)
+        bytes.append(contentsOf: #","name":"#.utf8); JSON.appendString(name, to: &bytes)
+        bytes.append(contentsOf: #","product_token":"#.utf8); JSON.appendString(productToken, to: &bytes)
+        bytes.append(contentsOf: #","region":"#.utf8); JSON.appendString(region, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        self.bytes = bytes
+    }
+}
+
+/// The parts of an alert's answer that are worked out from it: times as text, the rule's
+/// version, who and what it is about, and the rule keys.
+struct AlertView {
+    let organization: AlertOrganization
+    let kind: AlertKind
+    let created: String
+    let alerted: String
+    let ingested: String
+    let versionRRN: String
+    let matchingKeys: [(String, String)]
+    let keysOfInterest: [(String, String)]
+
+    init(_ alert: Alert, organization: AlertOrganization, accounts: [Account]) {
+        self.organization = organization
+        kind = AlertKind.of(alert.alertType)
+        created = alert.createdTime.iso8601
+        alerted = alert.latestEventTime.iso8601
+        ingested = alert.createdTime.addingTimeInterval(-1).iso8601
+        // rrn:…:detection-rule:TOKEN → rrn:…:detection-rule:version:TOKEN (the recording's pair).
+        let rule = alert.detectionRuleRRN
+        if let colon = rule.lastIndex(of: ":") {
+            versionRRN = rule[..<colon] + ":version" + rule[colon...]
+        } else {
+            versionRRN = rule + ":version"
+        }
+        let digest = stableHash(alert.rrn)
+        let (host, account) = EmulatorState.alertSubjects(alert, accounts: accounts)
+        matchingKeys = [("entryType", kind.eventType), ("orgId", organization.id)]
+        var interest: [(String, String)] = [("result", "SUCCESS"), ("account", account)]
+        if kind.eventType == "ingress_auth" {
+            interest += [("geoip_country_code", "US"), ("source_ip", "203.0.113.\(digest % 250 + 1)")]
+        } else {
+            interest.append(("asset", host))
+        }
+        keysOfInterest = interest
     }
 }
 

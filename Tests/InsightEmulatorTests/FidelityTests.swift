@@ -479,3 +479,50 @@ enum Contract {
         #expect(read["timeseries"] == whole["timeseries"])
     }
 }
+
+/// Alert pages are written straight to bytes; they must be the bytes the canonical encoder
+/// writes of the same alerts.
+@Suite struct AlertBytesTests {
+    @Test(arguments: [Region.us, .us2, .eu])
+    func directBytesEqualTheCanonicalEncoding(region: Region) async throws {
+        var tenant = Fixture.rich(region: region)
+        tenant.organizationName = "Quote \"and\" back\\slash"
+        var explicit = tenant.alerts[0]
+        explicit.investigationRRN = nil
+        explicit.rrn += "x"
+        tenant.alerts.append(explicit)
+        let organization = AlertOrganization(tenant)
+        for alert in Array(tenant.alerts.prefix(5)) + [explicit] {
+            var bytes: [UInt8] = []
+            EmulatorState.writeAlert(alert, organization: organization, accounts: tenant.accounts, into: &bytes)
+            #expect(bytes == EmulatorState.alertJSON(alert, tenant: tenant).canonicalBytes(), "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        let emulator = Emulator(tenants: [tenant], clock: VirtualClock())
+        let host = "\(region.code).api.insight.rapid7.com"
+        let page = try await emulator.handle(Fixture.json("POST", "/idr/at/alerts/ops/search?size=3&index=1", ["search": [:]], host: host))
+        let json = try #require(page.json)
+        let alerts = json["alerts"]?.arrayValue ?? []
+        let expected: JSON = [
+            "aggregates": [], "alerts": .array(alerts), "region_failures": [],
+            "rrns": .array(alerts.map { $0["rrn"] ?? .null }),
+            "metadata": ["index": 1, "size": 3, "items_in_index": 3, "total_items": .int(Int64(tenant.alerts.count)), "is_last_index": false],
+        ]
+        #expect([UInt8](page.body) == expected.canonicalBytes())
+        let rrnsOnly = try await emulator.handle(Fixture.json("POST", "/idr/at/alerts/ops/search?size=2&rrns_only=true", ["search": [:]], host: host))
+        #expect(rrnsOnly.json?["alerts"] == [])
+        #expect(rrnsOnly.json?["rrns"]?.arrayValue?.count == 2)
+    }
+}
+
+@Suite struct EventBytesTests {
+    @Test func directBytesEqualTheCanonicalEncoding() {
+        let base = "https://us2.rest.logs.insight.rapid7.com/query"
+        for event in [LogSearchEvent(logID: "565c1b7b", timestamp: 1_609_629_969_390, sequenceNumber: 2_234_733_321_019_952_220,
+                                     message: #"{"user":"a\"b","path":"C:\\x"}"#),
+                      LogSearchEvent(logID: "x", timestamp: 0, sequenceNumber: 1, message: "plain\ttext\u{1}")] {
+            var bytes: [UInt8] = []
+            EmulatorState.writeEvent(event, base: base, into: &bytes)
+            #expect(bytes == EmulatorState.eventJSON(event, base: base).canonicalBytes())
+        }
+    }
+}
