@@ -160,7 +160,7 @@ struct EmulatorState {
     mutating func applyTimeline(until now: Date, epoch: Date) {
         while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {
             timeline.removeFirst()
-            apply(next.action)
+            _ = apply(next.action)
         }
     }
 
