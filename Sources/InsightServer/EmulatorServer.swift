@@ -49,21 +49,23 @@ public final class EmulatorServer: Sendable {
         emulator: Emulator, host: String = "127.0.0.1", port: Int = 0,
         threads: Int = System.coreCount, loadScenario: ScenarioLoading? = nil,
         authority: CertificateAuthority? = nil, tlsPort: Int? = nil, linkBase: String? = nil,
+        idleTimeout: Double = EmulatorServer.defaultIdleTimeout,
         logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
+        let idle = TimeAmount.milliseconds(Int64(idleTimeout * 1000))
         if tlsPort != nil, authority == nil {
             throw ServerError(message: "a TLS port needs the certificate authority")
         }
         let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario),
                                       logger: logger, authority: authority, linkBase: linkBase)
-        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads, idleTimeout: idle) {
             HTTPHandler(settings: settings, arrival: .plain)
         }
         var channels = [channel]
         if let tlsPort, let authority {
             do {
                 let context = try authority.directContext()
-                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context) {
+                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context, idleTimeout: idle) {
                     HTTPHandler(settings: settings, arrival: Arrival(tunnelHost: nil, secure: true))
                 })
             } catch {
@@ -74,6 +76,10 @@ public final class EmulatorServer: Sendable {
         }
         return EmulatorServer(emulator: emulator, channels: channels, group: group, host: host, authority: authority)
     }
+
+    /// Seconds a connection may send nothing before it is closed (ASSUMED: long enough for a
+    /// client between polls; short enough that half-open connections are freed).
+    public static let defaultIdleTimeout = 120.0
 
     /// `http://127.0.0.1:PORT`
     public var baseURL: String { "http://\(host):\(port)" }

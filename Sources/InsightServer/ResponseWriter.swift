@@ -47,12 +47,12 @@ enum HTTPServerSupport {
     /// With `tls`, every connection speaks TLS first (the direct TLS port).
     /// - Throws: `ServerError` naming the address when it cannot be bound (a busy port).
     static func bind(
-        host: String, port: Int, threads: Int, tls: NIOSSLContext? = nil,
+        host: String, port: Int, threads: Int, tls: NIOSSLContext? = nil, idleTimeout: TimeAmount? = nil,
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> (any Channel, MultiThreadedEventLoopGroup) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         do {
-            return (try await bind(host: host, port: port, group: group, tls: tls, makeHandler: makeHandler), group)
+            return (try await bind(host: host, port: port, group: group, tls: tls, idleTimeout: idleTimeout, makeHandler: makeHandler), group)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -60,8 +60,10 @@ enum HTTPServerSupport {
     }
 
     /// Binds on an existing event-loop group (a second listener of the same server).
+    /// - Parameter idleTimeout: a connection that sends nothing for this long is closed (a
+    ///   half-sent request, a client that went away), so idle sockets cannot pile up.
     static func bind(
-        host: String, port: Int, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
+        host: String, port: Int, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil, idleTimeout: TimeAmount? = nil,
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
@@ -72,6 +74,10 @@ enum HTTPServerSupport {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let idleTimeout {
+                        try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                        try sync.addHandler(IdleCloser())
+                    }
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try addHTTPHandlers(sync, handler: makeHandler(), forwardLeftovers: tls == nil)
                 }
@@ -135,5 +141,18 @@ enum HTTPServerSupport {
         sync.removeHandler(context: context, promise: nil)
         // Last: the decoder hands what it holds (the TLS hello, if it came early) to TLS.
         sync.removeHandler(context: try sync.context(name: decoderName), promise: nil)
+    }
+}
+
+/// Closes a connection when `IdleStateHandler` says nothing was read for its timeout.
+final class IdleCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "What replaces https://HOST in answers to path-prefix requests (default: the address the request came to), so Self and Next links lead back here.")
     var linkBase: String?
 
+    @Option(name: .long, help: "Seconds a connection may send nothing before it is closed (frees half-sent requests).")
+    var idleTimeout: Double = EmulatorServer.defaultIdleTimeout
+
     @Flag(name: .long, help: "Print the environment (HTTPS_PROXY, CA bundle variables, demo or scenario keys) for a client of a server on --port, as export lines for eval, and exit.")
     var printEnv = false
 
@@ -68,6 +71,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535 (0 picks a free port), not \(port)") }
         guard journalCap >= 1 else { throw ValidationError("--journal-cap must be 1 or more") }
+        guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be above 0 and at most 86400 seconds") }
         guard ["system", "virtual"].contains(clock) else { throw ValidationError("--clock must be system or virtual") }
         if let tlsPort, !(0...65_535).contains(tlsPort) { throw ValidationError("--tls-port must be 0…65535 (0 picks a free port), not \(tlsPort)") }
         if let linkBase, URL(string: linkBase)?.host == nil {
@@ -137,7 +141,7 @@ struct Serve: AsyncParsableCommand {
         do {
             server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
                                                     loadScenario: Self.loadScenario, authority: authority, tlsPort: tlsPort,
-                                                    linkBase: linkBase)
+                                                    linkBase: linkBase, idleTimeout: idleTimeout)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
