@@ -75,11 +75,13 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
             }
             state.journal.append { sequence in
                 var entry = JournalEntry(
-                    sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: request.method,
-                    host: request.host, path: request.path,
-                    query: request.query.isEmpty ? "" : request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&"),
+                    sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: Journal.clip(request.method),
+                    host: request.host, path: Journal.clip(request.path),
+                    query: request.query.isEmpty ? "" : Journal.clip(request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&")),
                     keyID: context.keyID, status: status, reason: context.reason)
-                entry.headerNames = request.headers.fields.map(\.name)
+                let fields = request.headers.fields
+                entry.headerNames = fields.count <= Journal.maxHeaderNames ? fields.map(\.name)
+                    : fields.prefix(Journal.maxHeaderNames).map(\.name) + ["…(+\(fields.count - Journal.maxHeaderNames) headers)"]
                 entry.retryAfter = retryAfter
                 return entry
             }

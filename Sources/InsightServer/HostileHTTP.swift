@@ -139,29 +139,49 @@ public enum HostileHTTP {
 
     /// `count` inputs against a server on `port`, in batches of 100, each batch followed by a
     /// valid `/validate` that must answer 200. Partial inputs wait for the idle timeout.
-    public static func run(count: Int, port: Int, key: String, seed: UInt64 = 1, timeout: Double = 3,
+    /// Batches of 100 inputs are sent by `workers` connections at once (partial inputs wait for
+    /// the idle timeout, so waits overlap), each batch followed by the health check.
+    public static func run(count: Int, port: Int, key: String, seed: UInt64 = 1, timeout: Double = 3, workers: Int = 1,
                            progress: (Int) -> Void = { _ in }) -> Report {
         var report = Report()
         report.rssBeforeKiB = residentKiB()
         let valid = Array("GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(key)\r\nConnection: close\r\n\r\n".utf8)
-        for index in 0..<count {
-            let input = input(index, seed: seed, key: key)
-            let outcome = send(input.bytes, port: port, timeout: timeout, answers: input.answers)
-            report.inputs += 1
-            switch outcome {
-            case .answered(let status):
-                report.answered += 1
-                report.byStatus[status, default: 0] += 1
-            case .closed: report.closed += 1
-            case .hung: if !input.partial { report.hangs.append("#\(index) \(input.kind.rawValue)") }
-            case .refused: report.refused += 1
+        var start = 0
+        while start < count {
+            let batch = Array(start..<min(count, start + 100))
+            let outcomes = OutcomeBox(count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: max(1, min(workers, batch.count))) { worker in
+                for offset in stride(from: worker, to: batch.count, by: max(1, min(workers, batch.count))) {
+                    let input = input(batch[offset], seed: seed, key: key)
+                    outcomes.set(offset, send(input.bytes, port: port, timeout: timeout, answers: input.answers))
+                }
             }
-            if index % 100 == 99 || index == count - 1 {
-                if send(valid, port: port, timeout: timeout) != .answered(200) { report.unhealthy.append("after #\(index)") }
-                progress(index + 1)
+            for (offset, index) in batch.enumerated() {
+                let input = input(index, seed: seed, key: key)
+                report.inputs += 1
+                switch outcomes.get(offset) {
+                case .answered(let status):
+                    report.answered += 1
+                    report.byStatus[status, default: 0] += 1
+                case .closed: report.closed += 1
+                case .hung: if !input.partial { report.hangs.append("#\(index) \(input.kind.rawValue)") }
+                case .refused: report.refused += 1
+                }
             }
+            if send(valid, port: port, timeout: timeout) != .answered(200) { report.unhealthy.append("after #\(batch.last!)") }
+            start += batch.count
+            progress(start)
         }
         report.rssAfterKiB = residentKiB()
         return report
+    }
+
+    /// Outcomes written by the workers of a batch.
+    final class OutcomeBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outcomes: [Outcome]
+        init(count: Int) { outcomes = Array(repeating: .refused, count: count) }
+        func set(_ index: Int, _ outcome: Outcome) { lock.withLock { outcomes[index] = outcome } }
+        func get(_ index: Int) -> Outcome { lock.withLock { outcomes[index] } }
     }
 }

@@ -526,3 +526,23 @@ enum Contract {
         }
     }
 }
+
+/// The journal keeps a bounded text of each request, whatever the request's size.
+@Suite struct JournalBoundTests {
+    @Test func hugePathsQueriesAndHeaderListsAreClipped() async throws {
+        let emulator = Emulator(tenants: [Fixture.rich()], clock: VirtualClock())
+        var request = Fixture.request(path: "/" + String(repeating: "a", count: 100_000),
+                                      query: [URLQueryItem(name: "q", value: String(repeating: "é", count: 50_000))])
+        for number in 0..<5_000 { request.headers.add("x-h\(number)", "v") }
+        _ = try await emulator.handle(request)
+        let entry = try #require(emulator.journal.ordered.last)
+        #expect(entry.path.utf8.count < Journal.maxText + 40)
+        #expect(entry.path.hasSuffix("…(+97953 bytes)"))
+        #expect(entry.query.utf8.count < Journal.maxText + 40)
+        #expect(entry.headerNames.count == Journal.maxHeaderNames + 1)
+        #expect(entry.headerNames.last == "…(+4937 headers)")
+        // An ordinary request is kept whole.
+        _ = try await emulator.handle(Fixture.request(path: "/validate"))
+        #expect(emulator.journal.ordered.last?.path == "/validate")
+    }
+}
