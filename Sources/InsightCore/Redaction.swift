@@ -17,6 +17,13 @@ public enum Redaction {
         })
     }
 
+    /// Whether a query parameter or field of this name holds a secret (`api_key`, `token`,
+    /// `client_secret`, `password`, `auth` …), whatever its value looks like.
+    public static func isSecretName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["key", "token", "secret", "passw", "auth"].contains { lower.contains($0) }
+    }
+
     /// Masks an email so it stays recognisable to its owner but not reusable:
     /// `svc-integration@example.com` → `s***@example.com`.
     public static func maskEmail(_ email: String) -> String {

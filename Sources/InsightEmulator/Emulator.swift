@@ -77,7 +77,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
                 var entry = JournalEntry(
                     sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: Journal.clip(request.method),
                     host: request.host, path: Journal.clip(request.path),
-                    query: request.query.isEmpty ? "" : Journal.clip(request.query.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&")),
+                    query: request.query.isEmpty ? "" : Journal.queryText(request.query),
                     keyID: context.keyID, status: status, reason: context.reason)
                 let fields = request.headers.fields
                 entry.headerNames = fields.count <= Journal.maxHeaderNames ? fields.map(\.name)

@@ -51,6 +51,14 @@ public struct Journal: Sendable {
         return kept + "…(+\(text.utf8.count - kept.utf8.count) bytes)"
     }
 
+    /// A request's query as the journal keeps it: clipped, and the value of every secret-named
+    /// parameter (`?api_key=`) replaced, so the journal and the admin API never show a key.
+    static func queryText(_ query: [URLQueryItem]) -> String {
+        clip(query.map { item in
+            "\(item.name)=\(Redaction.isSecretName(item.name) ? Redaction.placeholder : item.value ?? "")"
+        }.joined(separator: "&"))
+    }
+
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
         entries.reserveCapacity(min(self.capacity, 1024))

@@ -546,3 +546,17 @@ enum Contract {
         #expect(emulator.journal.ordered.last?.path == "/validate")
     }
 }
+
+/// A key sent in the query (`?api_key=`) never reaches the journal (found by scripts/check-secrets.sh).
+@Suite struct JournalSecretTests {
+    @Test func secretNamedQueryValuesAreRedacted() async throws {
+        let emulator = Emulator(tenants: [Fixture.rich()], clock: VirtualClock())
+        let canary = "c4n4ry0k-3y+s3cr3t/4a7e-9d2c=11f0"
+        _ = try await emulator.handle(Fixture.request(path: "/idr/v2/investigations", key: nil, query: [
+            URLQueryItem(name: "api_key", value: canary), URLQueryItem(name: "accessToken", value: canary), URLQueryItem(name: "size", value: "5"),
+        ]))
+        let entry = try #require(emulator.journal.ordered.last)
+        #expect(entry.query == "api_key=<redacted>&accessToken=<redacted>&size=5")
+        #expect(!"\(emulator.journal.ordered)".contains(canary))
+    }
+}
