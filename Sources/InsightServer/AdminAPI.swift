@@ -39,8 +39,28 @@ struct AdminAPI: Sendable {
     static let prefix = "/_admin"
     let emulator: Emulator
     let loadScenario: ScenarioLoading?
+    /// Asked for in `X-Admin-Token` (or `Authorization: Bearer …`) when set: a server bound off
+    /// loopback sets it, so `/_admin/keys` never answers a stranger.
+    var token: String? = nil
+
+    /// 32 random bytes as hex, from the system's generator.
+    static func makeToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+    }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if let token {
+            let given = request.headers["x-admin-token"]
+                ?? request.headers["authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            // Compared in constant time over the token's length.
+            let expected = Array(token.utf8), actual = Array((given ?? "").utf8)
+            var difference = expected.count ^ actual.count
+            for index in expected.indices { difference |= Int(expected[index] ^ (index < actual.count ? actual[index] : 0)) }
+            if difference != 0 {
+                return .json(401, ["message": "the admin API needs the token serve printed at start, in X-Admin-Token (it is bound off loopback)"])
+            }
+        }
         let path = String(request.path.dropFirst(Self.prefix.count))
         switch (request.method, path) {
         case ("GET", "/health"), ("GET", ""), ("GET", "/"):

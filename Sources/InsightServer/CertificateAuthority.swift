@@ -132,6 +132,9 @@ public final class CertificateAuthority: @unchecked Sendable {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                // Trusting this CA cannot be abused for other sites: it may only vouch for the
+                // Rapid7 Insight hosts and loopback (RFC 5280 name constraints).
+                Critical(Self.nameConstraints)
                 SubjectKeyIdentifier(hash: key.publicKey)
             },
             issuerPrivateKey: key)
@@ -192,7 +195,22 @@ public final class CertificateAuthority: @unchecked Sendable {
         }
     }
 
+    /// The names this CA may vouch for: `insight.rapid7.com` and its subdomains, `localhost`,
+    /// 127.0.0.0/8 and ::1.
+    static let nameConstraints = NameConstraints(
+        permittedDNSDomains: ["insight.rapid7.com", "localhost"],
+        permittedIPRanges: [ASN1OctetString(contentBytes: [127, 0, 0, 0, 255, 0, 0, 0]),
+                            ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1] + [UInt8](repeating: 0xFF, count: 16)))])
+
+    /// Whether the CA issues for `host`: the emulated hosts and localhost only.
+    static func mayIssue(for host: String) -> Bool {
+        host == "localhost" || ProxyPolicy.isEmulated(host: host)
+    }
+
     func issue(for host: String) throws -> Certificate {
+        guard Self.mayIssue(for: host) else {
+            throw CertificateAuthorityError("the local CA issues certificates for the Rapid7 Insight hosts and localhost only, not \(host)")
+        }
         let names: [GeneralName] = host == "localhost"
             ? [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
                .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))]

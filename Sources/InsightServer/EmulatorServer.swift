@@ -17,6 +17,9 @@ public final class EmulatorServer: Sendable {
     public let host: String
     /// The CA whose leaves the CONNECT tunnels and the TLS port present, when TLS is on.
     public let authority: CertificateAuthority?
+    /// The token the admin API asks for (`X-Admin-Token`), made at start when the server is bound
+    /// to an address other than loopback; nil on loopback.
+    public let adminToken: String?
     private let channels: [any Channel]
     private let group: MultiThreadedEventLoopGroup
 
@@ -24,8 +27,9 @@ public final class EmulatorServer: Sendable {
     public static let maxBodyBytes = 8 * 1024 * 1024
 
     private init(emulator: Emulator, channels: [any Channel], group: MultiThreadedEventLoopGroup, host: String,
-                 authority: CertificateAuthority?)
+                 authority: CertificateAuthority?, adminToken: String?)
     {
+        self.adminToken = adminToken
         self.emulator = emulator
         self.channels = channels
         self.group = group
@@ -56,7 +60,9 @@ public final class EmulatorServer: Sendable {
         if tlsPort != nil, authority == nil {
             throw ServerError(message: "a TLS port needs the certificate authority")
         }
-        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario),
+        // Off loopback the admin API (it shows every key and replaces the tenant) needs a token.
+        let token = ProxyPolicy.isLoopback(host: host) ? nil : AdminAPI.makeToken()
+        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario, token: token),
                                       logger: logger, authority: authority, linkBase: linkBase)
         let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads, idleTimeout: idle) {
             HTTPHandler(settings: settings, arrival: .plain)
@@ -74,7 +80,7 @@ public final class EmulatorServer: Sendable {
                 throw error
             }
         }
-        return EmulatorServer(emulator: emulator, channels: channels, group: group, host: host, authority: authority)
+        return EmulatorServer(emulator: emulator, channels: channels, group: group, host: host, authority: authority, adminToken: token)
     }
 
     /// Seconds a connection may send nothing before it is closed (ASSUMED: long enough for a

@@ -18,7 +18,8 @@ public enum ProxyPolicy {
     private static let consoleHosts = Dictionary(uniqueKeysWithValues: Region.allCases.map { ($0.consoleHost, $0) })
 
     public static func isLoopback(host: String) -> Bool {
-        ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host.lowercased())
+        let host = host.lowercased()
+        return ["localhost", "[::1]", "::1"].contains(host) || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
     }
 
     /// The patterns of allowed hosts, for refusals and `--print-env`.

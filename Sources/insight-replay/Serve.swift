@@ -148,6 +148,9 @@ struct Serve: AsyncParsableCommand {
         }
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
         print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
+        if let token = server.adminToken {
+            print("  bound to \(host), not loopback: the admin API answers only with the header X-Admin-Token: \(token)")
+        }
         print("  HTTPS proxy for the Rapid7 hosts: HTTPS_PROXY=\(server.baseURL), trusting \(authority.certificatePath) (eval \"$(insight-replay serve --print-env --port \(server.port))\")")
         if let tls = server.tlsBaseURL { print("  TLS port: \(tls)/us2/validate, or a Rapid7 host name resolved to 127.0.0.1:\(server.tlsPort!)") }
         for tenant in emulator.allTenants {
