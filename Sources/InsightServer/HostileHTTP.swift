@@ -69,10 +69,10 @@ public enum HostileHTTP {
 
     /// Sends `bytes` on a new connection to 127.0.0.1:`port`, reads until the server closes or
     /// `answers` status lines arrived, or `timeout` passes. Loopback only.
-    public static func send(_ bytes: [UInt8], port: Int, timeout: Double, answers: Int = 1) -> Outcome {
+    /// A TCP connection to 127.0.0.1:`port`, or nil; the caller closes it.
+    public static func connectLoopback(port: Int) -> Int32? {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { return .refused }
-        defer { close(socket) }
+        guard socket >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -80,7 +80,16 @@ public enum HostileHTTP {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return .refused }
+        guard connected == 0 else {
+            close(socket)
+            return nil
+        }
+        return socket
+    }
+
+    public static func send(_ bytes: [UInt8], port: Int, timeout: Double, answers: Int = 1) -> Outcome {
+        guard let socket = connectLoopback(port: port) else { return .refused }
+        defer { close(socket) }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))

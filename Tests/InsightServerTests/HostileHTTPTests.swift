@@ -42,15 +42,7 @@ import Testing
         let (server, key) = try await Self.server()
         var sockets: [Int32] = []
         for _ in 0..<100 {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
+            let socket = try #require(HostileHTTP.connectLoopback(port: server.port))
             _ = "GET /validate HTTP/1.1\r\nHost: us2".withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             sockets.append(socket)
         }
