@@ -115,7 +115,8 @@ extension Emulator {
     public func journalJSON(limit: Int) -> JSON {
         let journal = self.journal
         return ["entries": .array(journal.ordered.suffix(max(0, limit)).map(\.json)),
-                "dropped": .int(Int64(journal.dropped)), "capacity": .int(Int64(journal.capacity))]
+                "dropped": .int(Int64(journal.dropped)), "capacity": .int(Int64(journal.capacity)),
+                "total": .int(Int64(journal.total))]
     }
 
     public func deliveriesJSON() -> JSON {

@@ -75,6 +75,7 @@ import Testing
             let json = try #require(JSON(data: Data(journal.body.utf8)))
             #expect(json["capacity"] == 3)
             #expect(json["dropped"] == 1)
+            #expect(json["total"] == 4)  // every request journalled: those kept and those dropped
             #expect(json["entries"]?.arrayValue?.map { $0["status"] } == [200, 200, 200])
             #expect(!journal.body.contains(Self.key), "the journal names keys by id")
             #expect(try await post(server.port, "/_admin/journal", "", method: "DELETE").status == 200)
