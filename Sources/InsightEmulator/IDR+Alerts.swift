@@ -223,6 +223,14 @@ extension EmulatorState {
         return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
     }
 
+    /// A search criterion `{field, operator, value}` as a test of a text: EQUALS or (the default)
+    /// CONTAINS, any case.
+    static func criterionTest(_ criterion: JSON) -> (String) -> Bool {
+        let value = criterion["value"]?.stringValue ?? ""
+        let equals = (criterion["operator"]?.stringValue ?? "CONTAINS").uppercased() == "EQUALS"
+        return { equals ? $0.equalsIgnoringCase(value) : $0.localizedCaseInsensitiveContains(value) }
+    }
+
     /// `GET /idr/v1/assets/{rrn}` → `{rrn, name}` (IDR plugin get_asset_information.json.resp).
     mutating func getAsset(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
         let rrn = match.param("rrn")
@@ -245,9 +253,8 @@ extension EmulatorState {
             guard let body = JSON(data: request.body), case .object = body else { return badRequest("the body must be a JSON object") }
             for criterion in body["search"]?.arrayValue ?? [] {
                 guard criterion["field"]?.stringValue == "name" else { return badRequest("search field must be name") }
-                let value = criterion["value"]?.stringValue ?? ""
-                let equals = (criterion["operator"]?.stringValue ?? "CONTAINS").uppercased() == "EQUALS"
-                positions = positions.filter { equals ? Tenant.assetName($0).equalsIgnoringCase(value) : Tenant.assetName($0).localizedCaseInsensitiveContains(value) }
+                let test = Self.criterionTest(criterion)
+                positions = positions.filter { test(Tenant.assetName($0)) }
             }
         }
         let items: [JSON] = positions.map { ["rrn": .string(tenants[tenant].assetRRN($0)), "name": .string(Tenant.assetName($0))] }
@@ -281,9 +288,7 @@ extension EmulatorState {
         if !request.body.isEmpty {
             guard let body = JSON(data: request.body), case .object = body else { return badRequest("the body must be a JSON object") }
             for criterion in body["search"]?.arrayValue ?? [] {
-                let value = criterion["value"]?.stringValue ?? ""
-                let equals = (criterion["operator"]?.stringValue ?? "CONTAINS").uppercased() == "EQUALS"
-                let test: (String) -> Bool = { equals ? $0.equalsIgnoringCase(value) : $0.localizedCaseInsensitiveContains(value) }
+                let test = Self.criterionTest(criterion)
                 switch criterion["field"]?.stringValue {
                 case "name": users = users.filter { test($0.name) }
                 case "domain": users = users.filter { test($0.domain) }

@@ -20,19 +20,10 @@ func exchange(port: Int, _ raw: String) async throws -> RawReply {
 /// A minimal HTTP/1.1 exchange over a loopback TCP socket, so the tests need no HTTP client
 /// library and can set any Host header. Bounded: one request, one response, 5 s timeout.
 func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TransportError(.connectionRefused, host: "127.0.0.1") }
+    guard let fd = HostileHTTP.connectLoopback(port: port) else { throw TransportError(.connectionRefused, host: "127.0.0.1:\(port)") }
     defer { close(fd) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TransportError(.connectionRefused, host: "127.0.0.1:\(port)") }
     let bytes = Array(raw.utf8)
     _ = bytes.withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count, 0) }
     var data = [UInt8]()
