@@ -13,8 +13,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_for() { for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $2 in $1"; cat "$1"; exit 1; }
+source scripts/lib.sh
 
 # Key-shaped, with characters that percent-encoding and base64 change.
 canary="c4n4ry0k-3y+s3cr3t/4a7e-9d2c=11f0"

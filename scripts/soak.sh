@@ -20,10 +20,11 @@ done
 swift build -c release --product insight-replay 2>&1 | tail -1
 bin=$(swift build -c release --show-bin-path)/insight-replay
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+source scripts/lib.sh
+port=$(free_port)
 "$bin" serve --port "$port" --journal-cap "$cap" --store "$work/store.sqlite" > "$work/serve.log" 2>&1 & server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do grep -q listening "$work/serve.log" && break; sleep 0.1; done
+wait_for "$work/serve.log" listening
 key=$(awk '$1=="us2" && $2=="user" {print $3; exit}' "$work/serve.log")
 python3 - "$port" "$key" "$connections" "$duration" "$server" "$cap" <<'PY'
 import http.client, json, sys, threading, time, urllib.parse

@@ -12,8 +12,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_for() { for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $2 in $1"; cat "$1"; exit 1; }
+source scripts/lib.sh
 
 upstream=$(free_port); proxy=$(free_port)
 "$bin" serve --port "$upstream" > "$work/serve.log" 2>&1 & pids+=($!)
