@@ -33,10 +33,11 @@ let package = Package(
         .target(
             name: "InsightServer",
             dependencies: [
-                "InsightEmulator", "InsightRecordings",
+                "InsightEmulator", "InsightRecordings", "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -47,6 +48,8 @@ let package = Package(
             name: "InsightClient",
             dependencies: ["InsightCore", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc's malloc statistics for the hardening runs (a header only; nothing to link).
+        .systemLibrary(name: "CMalloc"),
         .target(name: "InsightRecordings", dependencies: ["InsightCore", "CSQLite"]),
         .target(
             name: "InsightDriver",
@@ -71,6 +74,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Fuzz/: the coverage-guided fuzzer's targets (scripts/fuzz.sh builds them with
+        // -sanitize=fuzzer); built normally, it replays inputs through the same targets.
+        .executableTarget(
+            name: "insight-fuzz",
+            dependencies: ["InsightDriver", "InsightServer", "InsightRecordings", "InsightEmulator", "InsightCore"],
+            path: "Fuzz"),
         .testTarget(name: "InsightCoreTests", dependencies: ["InsightCore"]),
         .testTarget(name: "InsightEmulatorTests", dependencies: ["InsightEmulator"]),
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),

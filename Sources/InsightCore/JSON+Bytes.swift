@@ -42,6 +42,20 @@ extension JSON {
     }
 }
 
+extension JSON {
+    /// Where `bytes` stop being a JSON document: the line and column (from 1, columns in bytes)
+    /// the parser had reached when it gave up; nil when they are valid JSON.
+    public static func errorLocation<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> (line: Int, column: Int)? {
+        Array(bytes).withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(buffer)
+            guard parser.document() == nil else { return nil }
+            let reached = buffer[..<min(parser.position, buffer.count)]
+            let lineStart = reached.lastIndex(of: 10).map { $0 + 1 } ?? 0
+            return (reached.count(where: { $0 == 10 }) + 1, reached.count - lineStart + 1)
+        }
+    }
+}
+
 struct JSONWriter {
     var bytes: [UInt8] = []
 

@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 import InsightEmulator
+import InsightServer
 import Yams
 
 /// Reads scenario files strictly: unknown fields, wrong types, missing fields and dangling
@@ -56,13 +57,19 @@ public enum ScenarioLoader {
     }
 
     public static func loadFile(_ file: String) throws -> Scenario {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "cannot read the file as UTF-8 text: \(error.localizedDescription)")
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "cannot read the file; check that it exists and is readable")
         }
-        return try parse(text, file: file)
+        return try parse(bytes: bytes, file: file)
+    }
+
+    /// Parses one scenario from bytes that must be UTF-8 (a file, an upload); a byte that is not
+    /// is an error at its line and column.
+    public static func parse(bytes: Data, file: String) throws -> Scenario {
+        switch TextBytes.decode(bytes) {
+        case .success(let text): return try parse(text, file: file)
+        case .failure(let bad): throw ScenarioError(file: file, line: bad.line, column: bad.column, field: "", message: bad.description)
+        }
     }
 
     /// Parses one scenario from YAML text.
@@ -77,6 +84,15 @@ public enum ScenarioLoader {
             throw yamlError(error, file: file)
         }
         return try ScenarioParser(file: file).scenario(YAMLValue(node: node, field: "", file: file))
+    }
+
+    /// What the admin API's `POST /_admin/scenario` loads: the scenario's tenant, faults and
+    /// timeline; its errors name the upload and the line.
+    public static let upload: ScenarioLoading = { yaml, start in
+        let scenario = try parse(yaml, file: "POST /_admin/scenario")
+        let world = ScenarioWorld(scenario, start: start)
+        return LoadedWorld(name: scenario.name, tenants: [world.tenant], faults: scenario.faults,
+                           timeline: scenario.timeline, seed: scenario.seed)
     }
 
     static func yamlError(_ error: YamlError, file: String) -> ScenarioError {

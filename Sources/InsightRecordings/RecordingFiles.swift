@@ -28,8 +28,8 @@ public enum RecordingFile {
     }
 
     public static func decode(_ data: Data, file: String) throws -> Recording {
-        guard JSON(data: data) != nil else {
-            throw RecordingFileError(file: file, message: "not JSON; expected a recording written by `insight-replay export` (or a .har capture)")
+        if let (line, column) = JSON.errorLocation(data) {
+            throw RecordingFileError(file: file, message: "not JSON at line \(line), column \(column); expected a recording written by `insight-replay export` (or a .har capture)")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -112,7 +112,11 @@ public enum HAR {
     }
 
     public static func read(_ data: Data, name: String, file: String, now: Date) throws -> Capture {
-        guard let root = JSON(data: data), let entries = root["log"]?["entries"]?.arrayValue else {
+        guard let root = JSON(data: data) else {
+            let (line, column) = JSON.errorLocation(data) ?? (1, 1)
+            throw RecordingFileError(file: file, message: "not JSON at line \(line), column \(column); a HAR capture is JSON: {\"log\": {\"entries\": [...]}}")
+        }
+        guard let entries = root["log"]?["entries"]?.arrayValue else {
             throw RecordingFileError(file: file, message: "not a HAR file: expected {\"log\": {\"entries\": [...]}}")
         }
         var exchanges: [RecordedExchange] = []

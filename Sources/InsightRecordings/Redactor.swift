@@ -28,7 +28,6 @@ public struct Redactor: Sendable {
     static let authHeaders: Set<String> = ["x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"]
     static let secretName = try! NSRegularExpression(pattern: "(key|token|secret|passw|auth)", options: [.caseInsensitive])
     static let uuid = try! NSRegularExpression(pattern: "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
-    static let email = try! NSRegularExpression(pattern: "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}")
 
     private var keys: [String: String] = [:]
     private var emails: [String: String] = [:]
@@ -104,15 +103,14 @@ public struct Redactor: Sendable {
         for (key, replacement) in keys.sorted(by: { $0.key.count > $1.key.count }) where result.contains(key) {
             result = result.replacingOccurrences(of: key, with: replacement)
         }
-        let range = NSRange(result.startIndex..., in: result)
-        for match in Self.email.matches(in: result, range: range).reversed() {
-            guard let span = Range(match.range, in: result) else { continue }
+        // Pseudonyms are numbered from the last address back, as they always were, so
+        // recordings redacted before keep their names.
+        for span in Redaction.emailRanges(in: result).reversed() {
             let found = String(result[span]).lowercased()
-            if found.hasSuffix("@example.invalid") { continue }
-            if emails[found] == nil { emails[found] = "person-\(emails.count + 1)@example.invalid" }
-            result.replaceSubrange(span, with: emails[found]!)
+            if !found.hasSuffix("@example.invalid"), emails[found] == nil { emails[found] = "person-\(emails.count + 1)@example.invalid" }
         }
-        return result
+        let names = emails
+        return Redaction.replacingEmails(in: result) { names[$0.lowercased()] ?? $0 }
     }
 
     /// JSON bodies field by field (secret-named fields' UUIDs become placeholders); others as text.

@@ -107,7 +107,13 @@ struct AdminAPI: Sendable {
         case ("POST", "/scenario"):
             guard let loadScenario else { return problem(501, "this server was started without a scenario loader") }
             do {
-                let world = try loadScenario(String(decoding: request.body, as: UTF8.self), emulator.clock.now())
+                // Not decoded leniently: a byte replaced silently would load a scenario nobody wrote.
+                let text: String
+                switch TextBytes.decode(request.body) {
+                case .success(let decoded): text = decoded
+                case .failure(let bad): return problem(400, "POST /_admin/scenario: \(bad.description)")
+                }
+                let world = try loadScenario(text, emulator.clock.now())
                 emulator.load(tenants: world.tenants, faults: world.faults, timeline: world.timeline, seed: world.seed)
                 return .json(200, ["loaded": .string(world.name), "keys": emulator.keysJSON()])
             } catch {

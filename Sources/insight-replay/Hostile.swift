@@ -9,88 +9,185 @@ import Logging
 
 struct Hostile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Hardening run: hostile HTTP against the embedded server and mutants of the bundled files through the loaders, as figures.",
-        discussion: "Loopback only. Exit code 0 when nothing crashed, hung or answered wrongly, 1 otherwise.")
+        abstract: "Hardening run: hostile HTTP and TLS against the embedded server, and mutants of the bundled files through the loaders, `run`, `import` and the admin upload, as figures.",
+        discussion: "Loopback only; run from the repository's root. Exit code 0 when nothing crashed, hung, answered wrongly or lost data, 1 otherwise.")
 
-    @Option(name: .long, help: "Hostile HTTP inputs (each on a connection of its own).")
+    @Option(name: .long, help: "Hostile HTTP inputs on plain connections (each on a connection of its own).")
     var http = 10_000
 
-    @Option(name: .long, help: "Mutants of each kind of file (scenarios, recordings, HAR captures).")
+    @Option(name: .long, help: "Inputs over TLS: a third bad ClientHellos, a third hostile HTTP on the TLS port, a third inside CONNECT tunnels.")
+    var tls = 3_000
+
+    @Option(name: .long, help: "Mutants of each kind of file (scenarios, recordings, HAR captures) through the loaders and the admin upload.")
     var files = 1_000
+
+    @Option(name: .long, help: "Mutants of each kind of file through `run` or `import` as processes of this binary (default: as many as --files).")
+    var processes: Int?
 
     @Option(name: .long, help: "Seed of the inputs and mutants.")
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard (0...1_000_000).contains(http) else { throw ValidationError("--http must be 0…1000000") }
-        guard (0...1_000_000).contains(files) else { throw ValidationError("--files must be 0…1000000") }
+        for (name, value) in [("--http", http), ("--tls", tls), ("--files", files), ("--processes", processes ?? 0)] {
+            guard (0...1_000_000).contains(value) else { throw ValidationError("\(name) must be 0…1000000") }
+        }
     }
 
     func run() async throws {
         var failed = false
+        let tenants = DemoWorld.tenants(now: Date())
+        guard let key = tenants.first(where: { $0.region == .us2 })?.keys.first(where: { $0.kind == .user })?.secret else { throw ExitCode(2) }
+        // The server's notices (each refused CONNECT) would drown the figures.
+        var quiet = Logger(label: "insight-replay.hostile")
+        quiet.logLevel = .critical
         if http > 0 {
-            let tenants = DemoWorld.tenants(now: Date())
-            guard let key = tenants.first(where: { $0.region == .us2 })?.keys.first(where: { $0.kind == .user })?.secret else { throw ExitCode(2) }
-            // The server's notices (each refused CONNECT) would drown the figures.
-            var quiet = Logger(label: "insight-replay.hostile")
-            quiet.logLevel = .critical
-            let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 2,
+            let server = try await EmulatorServer.start(emulator: Self.emulator(tenants), threads: 2,
                                                         idleTimeout: 0.5, logger: quiet)
             let started = Date()
             let report = HostileHTTP.run(count: http, port: server.port, key: key, seed: seed, timeout: 5, workers: 16) { done in
-                if done % 1000 == 0 { printError("  \(done) / \(http) inputs") }
+                if done % 1000 == 0 { printError("  \(done) / \(http) inputs, RSS \(HostileHTTP.residentKiB() / 1024) MB") }
             }
             try await server.shutdown()
-            let statuses = report.byStatus.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
-            print("hostile HTTP: \(report.inputs) inputs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; answered \(report.answered) (\(statuses)), closed \(report.closed), hangs \(report.hangs.count), refused \(report.refused), health checks failed \(report.unhealthy.count), RSS \(report.rssBeforeKiB / 1024) → \(report.rssAfterKiB / 1024) MB")
-            if !report.hangs.isEmpty { print("  hangs: \(report.hangs.prefix(10).joined(separator: ", "))") }
-            failed = failed || !report.hangs.isEmpty || !report.unhealthy.isEmpty || report.refused > 0
+            failed = Self.print("hostile HTTP", report, seconds: Date().timeIntervalSince(started)) || failed
+        }
+        if tls > 0 {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-ca-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let authority = try CertificateAuthority.loadOrCreate(directory: folder)
+            let server = try await EmulatorServer.start(emulator: Self.emulator(tenants), threads: 2,
+                                                        authority: authority, tlsPort: 0, idleTimeout: 0.5, logger: quiet)
+            let started = Date()
+            let report = try HostileTLS.run(count: tls, plainPort: server.port, tlsPort: server.tlsPort ?? 0, trusting: authority.certificatePath,
+                                            key: key, seed: seed, timeout: 5, workers: 16) { done in
+                if done % 1000 == 0 { printError("  \(done) / \(tls) TLS inputs, RSS \(HostileHTTP.residentKiB() / 1024) MB") }
+            }
+            try await server.shutdown()
+            failed = Self.print("hostile TLS", report, seconds: Date().timeIntervalSince(started)) || failed
         }
         if files > 0 {
-            for (label, folder, suffix) in [("scenarios", "Scenarios", ".yaml"), ("recordings", "Recordings", ".json"),
-                                            ("HAR captures", "Tests/InsightDriverTests/Fixtures/har", ".har")] {
-                let originals = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
-                guard !originals.isEmpty else {
-                    printError("\(label): no \(suffix) file in \(folder) (run from the repository's root)")
-                    throw ExitCode(2)
-                }
-                let perFile = max(1, (files + originals.count - 1) / originals.count)
-                var tried = 0, refused = 0, unexpected: [String] = [], slowest = 0.0
-                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)").path
-                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: scratch) }
-                for name in originals {
-                    let text = try String(contentsOfFile: (folder as NSString).appendingPathComponent(name), encoding: .utf8)
-                    let mutants = Mutants(text, seed: seed)
-                    for index in 0..<perFile {
-                        let (kind, bytes) = mutants.mutant(index)
-                        let started = Date()
-                        do {
-                            switch suffix {
-                            case ".yaml":
-                                let path = scratch + "/m.yaml"
-                                try bytes.write(to: URL(fileURLWithPath: path))
-                                _ = try ScenarioLoader.loadFile(path)
-                            case ".json": _ = try RecordingFile.decode(bytes, file: "m.json")
-                            default: _ = try HAR.read(bytes, name: "m", file: "m.har", now: Date())
-                            }
-                        } catch let error as ScenarioError {
-                            refused += 1
-                            if error.line == nil, !error.field.isEmpty { unexpected.append("\(name) \(kind.rawValue) #\(index): no line") }
-                        } catch is RecordingFileError {
-                            refused += 1
-                        } catch {
-                            unexpected.append("\(name) \(kind.rawValue) #\(index): \(error)")
-                        }
-                        slowest = max(slowest, Date().timeIntervalSince(started))
-                        tried += 1
-                    }
-                }
-                print("hostile files, \(label): \(tried) mutants of \(originals.count) file(s); refused \(refused), read \(tried - refused - unexpected.count), unexpected errors \(unexpected.count), slowest \(String(format: "%.3f", slowest)) s")
-                for line in unexpected.prefix(10) { print("  \(line)") }
-                failed = failed || !unexpected.isEmpty || slowest > 5
-            }
+            failed = try loaders() || failed
+            failed = try await upload(tenants: tenants, logger: quiet) || failed
         }
+        if (processes ?? files) > 0 { failed = try await entryPoints() || failed }
         if failed { throw ExitCode(1) }
+    }
+
+    /// The emulator under attack: its journal is kept small, so it is full within the warm-up
+    /// and what grows after it is a leak, not the journal filling.
+    static func emulator(_ tenants: [Tenant]) -> Emulator {
+        Emulator(tenants: tenants, clock: SystemClock(), journalCapacity: 100)
+    }
+
+    /// The figures of a hostile run, and whether it failed.
+    static func print(_ label: String, _ report: HostileHTTP.Report, seconds: Double) -> Bool {
+        let statuses = report.byStatus.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        let slowest = report.slowest.max { $0.value < $1.value }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" } ?? "-"
+        Swift.print("""
+            \(label): \(report.inputs) inputs in \(String(format: "%.1f", seconds)) s; answered \(report.answered) (\(statuses)), \
+            closed \(report.closed), hangs \(report.hangs.count), refused \(report.refused), wrong 2xx \(report.wrongSuccesses.count), \
+            health checks failed \(report.unhealthy.count); slowest \(slowest); heap in use \(mb(report.heapBeforeKiB)) before, \
+            \(mb(report.heapWarmKiB)) after the first \(report.warmUp) inputs, \(mb(report.heapAfterKiB)) at the end \
+            (RSS \(mb(report.rssBeforeKiB)), \(mb(report.rssWarmKiB)), \(mb(report.rssAfterKiB)))
+            """)
+        for (name, list) in [("hangs", report.hangs), ("wrong 2xx", report.wrongSuccesses), ("unhealthy", report.unhealthy)] where !list.isEmpty {
+            Swift.print("  \(name): \(list.prefix(10).joined(separator: ", "))")
+        }
+        // Each input's memory is freed when its connection closes: heap still held after the
+        // warm-up beyond 1 MB (a hundred leaked buffers of 10 KB) is a leak.
+        let leaked = report.growthAfterWarmUpKiB > 1024
+        if leaked { Swift.print("  the heap grew \(mb(report.growthAfterWarmUpKiB)) after the warm-up") }
+        return !report.hangs.isEmpty || !report.unhealthy.isEmpty || report.refused > 0 || !report.wrongSuccesses.isEmpty || leaked
+    }
+
+    static func mb(_ kib: Int) -> String { String(format: "%.1f MB", Double(kib) / 1024) }
+
+    static let kinds = [("scenarios", "Scenarios", ".yaml"), ("recordings", "Recordings", ".json"),
+                        ("HAR captures", "Tests/InsightDriverTests/Fixtures/har", ".har")]
+
+    func sample(_ folder: String, _ suffix: String, count: Int) throws -> HostileEntryPoints.Sample {
+        do {
+            return try HostileEntryPoints.Sample(folder: folder, suffix: suffix, count: count, seed: seed)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Mutants through the loaders in this process; whether any failed wrongly.
+    func loaders() throws -> Bool {
+        var failed = false
+        for (label, folder, suffix) in Self.kinds {
+            let sample = try sample(folder, suffix, count: files)
+            var refused = 0, unexpected: [String] = [], slowest = 0.0
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            for position in 0..<sample.count {
+                let (name, bytes) = sample.mutant(position)
+                let started = Date()
+                do {
+                    switch suffix {
+                    case ".yaml":
+                        let path = scratch + "/m.yaml"
+                        try bytes.write(to: URL(fileURLWithPath: path))
+                        _ = try ScenarioLoader.loadFile(path)
+                    case ".json": _ = try RecordingFile.decode(bytes, file: "m.json")
+                    default: _ = try HAR.read(bytes, name: "m", file: "m.har", now: Date())
+                    }
+                } catch let error as ScenarioError {
+                    refused += 1
+                    if error.line == nil, !error.field.isEmpty { unexpected.append("\(name): no line") }
+                } catch is RecordingFileError {
+                    refused += 1
+                } catch {
+                    unexpected.append("\(name): \(error)")
+                }
+                slowest = max(slowest, Date().timeIntervalSince(started))
+            }
+            Swift.print("hostile files, \(label) through the loader: \(sample.count) mutants of \(sample.originals.count) file(s); refused \(refused), read \(sample.count - refused - unexpected.count), unexpected errors \(unexpected.count), slowest \(String(format: "%.3f", slowest)) s")
+            for line in unexpected.prefix(10) { Swift.print("  \(line)") }
+            failed = failed || !unexpected.isEmpty || slowest > 5
+        }
+        return failed
+    }
+
+    /// Scenario mutants uploaded to a running server's admin API.
+    func upload(tenants: [Tenant], logger: Logger) async throws -> Bool {
+        let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 2,
+                                                    loadScenario: ScenarioLoader.upload, logger: logger)
+        let figures = HostileEntryPoints.throughUpload(try sample("Scenarios", ".yaml", count: files), port: server.port, timeout: 30)
+        try await server.shutdown()
+        return Self.print("scenarios through POST /_admin/scenario", figures)
+    }
+
+    /// Mutants through `run` and `import` as processes of this binary.
+    func entryPoints() async throws -> Bool {
+        let count = processes ?? files
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let invoke = HostileEntryPoints.process(binary: binary, timeout: 30)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-entry-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var failed = Self.print("scenarios through `run`", try await HostileEntryPoints.throughRun(
+            try sample("Scenarios", ".yaml", count: count), scratch: scratch, invoke: invoke) { done in
+                if done % 250 == 0 { printError("  \(done) / \(count) runs") }
+            })
+        for (label, folder, suffix) in Self.kinds.dropFirst() {
+            // A store with a recording in it already, so a refused import has something to lose.
+            let store = scratch + "/store-\(suffix.dropFirst()).sqlite"
+            try SQLiteRecordingStore(path: store).saveRecording(try RecordingFile.load("Recordings/rate-limit-burst-recovers.json"))
+            let figures = try await HostileEntryPoints.throughImport(try sample(folder, suffix, count: count), suffix: suffix, scratch: scratch,
+                                                                     store: store, invoke: invoke) { done in
+                if done % 250 == 0 { printError("  \(done) / \(count) imports") }
+            }
+            failed = Self.print("\(label) through `import`", figures) || failed
+        }
+        return failed
+    }
+
+    static func print(_ label: String, _ figures: HostileEntryPoints.Figures) -> Bool {
+        Swift.print("hostile files, \(label): \(figures.tried) mutants; accepted \(figures.accepted), refused \(figures.refused), problems \(figures.problems.count), slowest \(String(format: "%.3f", figures.slowest)) s")
+        for line in figures.problems.prefix(10) { Swift.print("  \(line)") }
+        return !figures.problems.isEmpty
     }
 }

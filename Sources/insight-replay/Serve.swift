@@ -140,7 +140,7 @@ struct Serve: AsyncParsableCommand {
         let server: EmulatorServer
         do {
             server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
-                                                    loadScenario: Self.loadScenario, authority: authority, tlsPort: tlsPort,
+                                                    loadScenario: ScenarioLoader.upload, authority: authority, tlsPort: tlsPort,
                                                     linkBase: linkBase, idleTimeout: idleTimeout)
         } catch {
             printError("\(error)")
@@ -189,10 +189,4 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Wires the admin API's scenario upload to the driver's strict loader.
-    static let loadScenario: ScenarioLoading = { yaml, start in
-        let scenario = try ScenarioLoader.parse(yaml, file: "POST /_admin/scenario")
-        let world = ScenarioWorld(scenario, start: start)
-        return LoadedWorld(name: scenario.name, tenants: [world.tenant], faults: scenario.faults,
-                           timeline: scenario.timeline, seed: scenario.seed)
-    }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import InsightCore
+@testable import InsightCore
 import Testing
 
 /// The byte-level JSON writer and parser against Foundation's Codable path, which they replace
@@ -73,5 +73,24 @@ import Testing
     func equalsIgnoringCase(left: String, right: String, equal: Bool) {
         #expect(left.equalsIgnoringCase(right) == equal)
         #expect(right.equalsIgnoringCase(left) == equal)
+    }
+}
+
+/// Where bytes stop being what a reader needs, for errors that name a line and column.
+@Suite struct TextLocationTests {
+    @Test func theFirstByteThatIsNotUTF8IsPlaced() {
+        #expect(TextBytes.decode(Array("name: x\n".utf8)) == .success("name: x\n"))
+        let bad = Array("name: x\nsteps: é".utf8) + [0xFF, 0x41]
+        #expect(TextBytes.decode(bad) == .failure(TextBytes.InvalidByte(offset: 17, line: 2, column: 10, byte: 0xFF)))
+        // A sequence cut short is the error at its first byte.
+        #expect(TextBytes.decode([0x41, 0xE2, 0x82]) == .failure(TextBytes.InvalidByte(offset: 1, line: 1, column: 2, byte: 0xE2)))
+        #expect("\(TextBytes.InvalidByte(offset: 0, line: 1, column: 1, byte: 0xC3))" == "byte 0xC3 at line 1, column 1 is not UTF-8; save the file as UTF-8 text")
+    }
+
+    @Test func jsonErrorsArePlacedWhereTheParserStopped() {
+        #expect(JSON.errorLocation(Array(#"{"a": [1, 2]}"#.utf8)) == nil)
+        #expect(JSON.errorLocation(Array("{\n  \"a\": tru\n}".utf8)).map { [$0.line, $0.column] } == [2, 8])
+        #expect(JSON.errorLocation(Array("".utf8)).map { [$0.line, $0.column] } == [1, 1])
+        #expect(JSON.errorLocation(Array("[1]\n\n x".utf8)).map { [$0.line, $0.column] } == [3, 2])
     }
 }

@@ -110,3 +110,61 @@ import Testing
         #expect(try database.integrityCheck() == "ok")
     }
 }
+
+/// The entry-point harness (`insight-replay hostile` runs it on the real binary): it must see a
+/// crash, a hang, a refusal that does not say where, and a refused import that touched the store.
+@Suite struct HostileEntryPointTests {
+    static func sample(_ count: Int) throws -> HostileEntryPoints.Sample {
+        try HostileEntryPoints.Sample(folder: repositoryRoot + "/Scenarios", suffix: ".yaml", count: count, seed: 3)
+    }
+
+    @Test func aRefusalMustNameFileAndPlace() {
+        let check = HostileEntryPoints.namesFileAndPlace
+        #expect(check("/t/a.yaml:3:7: invalid YAML: …\nno scenario was run", "/t/a.yaml", false))
+        #expect(check("/t/a.json: not JSON at line 2, column 4; expected …", "/t/a.json", false))
+        #expect(check("/t/a.json: exchanges[2].status: expected a number", "/t/a.json", false))
+        #expect(check("/t/a.json: .provenance: missing field", "/t/a.json", false))
+        #expect(check("/t/a.yaml: the file is empty; a scenario needs …", "/t/a.yaml", true))
+        #expect(!check("/t/a.yaml: something went wrong", "/t/a.yaml", false))
+        #expect(!check("invalid YAML at line 3", "/t/a.yaml", false), "the file must be named")
+    }
+
+    @Test func theRunHarnessReportsCrashesHangsAndVagueRefusals() async throws {
+        let sample = try Self.sample(4)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("entry-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // Mutant 0 refused properly, 1 crashes (signal 11), 2 hangs, 3 refused without a place.
+        let figures = try await HostileEntryPoints.throughRun(sample, scratch: scratch) { arguments in
+            let file = arguments[1]
+            switch file.hasSuffix("run-0.yaml") ? 0 : file.hasSuffix("run-1.yaml") ? 1 : file.hasSuffix("run-2.yaml") ? 2 : 3 {
+            case 0: return .init(code: 2, stderr: "\(file):1:1: invalid YAML")
+            case 1: return .init(code: 139, stderr: "Segmentation fault")
+            case 2: return .init(code: 143, timedOut: true)
+            default: return .init(code: 2, stderr: "\(file): something went wrong")
+            }
+        }
+        #expect(figures.tried == 4)
+        #expect(figures.problems.count == 3, "\(figures.problems)")
+        #expect(figures.problems.contains { $0.contains("signal") })
+        #expect(figures.problems.contains { $0.contains("a hang") })
+        #expect(figures.problems.contains { $0.contains("without naming file and line") })
+    }
+
+    @Test func theImportHarnessSeesAStoreTouchedByARefusedImport() async throws {
+        let sample = try HostileEntryPoints.Sample(folder: repositoryRoot + "/Recordings", suffix: ".json", count: 2, seed: 3)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("entry-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let store = scratch + "/store.sqlite"
+        let good = try RecordingFile.load(repositoryRoot + "/Recordings/rate-limit-burst-recovers.json")
+        try SQLiteRecordingStore(path: store).saveRecording(good)
+        // An import that says it refused the file but wrote a recording anyway.
+        let figures = try await HostileEntryPoints.throughImport(sample, suffix: ".json", scratch: scratch, store: store) { arguments in
+            var leaked = good
+            leaked.name = "half-written-\(arguments[1].hasSuffix("0.json") ? 0 : 1)"
+            try? SQLiteRecordingStore(path: store).saveRecording(leaked)
+            return .init(code: 2, stderr: "\(arguments[1]): not JSON at line 1, column 1")
+        }
+        #expect(figures.problems.count == 2)
+        #expect(figures.problems.allSatisfy { $0.contains("a refused import changed the store") })
+    }
+}

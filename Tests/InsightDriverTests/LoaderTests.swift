@@ -128,6 +128,19 @@ func loaderError(_ text: String) -> String {
         #expect(scenario.steps == [.auditPull(stopAfter: nil), .auditPull(stopAfter: 3), .testNotification, .notify(events: 2)])
     }
 
+    @Test func aByteThatIsNotUTF8IsNamedByLineAndColumn() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(UUID().uuidString).yaml").path
+        // "Café" in Latin-1, as an editor with the wrong encoding saves it.
+        try Data(Array("name: x\nprovenance: Caf".utf8) + [0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ScenarioError.self) { try ScenarioLoader.loadFile(path) }
+        do { _ = try ScenarioLoader.loadFile(path) } catch {
+            #expect("\(error)" == "\(path):2:16: byte 0xE9 at line 2, column 16 is not UTF-8; save the file as UTF-8 text")
+        }
+        do { _ = try ScenarioLoader.loadFile(path + ".missing") } catch {
+            #expect("\(error)" == "\(path).missing: cannot read the file; check that it exists and is readable")
+        }
+    }
+
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
         #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
     }

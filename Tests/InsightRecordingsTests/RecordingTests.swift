@@ -126,7 +126,14 @@ enum RecordingFixture {
             #expect("\(error)" == "y.json: .provenance: missing field")
         }
         do { _ = try RecordingFile.decode(Data("name: x".utf8), file: "z.yaml") } catch {
-            #expect("\(error)" == "z.yaml: not JSON; expected a recording written by `insight-replay export` (or a .har capture)")
+            #expect("\(error)" == "z.yaml: not JSON at line 1, column 1; expected a recording written by `insight-replay export` (or a .har capture)")
+        }
+        // The line and column are where the parser gave up: the second comma.
+        do { _ = try RecordingFile.decode(Data("{\n  \"name\": \"x\",\n  \"exchanges\": [1,,]\n}".utf8), file: "w.json") } catch {
+            #expect("\(error)" == "w.json: not JSON at line 3, column 19; expected a recording written by `insight-replay export` (or a .har capture)")
+        }
+        do { _ = try HAR.read(Data("{\"log\": {\"entries\": [}}".utf8), name: "h", file: "h.har", now: Date()) } catch {
+            #expect("\(error)" == "h.har: not JSON at line 1, column 22; a HAR capture is JSON: {\"log\": {\"entries\": [...]}}")
         }
     }
 }

@@ -5,7 +5,10 @@ import InsightEmulator
 #if canImport(Glibc)
 import Glibc
 #endif
+import InsightDriver
 import Testing
+
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// Hostile HTTP over raw loopback sockets: every kind of malformed input is answered or closed,
 /// none hangs the server, a valid request is answered after each batch, and half-open
@@ -60,5 +63,115 @@ import Testing
         }
         #expect(freed == 100)
         try await server.shutdown()
+    }
+}
+
+/// The hostile run over TLS: bad ClientHellos to the TLS port, hostile HTTP inside TLS on that
+/// port and inside CONNECT tunnels; and the names the server's TLS never vouches for.
+@Suite struct HostileTLSTests {
+    static func server() async throws -> (EmulatorServer, CertificateAuthority, String) {
+        let tenants = DemoWorld.tenants(now: Date())
+        let key = try #require(tenants.first { $0.region == .us2 }?.keys.first { $0.kind == .user }?.secret)
+        let authority = try CertificateAuthority.loadOrCreate(directory: temporaryFolder())
+        let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 2,
+                                                    authority: authority, tlsPort: 0, idleTimeout: 0.3)
+        return (server, authority, key)
+    }
+
+    @Test func everyKindOverTLSIsAnsweredOrClosedAndTheServerStaysHealthy() async throws {
+        let (server, authority, key) = try await Self.server()
+        // Every bad ClientHello and every hostile HTTP kind at least once each way.
+        let count = 3 * max(HostileTLS.Kind.allCases.count, HostileHTTP.Kind.allCases.count)
+        let report = try HostileTLS.run(count: count, plainPort: server.port, tlsPort: try #require(server.tlsPort),
+                                        trusting: authority.certificatePath, key: key, seed: 5, timeout: 3, workers: 8)
+        try await server.shutdown()
+        #expect(report.inputs == count)
+        #expect(report.hangs.isEmpty, "\(report.hangs)")
+        #expect(report.unhealthy.isEmpty, "\(report.unhealthy)")
+        #expect(report.wrongSuccesses.isEmpty, "\(report.wrongSuccesses)")
+        #expect(report.refused == 0)
+        // Inside TLS the server answered as it does in the clear: 200s, 4xx for the malformed.
+        #expect(report.byStatus[200, default: 0] > 0)
+        #expect(report.byStatus.keys.allSatisfy { $0 < 500 || $0 == 501 }, "\(report.byStatus)")
+    }
+
+    @Test func theTLSServerVouchesForNoOtherName() async throws {
+        let (server, authority, key) = try await Self.server()
+        let valid = HostileHTTP.validRequest(key: key)
+        let rapid7 = try HostileTLS.Sender(route: .direct(port: try #require(server.tlsPort)), serverName: "us2.api.insight.rapid7.com",
+                                           trusting: authority.certificatePath)
+        #expect(rapid7.send(valid, timeout: 3) == .answered(200))
+        rapid7.shutdown()
+        // SNI of another site: the server has no leaf for it, so a verifying client refuses the
+        // handshake and nothing is answered.
+        let other = try HostileTLS.Sender(route: .direct(port: try #require(server.tlsPort)), serverName: "example.com",
+                                          trusting: authority.certificatePath)
+        #expect(other.send(valid, timeout: 3) == .closed)
+        other.shutdown()
+        // A tunnel to another site is refused before any TLS.
+        let tunnel = try HostileTLS.Sender(route: .tunnel(port: server.port), serverName: "example.com", trusting: authority.certificatePath)
+        #expect(tunnel.send(valid, timeout: 3) == .refused)
+        tunnel.shutdown()
+        try await server.shutdown()
+    }
+
+    @Test func aPartialClientHelloIsFreedByTheIdleTimeout() async throws {
+        let (server, _, _) = try await Self.server()
+        let input = HostileTLS.clientHello(HostileTLS.Kind.allCases.firstIndex(of: .truncatedRecordHeader)!, seed: 1)
+        #expect(input.partial)
+        let started = Date()
+        #expect(HostileHTTP.send(input.bytes, port: try #require(server.tlsPort), timeout: 3, answers: 0) == .closed)
+        #expect(Date().timeIntervalSince(started) < 2.5, "closed by the 0.3 s idle timeout, not the client's 3 s")
+        try await server.shutdown()
+    }
+}
+
+/// The server's request path without a socket, as the fuzzer drives it.
+@Suite struct InMemoryConnectionTests {
+    static let tenants = DemoWorld.tenants(now: Date())
+    static let key = tenants.first { $0.region == .us2 }!.keys.first { $0.kind == .user }!.secret
+
+    func answer(_ text: String) -> String {
+        String(decoding: EmulatorServer.answer(connection: Array(text.utf8), emulator: Emulator(tenants: Self.tenants, clock: VirtualClock())),
+               as: UTF8.self)
+    }
+
+    @Test func aConnectionsBytesGetTheServersAnswers() {
+        let valid = "GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(Self.key)\r\n\r\n"
+        #expect(answer(valid).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        // Pipelined: both answered, in order.
+        let both = answer(valid + "GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: wrong\r\n\r\n")
+        #expect(both.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) } == ["200", "401"])
+        // Malformed: NIO's parser refuses it with a 400 and closes.
+        #expect(answer("GET / HTTP/1.1\r\nNoColon\r\n\r\n").hasPrefix("HTTP/1.1 400 Bad Request"))
+        // Half a request: nothing yet.
+        #expect(answer("GET /validate HTTP/1.1\r\nHost: us2").isEmpty)
+    }
+}
+
+/// Scenario uploads to the admin API: not UTF-8, mutants of the bundled scenarios.
+@Suite struct HostileUploadTests {
+    @Test func anUploadThatIsNotUTF8IsRefusedNamingTheLine() async throws {
+        let tenants = DemoWorld.tenants(now: Date())
+        let loader: ScenarioLoading = { _, _ in throw ServerError(message: "the loader must not be reached") }
+        let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 1, loadScenario: loader)
+        let body: [UInt8] = Array("name: x\nprovenance: Caf".utf8) + [0xE9, 0x0A]
+        let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let reply = try #require(HostileHTTP.exchange(Array(head.utf8) + body, port: server.port, timeout: 3))
+        try await server.shutdown()
+        #expect(reply.status == 400)
+        #expect(reply.body.contains("POST /_admin/scenario: byte 0xE9 at line 2, column 16 is not UTF-8; save the file as UTF-8 text"))
+    }
+
+    @Test func scenarioMutantsAreLoadedOrRefusedWithTheTenantKept() async throws {
+        let emulator = Emulator(tenants: DemoWorld.tenants(now: Date()), clock: SystemClock())
+        let server = try await EmulatorServer.start(emulator: emulator, threads: 1, loadScenario: ScenarioLoader.upload)
+        let sample = try HostileEntryPoints.Sample(folder: repositoryRoot + "/Scenarios", suffix: ".yaml", count: 140, seed: 21)
+        let figures = HostileEntryPoints.throughUpload(sample, port: server.port, timeout: 10)
+        try await server.shutdown()
+        #expect(figures.tried == 140)
+        #expect(figures.problems.isEmpty, "\(figures.problems)")
+        #expect(figures.refused > 70)
+        #expect(figures.accepted > 0)
     }
 }
