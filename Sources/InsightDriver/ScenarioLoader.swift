@@ -99,6 +99,12 @@ public enum ScenarioLoader {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ScenarioError(file: file, line: mark.line, column: mark.column, field: "", message: "invalid YAML: \(problem)")
+        case .reader(let problem, let offset?, let value, let yaml):
+            // A character YAML does not allow (a NUL, a control byte): placed by its offset.
+            let before = yaml.utf8.prefix(offset)
+            let lineStart = before.lastIndex(of: 10).map { before.distance(from: before.startIndex, to: $0) + 1 } ?? 0
+            return ScenarioError(file: file, line: before.count(where: { $0 == 10 }) + 1, column: before.count - lineStart + 1, field: "",
+                                 message: "invalid YAML: \(problem) (character 0x\(String(value, radix: 16, uppercase: true))); remove it")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ScenarioError(file: file, line: context.mark.line, column: context.mark.column, field: "",
                                  message: "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) in this mapping; each field may appear once")

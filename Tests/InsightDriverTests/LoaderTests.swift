@@ -141,6 +141,10 @@ func loaderError(_ text: String) -> String {
         }
     }
 
+    @Test func aControlCharacterIsPlacedByLineAndColumn() {
+        #expect(error("name: x\nprovenance: a\u{0}b\n") == "bad.yaml:2:14: invalid YAML: control characters are not allowed (character 0x0); remove it")
+    }
+
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
         #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
     }
