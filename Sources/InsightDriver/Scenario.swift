@@ -26,6 +26,10 @@ public struct Scenario: Sendable {
     public var recordedAuth = false
     /// Virtual seconds per wall second for a command client (its time is the wall clock's).
     public var timeScale: Double = 1
+    /// Words to select it by (`run --filter tag:NAME`).
+    public var tags: [String] = []
+    /// The seed rows (`SeedRows`) it reproduces, for `run --coverage`.
+    public var covers: [String] = []
 }
 
 public struct TenantSpec: Sendable {

@@ -171,14 +171,54 @@ struct ScenarioParser {
             recordedAuth = try value.bool()
             if recordedAuth, recordings.isEmpty { throw value.error("recorded_auth needs recordings to answer from") }
         }
+        let tags = try map.optional("tags").map(Self.tags) ?? []
+        let covers = try map.optional("covers").map(Self.covers) ?? []
         try map.finish()
         var scenario = Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
                                 start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
                                 steps: steps, expect: expect)
         scenario.recordings = recordings
         scenario.recordedAuth = recordedAuth
+        scenario.tags = tags
+        scenario.covers = covers
         scenario.timeScale = timeScale
         return scenario
+    }
+
+    /// `tags: [audit, slow]`: lowercase words and dashes, each once.
+    static func tags(_ value: YAMLValue) throws -> [String] {
+        var tags: [String] = []
+        for item in try Self.items(value) {
+            let tag = try item.nonEmptyString()
+            guard tag.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
+                throw item.error("'\(tag)' must be lowercase letters, digits and dashes (run --filter tag:\(tag.lowercased()) selects by it)")
+            }
+            guard !tags.contains(tag) else { throw item.error("'\(tag)' is listed twice") }
+            tags.append(tag)
+        }
+        return tags
+    }
+
+    /// `covers: [000/no-data/initial-sync]`: rows of the seed table (`SeedRows`), each once.
+    static func covers(_ value: YAMLValue) throws -> [String] {
+        var rows: [String] = []
+        for item in try Self.items(value) {
+            let id = try item.nonEmptyString()
+            guard SeedRows.row(id) != nil else {
+                let near = SeedRows.all.map(\.id).min { YAMLMapping.distance($0, id) < YAMLMapping.distance($1, id) }
+                let hint = near.flatMap { YAMLMapping.distance($0, id) <= max(3, id.count / 4) ? "did you mean '\($0)'? " : nil } ?? ""
+                throw item.error("'\(id)' is not a seed row; \(hint)`insight-replay run --coverage` lists the rows")
+            }
+            guard !rows.contains(id) else { throw item.error("'\(id)' is listed twice") }
+            rows.append(id)
+        }
+        return rows
+    }
+
+    /// The items of a list, or a single scalar as a list of one.
+    static func items(_ value: YAMLValue) throws -> [YAMLValue] {
+        if case .scalar = value.node { return [value] }
+        return try value.list()
     }
 
     /// Expectations about the built-in clients' own reports cannot be checked on a command.

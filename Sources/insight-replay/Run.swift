@@ -27,6 +27,18 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Run only the scenarios with these names (repeatable).")
     var only: [String] = []
 
+    @Option(name: .long, help: "Run only the scenarios whose name matches this glob (audit-*), or with this tag (tag:NAME); repeatable, any one selects.")
+    var filter: [String] = []
+
+    @Option(name: .long, help: "Run the I-th of N shards (I/N, in name order: every N-th scenario from the I-th), for a CI matrix whose JUnit files merge.")
+    var shard: String?
+
+    @Flag(name: .long, help: "After the run, list each seed row with the passing scenarios that cover it (covers:), and the rows none does.")
+    var coverage = false
+
+    @Flag(name: .long, help: "Like --coverage, and exit 1 when a seed row is uncovered.")
+    var requireCoverage = false
+
     @Option(name: .long, help: "SQLite store for run history and imported recordings.")
     var store: String = ".insight-replay/store.sqlite"
 
@@ -60,6 +72,10 @@ struct Run: AsyncParsableCommand {
         for (option, path) in [("--junit", junit), ("--json", json), ("--html", html)] {
             if let path, let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
         }
+        if let shard { _ = try Self.shard(shard) }
+        if requireCoverage, shard != nil {
+            throw ValidationError("--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)")
+        }
         if client != nil {
             guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
             guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
@@ -81,6 +97,12 @@ struct Run: AsyncParsableCommand {
             let errors = (error as? ScenarioErrors)?.errors ?? [(error as? ScenarioError)
                 ?? ScenarioError(file: paths.first ?? "Scenarios", line: nil, column: nil, field: "", message: "\(error)")]
             writeReports([], errors: errors, started: started)
+            throw ExitCode(2)
+        }
+        do {
+            scenarios = try ScenarioSelection(filters: filter, shard: try shard.map(Self.shard)).apply(scenarios)
+        } catch {
+            printError("\(error)")
             throw ExitCode(2)
         }
         if !only.isEmpty {
@@ -168,7 +190,22 @@ struct Run: AsyncParsableCommand {
                 printError("warning: results not recorded in \(store): \(error) (use --no-store to skip)")
             }
         }
-        if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+        var uncovered = false
+        if coverage || requireCoverage {
+            let table = Coverage(zip(scenarios, results).map { ($0, $1.passed) })
+            print(table.text())
+            uncovered = requireCoverage && !table.uncovered.isEmpty
+            if uncovered { printError("--require-coverage: \(table.uncovered.count) seed row(s) have no passing scenario; add one naming the row in covers:") }
+        }
+        if uncovered || results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+
+    static func shard(_ text: String) throws -> ScenarioSelection.Shard {
+        do {
+            return try ScenarioSelection.Shard(parsing: text)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// INSIGHT_REPLAY_COMMIT, else the working tree's git commit (so `history` can tell a flaky

@@ -145,6 +145,33 @@ func loaderError(_ text: String) -> String {
         #expect(error("name: x\nprovenance: a\u{0}b\n") == "bad.yaml:2:14: invalid YAML: control characters are not allowed (character 0x0); remove it")
     }
 
+    @Test func tagsAndCoveredSeedRowsAreRead() throws {
+        let text = valid.replacingOccurrences(of: "name: fixture-valid\n", with: "name: fixture-valid\ntags: [wrong-url, seed-000]\ncovers: [000/wrong-url/wrong-region]\n")
+        let scenario = try ScenarioLoader.parse(text, file: "valid.yaml")
+        #expect(scenario.tags == ["wrong-url", "seed-000"])
+        #expect(scenario.covers == ["000/wrong-url/wrong-region"])
+        // A single value is a list of one.
+        let single = try ScenarioLoader.parse(valid.replacingOccurrences(of: "name: fixture-valid\n", with: "name: fixture-valid\ntags: slow\n"), file: "valid.yaml")
+        #expect(single.tags == ["slow"])
+    }
+
+    @Test func aBadTagOrAnUnknownSeedRowIsNamedWithTheNearestRow() {
+        func with(_ line: String) -> String { error(valid.replacingOccurrences(of: "name: fixture-valid\n", with: "name: fixture-valid\n\(line)\n")) }
+        #expect(with("tags: [Wrong URL]") == "bad.yaml:2:8: tags[0]: 'Wrong URL' must be lowercase letters, digits and dashes (run --filter tag:wrong url selects by it)")
+        #expect(with("tags: [a, a]") == "bad.yaml:2:11: tags[1]: 'a' is listed twice")
+        #expect(with("covers: [000/no-data/initial-synch]") == "bad.yaml:2:10: covers[0]: '000/no-data/initial-synch' is not a seed row; did you mean '000/no-data/initial-sync'? `insight-replay run --coverage` lists the rows")
+        #expect(with("covers: [nothing]") == "bad.yaml:2:10: covers[0]: 'nothing' is not a seed row; `insight-replay run --coverage` lists the rows")
+        #expect(with("covers: {a: b}") == "bad.yaml:2:9: covers: expected a list, found a mapping")
+    }
+
+    @Test func everySeedRowHasAUniqueIdOfItsSeed() {
+        let ids = SeedRows.all.map(\.id)
+        #expect(Set(ids).count == ids.count)
+        #expect(Set(SeedRows.all.map(\.seed)) == ["000", "002", "003"])
+        // The six troubleshooting sections of seeds/000, each cause a row.
+        #expect(ids.filter { $0.hasPrefix("000/") && ["auth-failed", "permissions", "no-data", "wrong-url", "key-issues", "service-user"].contains($0.split(separator: "/")[1]) }.count == 20)
+    }
+
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
         #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
     }
@@ -237,5 +264,56 @@ func loaderError(_ text: String) -> String {
     @Test func moreThanAHundredMillionEventsInAllIsRefusedWithBothNumbers() {
         #expect(loaderError(Self.scenario(data: "{ log_sources: 11, events_per_log: 10000000 }"))
             == "bad.yaml:7:44: tenant.data.events_per_log: log_sources × events_per_log is 11 × 10000000; at most 100000000 log events in all")
+    }
+}
+
+/// `run --filter`, `--shard` and `--coverage` on the catalogue's scenarios.
+@Suite struct SelectionTests {
+    static let catalogue = try! ScenarioLoader.load(paths: [repositoryRoot + "/Scenarios"])
+
+    @Test func filtersAreNameGlobsOrTagsAndAnyOneSelects() throws {
+        let audit = try ScenarioSelection(filters: ["audit-*"]).apply(Self.catalogue)
+        #expect(!audit.isEmpty && audit.allSatisfy { $0.name.hasPrefix("audit-") })
+        let tagged = try ScenarioSelection(filters: ["tag:notifier"]).apply(Self.catalogue)
+        #expect(tagged.map(\.name) == Self.catalogue.filter { $0.tags.contains("notifier") }.map(\.name).sorted())
+        // Tags are globs too.
+        #expect(try ScenarioSelection(filters: ["tag:seed-00*"]).apply(Self.catalogue).count == Self.catalogue.filter { $0.tags.contains { $0.hasPrefix("seed-00") } }.count)
+        let both = try ScenarioSelection(filters: ["audit-*", "tag:notifier"]).apply(Self.catalogue)
+        #expect(both.count == audit.count + tagged.count)
+        #expect(throws: SelectionError.self) { try ScenarioSelection(filters: ["tag:nothing-has-this"]).apply(Self.catalogue) }
+        do { _ = try ScenarioSelection(filters: ["audti-*"]).apply(Self.catalogue) } catch {
+            #expect("\(error)".hasPrefix("--filter audti-* selects no scenario; names are globs (audit-*), tags are tag:NAME (tags in use: "))
+        }
+    }
+
+    @Test func shardsPartitionTheCatalogueDeterministically() throws {
+        for count in [1, 2, 3, 7, 100] {
+            var seen: [String] = []
+            for index in 1...count {
+                let shard = try ScenarioSelection(shard: .init(parsing: "\(index)/\(count)")).apply(Self.catalogue)
+                #expect(try ScenarioSelection(shard: .init(parsing: "\(index)/\(count)")).apply(Self.catalogue.reversed()).map(\.name) == shard.map(\.name),
+                        "the same shard whatever order the files were read in")
+                seen += shard.map(\.name)
+            }
+            #expect(seen.sorted() == Self.catalogue.map(\.name).sorted(), "every scenario in exactly one of \(count) shards")
+        }
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0", "1/1001", "1/2/3"] {
+            #expect(throws: SelectionError.self) { try ScenarioSelection.Shard(parsing: bad) }
+        }
+    }
+
+    @Test func aRowIsCoveredOnlyByAPassingScenario() {
+        let catalogue = Self.catalogue
+        let all = Coverage(catalogue.map { ($0, true) })
+        #expect(all.lines.count == SeedRows.all.count)
+        #expect(all.lines.first { $0.row.id == "000/no-data/initial-sync" }?.passing == ["no-data-initial-sync"])
+        // The same scenario failing: its row is uncovered, and the table says which scenario failed.
+        let failing = Coverage(catalogue.map { ($0, $0.name != "no-data-initial-sync") })
+        #expect(failing.uncovered.map(\.id).contains("000/no-data/initial-sync"))
+        #expect(failing.text().contains("✗ 000/no-data/initial-sync"))
+        #expect(failing.text().contains("failing: no-data-initial-sync"))
+        // It also covers 000/region/eu, which no other scenario does.
+        #expect(failing.uncovered.count == all.uncovered.count + 2)
+        #expect(all.text().hasSuffix("uncovered: \(all.uncovered.map(\.id).joined(separator: ", "))") || all.uncovered.isEmpty)
     }
 }

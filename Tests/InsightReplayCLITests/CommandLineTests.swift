@@ -57,6 +57,21 @@ import Testing
         }
     }
 
+    @Test func aBadShardAndCoverageOfOneShardAreRefusedBeforeTheRun() {
+        for (arguments, expected) in [
+            (["run", "--shard", "3/2"], "--shard 3/2: expected I/N with 1 ≤ I ≤ N ≤ 1000, like 2/4 (the second of four jobs)"),
+            (["run", "--shard", "1/2", "--require-coverage"], "--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)"),
+        ] {
+            do {
+                _ = try InsightReplay.parseAsRoot(arguments)
+                Issue.record("\(arguments) parsed")
+            } catch {
+                #expect(InsightReplay.fullMessage(for: error).contains(expected), "\(InsightReplay.fullMessage(for: error))")
+                #expect(InsightReplay.exitCode(for: error).rawValue == 64)
+            }
+        }
+    }
+
     @Test func progressLine() {
         #expect(Progress.line(done: 3, total: 39, name: "happy-path-us2-sync", elapsed: 1.25) == "[3/39] happy-path-us2-sync  1.2 s")
     }
