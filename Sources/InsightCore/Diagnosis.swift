@@ -1,5 +1,5 @@
 /// How strongly the evidence points at a cause.
-public enum Likelihood: Int, Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
+public enum Likelihood: Int, Sendable, Codable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
     /// `notChecked`: the check that would rule it in or out got no real answer (a replay
     /// miss, a refused probe); it is never `ruledOut` on that evidence.
     case confirmed = 0, likely = 1, possible = 2, notChecked = 3, ruledOut = 4

@@ -50,6 +50,35 @@ struct CommandObservation {
 }
 
 extension Expectations {
+    /// `causes:`, `not_causes:` and `ranked:` against the diagnosis's ranked causes.
+    func checkCauses(_ found: Diagnosis) -> [String] {
+        var failures: [String] = []
+        let list = found.causes.enumerated().map { "\($0.offset + 1). [\($0.element.likelihood)] \($0.element.text)" }.joined(separator: " | ")
+        for expected in causes {
+            guard let index = found.causes.firstIndex(where: { $0.text.localizedCaseInsensitiveContains(expected.cause) }) else {
+                failures.append("expected a cause '\(expected.cause)'; the causes are: \(list)")
+                continue
+            }
+            if let rank = expected.rank, rank != index + 1 {
+                failures.append("expected '\(expected.cause)' at rank \(rank); it is at \(index + 1): \(list)")
+            }
+            if let likelihood = expected.likelihood, found.causes[index].likelihood != likelihood {
+                failures.append("expected '\(expected.cause)' to be \(likelihood); it is \(found.causes[index].likelihood)")
+            }
+        }
+        for text in notCauses {
+            if let cause = found.causes.first(where: { $0.text.localizedCaseInsensitiveContains(text) }) {
+                failures.append("expected no cause '\(text)'; '\(cause.text)' is \(cause.likelihood): \(list)")
+            }
+        }
+        if let ranked {
+            let matches = ranked.count == found.causes.count
+                && zip(ranked, found.causes).allSatisfy { $1.text.localizedCaseInsensitiveContains($0) }
+            if !matches { failures.append("expected the causes \(ranked.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " | ")); they are: \(list)") }
+        }
+        return failures
+    }
+
     /// Every unmet expectation as a sentence saying what was expected and what happened.
     func check(_ observed: Observed) -> [String] {
         var failures: [String] = []
@@ -72,6 +101,15 @@ extension Expectations {
             }
             for text in remedyMentions where !found.remedies.contains(where: { $0.localizedCaseInsensitiveContains(text) }) {
                 failures.append("expected a remedy mentioning '\(text)'; remedies are: \(found.remedies.joined(separator: " | "))")
+            }
+            failures += checkCauses(found)
+        }
+        if !notMentions.isEmpty, let text = observed.diagnosisText {
+            let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for unwanted in notMentions {
+                if let line = lines.first(where: { $0.localizedCaseInsensitiveContains(unwanted) }) {
+                    failures.append("expected the diagnosis not to mention '\(unwanted)'; it does: \(line)")
+                }
             }
         }
         if let requests, requests != observed.journal.count {
@@ -136,6 +174,11 @@ extension Expectations {
         }
         if let deliveries, deliveries != observed.deliveries.count {
             failures.append("expected \(deliveries) event(s) received by InsightConnect, got \(observed.deliveries.count)")
+        }
+        for text in deliveryNotMentions {
+            if let index = observed.deliveries.firstIndex(where: { $0.body.contains(text) }) {
+                failures.append("expected no delivery to mention '\(text)'; delivery \(index + 1) does: \(observed.deliveries[index].body.prefix(200))")
+            }
         }
         for text in deliveryMentions where !observed.deliveries.contains(where: { $0.body.contains(text) }) {
             failures.append("expected a delivered event mentioning '\(text)'; none does")

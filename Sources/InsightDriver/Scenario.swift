@@ -70,12 +70,16 @@ public struct KeySpec: Sendable {
 
 /// How the scenario's token is made, so no secret is ever written in a scenario file.
 public enum TokenSpec: Sendable, Hashable {
-    /// The secret of a tenant key, optionally wrapped in whitespace (a copy-paste slip).
-    case key(String, wrap: String)
+    /// The secret of a tenant key, with whitespace before and after it (a copy-paste slip: a
+    /// space before, a line break after).
+    case key(String, before: String, after: String)
     /// A literal value, for malformed tokens (empty, truncated).
     case literal(String)
     /// A well-formed key that no tenant knows.
     case unknown
+
+    /// A tenant key with the same whitespace on both sides.
+    public static func key(_ id: String, wrap: String) -> TokenSpec { .key(id, before: wrap, after: wrap) }
 }
 
 /// How the integrations are configured: the seeds/000 client (URL + Token), the seeds/002
@@ -175,6 +179,14 @@ public struct Expectations: Sendable {
     public var evidence: [String] = []
     public var topCause: String?
     public var remedyMentions: [String] = []
+    /// Causes that must be in the ranked list: at a rank (from 1), with a likelihood, or at all.
+    public var causes: [CauseExpectation] = []
+    /// Causes that must not be in the ranked list at all.
+    public var notCauses: [String] = []
+    /// The whole ranked list, each a substring of the cause at its rank, no more, no fewer.
+    public var ranked: [String]?
+    /// Text no part of the diagnosis (summary, evidence, causes, remedies) may contain.
+    public var notMentions: [String] = []
     public var requests: Int?
     public var requestTimes: [Double]?
     public var statuses: [Int]?
@@ -191,6 +203,9 @@ public struct Expectations: Sendable {
     /// Events InsightConnect triggers received.
     public var deliveries: Int?
     public var deliveryMentions: [String] = []
+    /// Text no event InsightConnect received may contain (an ordinary notification carries no
+    /// "[Test message]").
+    public var deliveryNotMentions: [String] = []
     /// Requests of a kind: count, statuses, times, headers.
     public var requestFilters: [RequestFilter] = []
     /// How late a request may be (virtual seconds); default exact in process, half a wall
@@ -205,6 +220,13 @@ public struct Expectations: Sendable {
     public var outputNotMentions: [String] = []
     /// Fields of the last JSON object the command printed on a line of its own.
     public var reported: [(name: String, value: JSON)] = []
+}
+
+/// `causes: [{ cause: TEXT, rank: N, likelihood: ruled_out }]`: TEXT is a substring of a ranked cause.
+public struct CauseExpectation: Sendable, Hashable {
+    public var cause: String
+    public var rank: Int?
+    public var likelihood: Likelihood?
 }
 
 public enum ExitExpectation: Sendable, Hashable, CustomStringConvertible {

@@ -226,6 +226,8 @@ struct ScenarioParser {
         let builtIn: [(String, Bool)] = [
             ("summary_mentions", !expect.summaryMentions.isEmpty), ("evidence", !expect.evidence.isEmpty),
             ("top_cause", expect.topCause != nil), ("remedy_mentions", !expect.remedyMentions.isEmpty),
+            ("causes", !expect.causes.isEmpty || !expect.notCauses.isEmpty || expect.ranked != nil),
+            ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
                 || expect.syncedLogSources != nil),
             ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil),
@@ -484,7 +486,19 @@ struct ScenarioParser {
         let keyValue = map.optional("key")
         let literal = try map.optional("literal")?.string()
         let unknown = try map.optional("unknown")?.bool() ?? false
-        let wrap = try map.optional("wrap")?.string() ?? ""
+        // wrap: "  " on both sides, or { before: " ", after: "\n" }.
+        var wrap = (before: "", after: "")
+        let wrapValue = map.optional("wrap")
+        if let wrapValue {
+            if case .mapping = wrapValue.node {
+                var sides = try wrapValue.mapping()
+                wrap = (try sides.optional("before")?.string() ?? "", try sides.optional("after")?.string() ?? "")
+                try sides.finish()
+            } else {
+                let both = try wrapValue.string()
+                wrap = (both, both)
+            }
+        }
         try map.finish()
         let forms = [keyValue != nil, literal != nil, unknown].filter { $0 }.count
         guard forms == 1 else { throw value.error("give exactly one of key: ID, literal: TEXT or unknown: true") }
@@ -493,9 +507,12 @@ struct ScenarioParser {
             guard tenant.keys.contains(where: { $0.id == id }) else {
                 throw keyValue.error("no key '\(id)' in tenant.keys (\(Self.known(tenant)))")
             }
-            guard wrap.allSatisfy(\.isWhitespace) else { throw value.error("wrap may hold only spaces, tabs and line breaks") }
-            return .key(id, wrap: wrap)
+            guard (wrap.before + wrap.after).allSatisfy(\.isWhitespace) else {
+                throw (wrapValue ?? value).error("wrap may hold only spaces, tabs and line breaks")
+            }
+            return .key(id, before: wrap.before, after: wrap.after)
         }
+        if wrapValue != nil { throw value.error("wrap applies to key: ID (the tenant's key with whitespace around it)") }
         if let literal { return .literal(literal) }
         return .unknown
     }
@@ -620,6 +637,21 @@ struct ScenarioParser {
         return step
     }
 
+    /// `{ cause: TEXT, rank: N, likelihood: L }`, or just the text.
+    func causeExpectation(_ value: YAMLValue) throws -> CauseExpectation {
+        if case .scalar = value.node { return CauseExpectation(cause: try value.nonEmptyString()) }
+        var map = try value.mapping()
+        var expectation = CauseExpectation(cause: try map.required("cause").nonEmptyString())
+        expectation.rank = try map.optional("rank")?.int(in: 1...20)
+        if let likelihood = map.optional("likelihood") {
+            let names = Likelihood.allCases.map { $0.description.replacingOccurrences(of: " ", with: "_") }
+            let name = try likelihood.choice(names)
+            expectation.likelihood = Likelihood.allCases.first { $0.description.replacingOccurrences(of: " ", with: "_") == name }
+        }
+        try map.finish()
+        return expectation
+    }
+
     func expectations(_ value: YAMLValue) throws -> Expectations {
         var map = try value.mapping()
         var expect = Expectations()
@@ -629,6 +661,13 @@ struct ScenarioParser {
         expect.evidence = try map.optional("evidence")?.strings() ?? []
         expect.topCause = try map.optional("top_cause")?.nonEmptyString()
         expect.remedyMentions = try map.optional("remedy_mentions")?.strings() ?? []
+        expect.causes = try map.optional("causes")?.list().map(causeExpectation) ?? []
+        expect.notCauses = try map.optional("not_causes")?.strings() ?? []
+        if let ranked = map.optional("ranked") {
+            expect.ranked = try ranked.strings()
+            if expect.ranked?.isEmpty == true { throw ranked.error("needs the causes in order, most likely first") }
+        }
+        expect.notMentions = try map.optional("not_mentions")?.strings() ?? []
         if let requests = map.optional("requests") {
             switch requests.node {
             case .scalar: expect.requests = try requests.int(in: 0...1_000_000)
@@ -678,6 +717,7 @@ struct ScenarioParser {
         }
         expect.deliveries = try map.optional("deliveries")?.int(in: 0...100_000_000)
         expect.deliveryMentions = try map.optional("delivery_mentions")?.strings() ?? []
+        expect.deliveryNotMentions = try map.optional("delivery_not_mentions")?.strings() ?? []
         if let synced = map.optional("synced") {
             var inner = try synced.mapping()
             expect.syncedInvestigations = try inner.optional("investigations")?.int(in: 0...1_000_000)

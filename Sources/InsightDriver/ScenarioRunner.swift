@@ -275,7 +275,7 @@ public struct ScenarioWorld: Sendable {
     /// The value a token spec stands for.
     public func resolve(_ token: TokenSpec) -> String {
         switch token {
-        case .key(let id, let wrap): return wrap + (secretByKey[id] ?? "") + wrap
+        case .key(let id, let before, let after): return before + (secretByKey[id] ?? "") + after
         case .literal(let text): return text
         case .unknown: return unknownSecret
         }

@@ -164,6 +164,32 @@ func loaderError(_ text: String) -> String {
         #expect(with("covers: {a: b}") == "bad.yaml:2:9: covers: expected a list, found a mapping")
     }
 
+    @Test func causeExpectationsAreReadStrictly() throws {
+        func expectLines(_ lines: String) -> String { error(valid.replacingOccurrences(of: "  requests: 3", with: "  requests: 3\n" + lines)) }
+        #expect(expectLines("  causes: [{ cause: x, rank: 0 }]") == "bad.yaml:16:30: expect.causes[0].rank: must be between 1 and 20, found 0")
+        #expect(expectLines("  causes: [{ cause: x, likelihood: probable }]")
+            == "bad.yaml:16:36: expect.causes[0].likelihood: 'probable' is not one of: confirmed, likely, possible, not_checked, ruled_out")
+        #expect(expectLines("  causes: [{ cuase: x }]").hasPrefix("bad.yaml:16:14: expect.causes[0].cuase: unknown field; did you mean 'cause'?"))
+        #expect(expectLines("  ranked: []") == "bad.yaml:16:11: expect.ranked: needs the causes in order, most likely first")
+        let scenario = try ScenarioLoader.parse(valid.replacingOccurrences(of: "  requests: 3", with: "  requests: 3\n  causes: [a, { cause: b, rank: 2, likelihood: not_checked }]\n  delivery_not_mentions: \"[Test message]\""), file: "v.yaml")
+        #expect(scenario.expect.causes == [CauseExpectation(cause: "a"), CauseExpectation(cause: "b", rank: 2, likelihood: .notChecked)])
+        #expect(scenario.expect.deliveryNotMentions == ["[Test message]"])
+    }
+
+    @Test func whitespaceMayWrapOneSideOfAKey() throws {
+        func token(_ text: String) throws -> TokenSpec? {
+            try ScenarioLoader.parse(valid.replacingOccurrences(of: "  token: { key: main }", with: "  token: \(text)"), file: "v.yaml").client.token
+        }
+        #expect(try token(#"{ key: main, wrap: { before: "", after: "\n" } }"#) == .key("main", before: "", after: "\n"))
+        #expect(try token(#"{ key: main, wrap: "  " }"#) == .key("main", wrap: "  "))
+        #expect(error(valid.replacingOccurrences(of: "  token: { key: main }", with: #"  token: { key: main, wrap: { after: "x" } }"#))
+            == "bad.yaml:11:29: client.token.wrap: wrap may hold only spaces, tabs and line breaks")
+        #expect(error(valid.replacingOccurrences(of: "  token: { key: main }", with: #"  token: { key: main, wrap: { left: " " } }"#))
+            == "bad.yaml:11:31: client.token.wrap.left: unknown field; allowed here: before, after")
+        #expect(error(valid.replacingOccurrences(of: "  token: { key: main }", with: #"  token: { literal: abc, wrap: " " }"#))
+            == "bad.yaml:11:10: client.token: wrap applies to key: ID (the tenant's key with whitespace around it)")
+    }
+
     @Test func everySeedRowHasAUniqueIdOfItsSeed() {
         let ids = SeedRows.all.map(\.id)
         #expect(Set(ids).count == ids.count)

@@ -29,6 +29,34 @@ import Testing
         ])
     }
 
+    /// Each diagnosis expectation passes on the fixture's diagnosis and fails, saying why, when
+    /// the scenario claims otherwise.
+    @Test func causesRanksLikelihoodsAndNegativeMentionsAreChecked() async throws {
+        func failures(_ expect: String) async throws -> [String] {
+            let text = valid.replacingOccurrences(of: "  requests: 3", with: "  requests: 3\n" + expect)
+            return await ScenarioRunner().run(try ScenarioLoader.parse(text, file: "valid.yaml")).failures
+        }
+        let list = "1. [confirmed] Using incorrect regional endpoint | 2. [possible] Including path components in URL | 3. [possible] Using old API endpoint format"
+        #expect(try await failures("""
+              causes:
+                - { cause: incorrect regional endpoint, rank: 1, likelihood: confirmed }
+                - { cause: path components, likelihood: possible }
+                - old API endpoint
+              not_causes: [rate limits]
+              ranked: [incorrect regional, path components, old API]
+              not_mentions: [Retry-After]
+            """) == [])
+        #expect(try await failures("  causes: [{ cause: path components, rank: 1 }]") == ["expected 'path components' at rank 1; it is at 2: \(list)"])
+        #expect(try await failures("  causes: [{ cause: incorrect regional endpoint, likelihood: ruled_out }]")
+            == ["expected 'incorrect regional endpoint' to be ruled out; it is confirmed"])
+        #expect(try await failures("  causes: [rate limits]") == ["expected a cause 'rate limits'; the causes are: \(list)"])
+        #expect(try await failures("  not_causes: [old API]") == ["expected no cause 'old API'; 'Using old API endpoint format' is possible: \(list)"])
+        #expect(try await failures("  ranked: [incorrect regional, old API]")
+            == ["expected the causes 1. incorrect regional | 2. old API; they are: \(list)"])
+        #expect(try await failures("  not_mentions: [us3.api]")
+            == ["expected the diagnosis not to mention 'us3.api'; it does: evidence: the same key is accepted by https://us3.api.insight.rapid7.com/validate"])
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
