@@ -395,16 +395,44 @@ struct ScenarioParser {
         switch present[0] {
         case "status":
             let statusValue = try map.required("status")
-            let status = try statusValue.int(in: 400...599)
-            guard status == 429 || status >= 500 else { throw statusValue.error("a fault answers 429 or a 5xx, found \(status)") }
-            effect = .status(status, retryAfter: try map.optional("retry_after")?.int(in: 0...86_400))
+            let status = try statusValue.int(in: 300...599)
+            let body = try map.optional("body")?.string()
+            if let body, body.utf8.count > 1 << 20 { throw map.optional("body")!.error("a fault's body may be up to 1 MB") }
+            var headers: [String: String] = [:]
+            if let headersValue = map.optional("headers") {
+                var fields = try headersValue.mapping()
+                for name in fields.keys {
+                    let field = fields.optional(name)!
+                    guard !name.isEmpty, name.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }) else {
+                        throw field.error("'\(name)' is not a header name (letters, digits and - _ .)")
+                    }
+                    let text = try field.string()
+                    guard !text.contains("\r"), !text.contains("\n") else { throw field.error("a header value is one line") }
+                    headers[name] = text
+                }
+            }
+            let retryAfter = try map.optional("retry_after")?.int(in: 0...86_400)
+            if (300...399).contains(status), !headers.keys.contains(where: { $0.caseInsensitiveCompare("Location") == .orderedSame }) {
+                throw statusValue.error("a \(status) redirect needs headers: { Location: URL }")
+            }
+            if body == nil, headers.isEmpty, status == 429 || status >= 500 {
+                // The platform's own shapes: 429 with its rate-limit headers, 5xx with the message.
+                effect = .status(status, retryAfter: retryAfter)
+            } else {
+                if let retryAfter { headers["Retry-After"] = "\(retryAfter)" }
+                effect = .answer(FaultAnswer(status: status, body: body, headers: headers))
+            }
         case "latency": effect = .latency(try map.required("latency").number())
         case "reset": try Self.mustBeTrue(map.required("reset")); effect = .reset
         case "truncate": try Self.mustBeTrue(map.required("truncate")); effect = .truncatedBody
         default: try Self.mustBeTrue(map.required("malformed_json")); effect = .malformedJSON
         }
-        if case .status = effect {} else if let retry = map.optional("retry_after") {
-            throw retry.error("retry_after goes with status")
+        switch effect {
+        case .status, .answer: break
+        default:
+            for name in ["retry_after", "body", "headers"] {
+                if let field = map.optional(name) { throw field.error("\(name) goes with status") }
+            }
         }
         let count = try map.required("count").int(in: 1...1_000_000)
         let after = try map.optional("after")?.int(in: 0...1_000_000) ?? 0

@@ -25,6 +25,11 @@ extension EmulatorState {
                 let answer = Self.faultResponse(status, retryAfter: retryAfter)
                 capture(request, answer, now: context.now)
                 return .respond(answer, after: delay)
+            case .answer(let chosen):
+                context.reason = "fault \(chosen.status)"
+                let answer = chosen.response
+                capture(request, answer, now: context.now)
+                return .respond(answer, after: delay)
             case .latency(let seconds):
                 delay += seconds
             case .reset:
@@ -147,7 +152,8 @@ extension EmulatorState {
     static let reasonPhrases = [
         500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
         504: "Gateway Timeout", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-        408: "Request Timeout", 409: "Conflict",
+        408: "Request Timeout", 409: "Conflict", 410: "Gone", 422: "Unprocessable Entity", 301: "Moved Permanently", 302: "Found",
+        303: "See Other", 307: "Temporary Redirect", 308: "Permanent Redirect",
     ]
 
     static func faultResponse(_ status: Int, retryAfter: Int?) -> HTTPResponse {

@@ -16,6 +16,9 @@ public struct FaultRule: Sendable, Hashable {
         case truncatedBody
         /// Answer with the status but a body that is not JSON.
         case malformedJSON
+        /// Answer exactly this: any status (a 3xx with its Location, a 400, a 404, a 409), the
+        /// body and headers the scenario chose.
+        case answer(FaultAnswer)
     }
 
     /// Path prefix the rule applies to; nil: every path.
@@ -50,6 +53,32 @@ public struct FaultRule: Sendable, Hashable {
         if let method, method != request.method { return false }
         if let wanted = self.region, wanted != region { return false }
         return true
+    }
+}
+
+/// A fault's own answer: status, body (JSON or text, as written) and headers.
+public struct FaultAnswer: Sendable, Hashable {
+    public var status: Int
+    /// nil: the platform's error shape for the status (`{"message":"HTTP 404 Not Found"}`).
+    public var body: String?
+    public var headers: [String: String]
+
+    public init(status: Int, body: String? = nil, headers: [String: String] = [:]) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    var response: HTTPResponse {
+        var fields = HTTPHeaders()
+        guard let body else {
+            var response = EmulatorState.faultResponse(status, retryAfter: nil)
+            for (name, value) in headers.sorted(by: { $0.key < $1.key }) { response.headers.set(name, value) }
+            return response
+        }
+        fields.set("Content-Type", JSON(data: Data(body.utf8)) != nil ? "application/json" : "text/plain; charset=utf-8")
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { fields.set(name, value) }
+        return HTTPResponse(status: status, headers: fields, body: Data(body.utf8))
     }
 }
 
@@ -98,6 +127,8 @@ extension FaultRule: CustomStringConvertible {
         case .reset: effect = "reset the connection"
         case .truncatedBody: effect = "truncate the body"
         case .malformedJSON: effect = "answer malformed JSON"
+        case .answer(let answer):
+            effect = "answer \(answer.status)" + (answer.headers["Location"].map { " to \($0)" } ?? "") + (answer.body == nil ? "" : " with its own body")
         }
         var scope = [method, path.map { "\($0)*" }, region.map { "on \($0.code)" }].compactMap { $0 }.joined(separator: " ")
         if scope.isEmpty { scope = "every request" }

@@ -1,5 +1,6 @@
 import Foundation
 import InsightCore
+import InsightEmulator
 @testable import InsightDriver
 import Testing
 
@@ -90,9 +91,23 @@ func loaderError(_ text: String) -> String {
         #expect(error(text) == "bad.yaml:8:38: tenant.keys[0].owner: no user 'nobody@example.com' in tenant.users")
     }
 
-    @Test func aFaultMustBe429Or5xx() {
-        let text = valid + "faults:\n  - { status: 404, count: 1 }\n"
-        #expect(error(text) == "bad.yaml:17:15: faults[0].status: a fault answers 429 or a 5xx, found 404")
+    @Test func aFaultAnswersAnyErrorOrRedirectWithItsOwnBodyAndHeaders() throws {
+        #expect(error(valid + "faults:\n  - { status: 200, count: 1 }\n") == "bad.yaml:17:15: faults[0].status: must be between 300 and 599, found 200")
+        #expect(error(valid + "faults:\n  - { status: 302, count: 1 }\n") == "bad.yaml:17:15: faults[0].status: a 302 redirect needs headers: { Location: URL }")
+        #expect(error(valid + "faults:\n  - { status: 404, count: 1, headers: { \"Bad Name\": x } }\n")
+            == "bad.yaml:17:53: faults[0].headers.Bad Name: 'Bad Name' is not a header name (letters, digits and - _ .)")
+        #expect(error(valid + "faults:\n  - { reset: true, count: 1, body: x }\n") == "bad.yaml:17:36: faults[0].body: body goes with status")
+        let scenario = try ScenarioLoader.parse(valid + """
+            faults:
+              - { path: /validate, status: 404, count: 1, body: '{"message":"gone"}', headers: { X-Request-Id: abc } }
+              - { status: 302, count: 1, headers: { Location: "https://insight.rapid7.com/login" } }
+              - { status: 503, count: 1 }
+            """, file: "v.yaml")
+        #expect(scenario.faults.map(\.effect) == [
+            .answer(FaultAnswer(status: 404, body: #"{"message":"gone"}"#, headers: ["X-Request-Id": "abc"])),
+            .answer(FaultAnswer(status: 302, headers: ["Location": "https://insight.rapid7.com/login"])),
+            .status(503, retryAfter: nil),
+        ])
     }
 
     @Test func aTimelineEventNeedsExactlyOneAction() {

@@ -151,6 +151,28 @@ import Testing
         #expect(try await statuses(seed: 43) != first)
     }
 
+    @Test func aFaultAnswersWithTheStatusBodyAndHeadersItWasGiven() async throws {
+        let emulator = Emulator(tenants: [Fixture.tenant()], faults: [
+            FaultRule(path: "/validate", effect: .answer(FaultAnswer(status: 302, headers: ["Location": "https://insight.rapid7.com/login"])), count: 1),
+            FaultRule(path: "/validate", effect: .answer(FaultAnswer(status: 409, body: #"{"message":"conflict"}"#, headers: ["X-Request-Id": "r-1"])), count: 1, after: 1),
+            FaultRule(path: "/validate", effect: .answer(FaultAnswer(status: 400)), count: 1, after: 2),
+        ], clock: VirtualClock())
+        let redirect = try await emulator.handle(Fixture.request(path: "/validate"))
+        #expect(redirect.status == 302)
+        #expect(redirect.headers["Location"] == "https://insight.rapid7.com/login")
+        let conflict = try await emulator.handle(Fixture.request(path: "/validate"))
+        #expect(conflict.status == 409)
+        #expect(conflict.headers["X-Request-Id"] == "r-1")
+        #expect(conflict.headers["Content-Type"] == "application/json")
+        #expect(String(decoding: conflict.body, as: UTF8.self) == #"{"message":"conflict"}"#)
+        // No body given: the platform's error shape for the status.
+        let bad = try await emulator.handle(Fixture.request(path: "/validate"))
+        #expect(bad.status == 400)
+        #expect(bad.json?["message"] == "HTTP 400 Bad Request")
+        // The rules spent, the platform answers.
+        #expect(try await emulator.handle(Fixture.request(path: "/validate")).status == 200)
+    }
+
     @Test func aFaultCanTargetAMethod() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], faults: [FaultRule(path: "/validate", method: "POST", effect: .status(500, retryAfter: nil), count: 5)],
                                 clock: VirtualClock())
