@@ -132,7 +132,12 @@ public struct NotifierSpec: Sendable {
     public var url: String
     public var token: TokenSpec
     public var queueCapacity: Int
+    /// The auto-disable rule of seeds/003 ("60% in 12 hours"): the share of unsuccessful
+    /// notifications, the window it is counted over, and the fewest notifications it needs
+    /// (ASSUMED 5: the seed names no minimum, and one failure of one would be 100%).
     public var minimumRequests: Int
+    public var disableThreshold: Double = 0.6
+    public var disableWindow: Double = 12 * 3600
 }
 
 public enum Step: Sendable, Hashable, CustomStringConvertible {

@@ -574,6 +574,21 @@ struct ScenarioParser {
                 token: try self.token(try inner.required("token"), tenant),
                 queueCapacity: try inner.optional("queue_capacity")?.int(in: 1...1_000_000) ?? 1_000,
                 minimumRequests: try inner.optional("minimum_requests")?.int(in: 1...1_000_000) ?? 5)
+            if let threshold = inner.optional("disable_threshold") {
+                // A share (0.6) or a percentage (60%), as the seed writes it.
+                var share: Double
+                if case .scalar(let scalar) = threshold.node, scalar.string.hasSuffix("%"),
+                   let percent = Double(scalar.string.dropLast().trimmingCharacters(in: .whitespaces)) {
+                    share = percent / 100
+                } else {
+                    share = try threshold.number()
+                }
+                guard share > 0, share <= 1 else { throw threshold.error("must be above 0 and at most 1 (or 100%), found \(share)") }
+                notifier?.disableThreshold = share
+            }
+            if let window = inner.optional("disable_window") {
+                notifier?.disableWindow = try window.number(min: 1)
+            }
             try inner.finish()
         }
         var command: CommandSpec?

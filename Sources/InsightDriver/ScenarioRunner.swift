@@ -108,7 +108,8 @@ public struct ScenarioRunner: Sendable {
         }
         let notifier = spec.notifier.map { notifier in
             Notifier(settings: TriggerSettings(url: notifier.url, apiKey: world.resolve(notifier.token)), transport: emulator,
-                     clock: world.clock, queueCapacity: notifier.queueCapacity, minimumRequests: notifier.minimumRequests, logger: logger)
+                     clock: world.clock, queueCapacity: notifier.queueCapacity, failureThreshold: notifier.disableThreshold,
+                     window: notifier.disableWindow, minimumRequests: notifier.minimumRequests, logger: logger)
         }
         // One checkpoint store for the whole scenario: each audit_pull is a fresh puller (a restart).
         let auditStore = InMemoryCheckpointStore()

@@ -205,6 +205,27 @@ func loaderError(_ text: String) -> String {
             == "bad.yaml:11:10: client.token: wrap applies to key: ID (the tenant's key with whitespace around it)")
     }
 
+    @Test func theAutoDisableRuleCanBeStated() throws {
+        let notifier = """
+            name: n
+            provenance: t
+            tenant: { region: us, keys: [{ id: main, kind: organization }] }
+            client:
+              notifier:
+                url: https://us.api.insight.rapid7.com/connect/v1/workflows/5e2b1c4d-6a7f-4b8c-9d0e-1f2a3b4c5d6e/events/execute
+                token: { key: main }
+
+            """
+        let tail = "steps: [{ notify: { events: 1 } }]\nexpect: { diagnosis: none }\n"
+        func spec(_ lines: String) throws -> NotifierSpec? { try ScenarioLoader.parse(notifier + lines + tail, file: "n.yaml").client.notifier }
+        let defaults = try #require(try spec(""))
+        #expect(defaults.disableThreshold == 0.6 && defaults.disableWindow == 43_200 && defaults.minimumRequests == 5)
+        #expect(try spec("    disable_threshold: 50%\n    disable_window: 3600\n")?.disableThreshold == 0.5)
+        #expect(try spec("    disable_threshold: 0.75\n")?.disableThreshold == 0.75)
+        #expect(error(notifier + "    disable_threshold: 150%\n" + tail) == "bad.yaml:8:24: client.notifier.disable_threshold: must be above 0 and at most 1 (or 100%), found 1.5")
+        #expect(error(notifier + "    disable_window: 0\n" + tail) == "bad.yaml:8:21: client.notifier.disable_window: must be 1.0 or more, found 0.0")
+    }
+
     @Test func everySeedRowHasAUniqueIdOfItsSeed() {
         let ids = SeedRows.all.map(\.id)
         #expect(Set(ids).count == ids.count)
