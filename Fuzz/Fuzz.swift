@@ -87,6 +87,8 @@ enum FuzzTarget: String, CaseIterable {
                 _ = try ScenarioLoader.parse(bytes: data, file: "fuzz.yaml")
             } catch let error as ScenarioError {
                 if error.line == nil, !error.field.isEmpty { fatalError("a refusal of field \(error.field) names no line: \(error)") }
+            } catch let errors as ScenarioErrors {
+                if let error = errors.errors.first(where: { $0.line == nil }) { fatalError("one of several refusals names no line: \(error)") }
             } catch {
                 fatalError("not a ScenarioError: \(type(of: error)): \(error)")
             }

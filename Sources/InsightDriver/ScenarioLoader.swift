@@ -39,6 +39,8 @@ public enum ScenarioLoader {
                 scenarios.append(try loadFile(file))
             } catch let error as ScenarioError {
                 errors.append(error)
+            } catch let many as ScenarioErrors {
+                errors += many.errors
             } catch {
                 errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
             }
@@ -118,63 +120,113 @@ public enum ScenarioLoader {
 struct ScenarioParser {
     let file: String
 
+    /// Reads every part that does not depend on a broken one, so a file's errors are reported
+    /// together: each field's, each fault's, each step's. One error is thrown as itself, more as
+    /// `ScenarioErrors` (in file order).
     func scenario(_ root: YAMLValue) throws -> Scenario {
         var map = try root.mapping()
-        let nameValue = try map.required("name")
-        let name = try nameValue.nonEmptyString()
-        guard name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
-            throw nameValue.error("'\(name)' must be lowercase letters, digits and dashes")
+        var errors: [ScenarioError] = []
+        func part<T>(_ body: () throws -> T) -> T? {
+            do {
+                return try body()
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch let many as ScenarioErrors {
+                errors += many.errors
+            } catch {
+                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
+            }
+            return nil
         }
-        let provenance = try map.required("provenance").nonEmptyString()
-        let description = try map.optional("description")?.string()
-        let seed = try map.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? Self.seed(for: name)
-        var start = VirtualClock.defaultStart
-        if let value = map.optional("start") {
+        /// Each item of an optional list on its own.
+        func items<T>(_ key: String, _ read: (YAMLValue) throws -> T) -> [T]? {
+            guard let value = map.optional(key) else { return [] }
+            guard let list = part({ try value.list() }) else { return nil }
+            let read = list.map { item in part { try read(item) } }
+            return read.contains { $0 == nil } ? nil : read.compactMap { $0 }
+        }
+        let name = part { () throws -> String in
+            let nameValue = try map.required("name")
+            let name = try nameValue.nonEmptyString()
+            guard name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
+                throw nameValue.error("'\(name)' must be lowercase letters, digits and dashes")
+            }
+            return name
+        }
+        let provenance = part { try map.required("provenance").nonEmptyString() }
+        let description = part { try map.optional("description")?.string() } ?? nil
+        let seed = part { try map.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } } ?? nil
+        let start = part { () throws -> Date in
+            guard let value = map.optional("start") else { return VirtualClock.defaultStart }
             guard let date = RFC3339.parse(try value.string()) else {
                 throw value.error("expected an RFC 3339 time like 2026-01-01T00:00:00Z")
             }
-            start = date
+            return date
         }
-        let tenant = try tenantSpec(try map.required("tenant"))
-        let faults = try map.optional("faults")?.list().map(fault) ?? []
-        let timeline = try map.optional("timeline")?.list().map { try event($0, tenant) } ?? []
-        let client = try clientSpec(try map.required("client"), tenant)
-        var steps: [Step] = [.run]
-        if let stepsValue = client.command == nil ? try map.required("steps") : map.optional("steps") {
-            steps = try stepsValue.list().map { try step($0, client) }
-            if steps.isEmpty { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
+        let tenant = part { try tenantSpec(try map.required("tenant")) }
+        let faults = items("faults", fault)
+        // What refers to the tenant (keys, users) is read once the tenant is.
+        _ = (map.optional("timeline"), map.optional("client"))  // asked, so a broken tenant does not make them unknown
+        let timeline = tenant.map { tenant in items("timeline") { try event($0, tenant) } } ?? nil
+        let client = tenant.flatMap { tenant in part { try clientSpec(try map.required("client"), tenant) } }
+        var steps: [Step]? = [.run]
+        let stepsValue = map.optional("steps")
+        if let client {
+            if client.command == nil, stepsValue == nil { _ = part { try map.required("steps") } }
+            if let stepsValue {
+                steps = part { try stepsValue.list() }.map { list in list.map { item in part { try step(item, client) } } }
+                    .flatMap { read in read.contains { $0 == nil } ? nil : read.compactMap { $0 } }
+                if steps?.isEmpty == true {
+                    _ = part { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
+                    steps = nil
+                }
+            }
         }
         var timeScale = 1.0
-        if let value = map.optional("time_scale") {
-            guard client.command != nil else {
-                throw value.error("time_scale applies to a command client; the built-in clients run on virtual time")
+        if let value = map.optional("time_scale"), let client {
+            timeScale = part { () throws -> Double in
+                guard client.command != nil else {
+                    throw value.error("time_scale applies to a command client; the built-in clients run on virtual time")
+                }
+                let scale = try value.number(min: 0.001)
+                if scale > 1_000_000 { throw value.error("must be 1000000 or less, found \(scale)") }
+                return scale
+            } ?? 1
+        }
+        let expect = part { () throws -> Expectations in
+            let expectValue = try map.required("expect")
+            let expect = try expectations(expectValue)
+            if client?.command != nil {
+                try Self.commandExpectations(expect, expectValue)
+            } else if client != nil, let field = Self.commandOnlyFields(expect) {
+                throw expectValue.error("\(field) applies to a command client (client.command)")
             }
-            timeScale = try value.number(min: 0.001)
-            if timeScale > 1_000_000 { throw value.error("must be 1000000 or less, found \(timeScale)") }
+            return expect
         }
-        let expectValue = try map.required("expect")
-        let expect = try expectations(expectValue)
-        if client.command != nil {
-            try Self.commandExpectations(expect, expectValue)
-        } else if let field = Self.commandOnlyFields(expect) {
-            throw expectValue.error("\(field) applies to a command client (client.command)")
-        }
-        var recordings: [String] = []
-        if let value = map.optional("recordings") {
-            recordings = try value.strings()
+        let recordings = part { () throws -> [String] in
+            guard let value = map.optional("recordings") else { return [] }
+            let recordings = try value.strings()
             if let bad = recordings.first(where: { $0.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) == nil }) {
                 throw value.error("'\(bad)' is not a recording name (letters, digits, dot, dash, underscore)")
             }
+            return recordings
         }
-        var recordedAuth = false
-        if let value = map.optional("recorded_auth") {
-            recordedAuth = try value.bool()
-            if recordedAuth, recordings.isEmpty { throw value.error("recorded_auth needs recordings to answer from") }
+        let recordedAuth = part { () throws -> Bool in
+            guard let value = map.optional("recorded_auth") else { return false }
+            let recordedAuth = try value.bool()
+            if recordedAuth, recordings?.isEmpty ?? false { throw value.error("recorded_auth needs recordings to answer from") }
+            return recordedAuth
         }
-        let tags = try map.optional("tags").map(Self.tags) ?? []
-        let covers = try map.optional("covers").map(Self.covers) ?? []
-        try map.finish()
-        var scenario = Scenario(name: name, provenance: provenance, description: description, file: file, seed: seed,
+        let tags = part { try map.optional("tags").map(Self.tags) ?? [] }
+        let covers = part { try map.optional("covers").map(Self.covers) ?? [] }
+        _ = part { try map.finishAll() }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }) }
+        guard let name, let provenance, let start, let tenant, let faults, let timeline, let client, let steps, let expect,
+              let recordings, let recordedAuth, let tags, let covers
+        else { throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "could not be read") }
+        let seedValue = seed ?? Self.seed(for: name)
+        var scenario = Scenario(name: name, provenance: provenance, description: description, file: file, seed: seedValue,
                                 start: start, tenant: tenant, faults: faults, timeline: timeline, client: client,
                                 steps: steps, expect: expect)
         scenario.recordings = recordings

@@ -141,6 +141,20 @@ struct YAMLMapping {
         }
     }
 
+    /// Every key nobody asked for, each an error naming the keys allowed (`ScenarioErrors` when
+    /// there are several).
+    func finishAll() throws {
+        var errors: [ScenarioError] = []
+        for (name, _, keyNode) in entries where !asked.contains(name) {
+            let near = asked.first { Self.distance($0, name) <= 2 }
+            let hint = near.map { "did you mean '\($0)'? " } ?? ""
+            errors.append(YAMLValue(node: keyNode, field: value.join(name), file: value.file)
+                .error("unknown field; \(hint)allowed here: \(asked.joined(separator: ", "))"))
+        }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+    }
+
     /// Levenshtein distance, for "did you mean" hints.
     static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)

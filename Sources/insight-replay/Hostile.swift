@@ -137,6 +137,9 @@ struct Hostile: AsyncParsableCommand {
                 } catch let error as ScenarioError {
                     refused += 1
                     if error.line == nil, !error.field.isEmpty { unexpected.append("\(name): no line") }
+                } catch let errors as ScenarioErrors {
+                    refused += 1
+                    if errors.errors.contains(where: { $0.line == nil && !$0.field.isEmpty }) { unexpected.append("\(name): an error without its line") }
                 } catch is RecordingFileError {
                     refused += 1
                 } catch {

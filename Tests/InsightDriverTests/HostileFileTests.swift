@@ -41,6 +41,12 @@ import Testing
                     #expect(error.file == path)
                     // Whole-file problems (empty, not UTF-8) have no line; everything else does.
                     if error.line == nil { #expect(error.field.isEmpty, "\(kind) of \(original): \(error)") }
+                } catch let errors as ScenarioErrors {
+                    refused += 1
+                    for error in errors.errors {
+                        #expect(error.file == path)
+                        #expect(error.line != nil, "\(kind) of \(original): \(error)")
+                    }
                 } catch {
                     Issue.record("\(kind) of \(original) #\(index): not a ScenarioError: \(error)")
                 }

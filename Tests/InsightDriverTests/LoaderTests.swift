@@ -234,6 +234,42 @@ func loaderError(_ text: String) -> String {
         #expect(ids.filter { $0.hasPrefix("000/") && ["auth-failed", "permissions", "no-data", "wrong-url", "key-issues", "service-user"].contains($0.split(separator: "/")[1]) }.count == 20)
     }
 
+    /// Every problem of a file in one pass, in file order: a fix-run-fix loop of one error at a
+    /// time is what a strict loader must not cost its users.
+    @Test func everyErrorOfAFileIsReportedTogether() {
+        let text = """
+            name: Bad Name
+            provenance: t
+            tenant:
+              region: mars
+            faults:
+              - { status: 200, count: 1 }
+              - { latency: 1 }
+            client: { url: x }
+            steps: [validate]
+            expect:
+              diagnosis: nothing
+            extra: 1
+
+            """
+        #expect(error(text) == """
+            bad.yaml:1:7: name: 'Bad Name' must be lowercase letters, digits and dashes
+            bad.yaml:4:11: tenant.region: 'mars' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)
+            bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
+            bad.yaml:7:5: faults[1]: missing required field 'count'
+            bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled
+            bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, tags, covers
+            """)
+        // With the tenant sound, what refers to it is read too (a bad key reference); the steps,
+        // which depend on the client, wait for it to be fixed.
+        let dependent = valid.replacingOccurrences(of: "token: { key: main }", with: "token: { key: mian }")
+            .replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, explode]")
+            .replacingOccurrences(of: "  diagnosis: wrong_regional_url", with: "  diagnosis: wrong")
+        #expect(error(dependent).split(separator: "\n").map { $0.split(separator: ":").prefix(4).joined(separator: ":") } == [
+            "bad.yaml:11:17: client.token.key", "bad.yaml:14:14: expect.diagnosis",
+        ], "\(error(dependent))")
+    }
+
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
         #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
     }

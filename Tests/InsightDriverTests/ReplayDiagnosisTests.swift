@@ -57,16 +57,20 @@ import Testing
     }
 
     @Test func recordedAuthNeedsRecordings() {
-        #expect(throws: ScenarioError.self) {
-            try ScenarioLoader.parse("""
+        // (Before the loader reported every error, this scenario's missing keys hid the point.)
+        do {
+            _ = try ScenarioLoader.parse("""
                 name: x
                 provenance: t
-                tenant: { region: us }
+                tenant: { region: us, keys: [{ id: main, kind: organization }] }
                 client: { url: https://us.api.insight.rapid7.com, token: { unknown: true } }
                 recorded_auth: true
                 steps: [validate]
-                expect: {}
+                expect: { diagnosis: none }
                 """, file: "x.yaml")
+            Issue.record("loaded")
+        } catch {
+            #expect("\(error)" == "x.yaml:5:16: recorded_auth: recorded_auth needs recordings to answer from")
         }
     }
 }
