@@ -50,10 +50,12 @@ enum FuzzTarget: String, CaseIterable {
     /// routes integrations call (with a valid key, a wrong one, pipelined, chunked).
     static func seeds(_ target: FuzzTarget) -> [(String, Data)] {
         func files(_ folder: String, _ suffix: String) -> [(String, Data)] {
-            let names: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+            let names: [String] = ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
             var found: [(String, Data)] = []
             for name in names {
-                if let data = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name)) { found.append((name, data)) }
+                if let data = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name)) {
+                    found.append((name.replacingOccurrences(of: "/", with: "-"), data))
+                }
             }
             return found
         }

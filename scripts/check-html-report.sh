@@ -13,8 +13,8 @@ if ! command -v chromium >/dev/null; then
 fi
 # A failing scenario among passing ones, and the notifier's resend schedule and 12-hour window.
 swift run -c debug insight-replay run --no-store --html "$out/report.html" --json "$out/report.json" \
-  Scenarios/api-key-revoked-mid-sync.yaml Scenarios/notify-resend-schedule.yaml Scenarios/notify-auto-disable.yaml \
-  Scenarios/rate-limit-exhausted.yaml Scenarios/wrong-region-key-from-us3.yaml > "$out/run.txt"
+  Scenarios/seed-000/api-key-revoked-mid-sync.yaml Scenarios/seed-003/notify-resend-schedule.yaml Scenarios/seed-003/notify-auto-disable.yaml \
+  Scenarios/seed-000/rate-limit-exhausted.yaml Scenarios/seed-000/wrong-region-key-from-us3.yaml > "$out/run.txt"
 page="file://$(pwd)/$out/report.html"
 # No resolver: the page must render from the file alone. Chromium's own background calls are
 # switched off as far as flags go, and those left (its update and account hosts) are not the page's.

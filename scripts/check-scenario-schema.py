@@ -13,7 +13,7 @@ root = pathlib.Path(__file__).resolve().parent.parent
 schema = json.loads((root / "docs" / "scenario.schema.json").read_text())
 validator = jsonschema.Draft202012Validator(schema)
 problems = 0
-files = sorted(list((root / "Scenarios").glob("*.yaml")) + list((root / "Examples").glob("*/*.yaml")))
+files = sorted(list((root / "Scenarios").glob("**/*.yaml")) + list((root / "Examples").glob("*/*.yaml")))
 for path in files:
     document = yaml.safe_load(path.read_text())
     for error in validator.iter_errors(document):

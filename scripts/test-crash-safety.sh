@@ -42,7 +42,7 @@ for delay in 0.3 1.0 1.8 2.2 2.5 2.7 3.0; do
 done
 
 # Runs killed while they write their history: whole runs only.
-scenarios=$(ls Scenarios/*.yaml | wc -l)
+scenarios=$(find Scenarios -name "*.yaml" | wc -l)
 for delay in 0.12 0.15 0.17 0.18 0.19 0.2 0.21 0.23; do
   "$bin" run --store "$store" > /dev/null 2>&1 & pid=$!
   sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true

@@ -16,7 +16,7 @@ public enum HostileEntryPoints {
         public let seed: UInt64
 
         public init(folder: String, suffix: String, count: Int, seed: UInt64) throws {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+            let names = ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
             guard !names.isEmpty else { throw RecordingFileError(file: folder, message: "no \(suffix) file here (run from the repository's root)") }
             originals = try names.map { ($0, try String(contentsOfFile: (folder as NSString).appendingPathComponent($0), encoding: .utf8)) }
             self.count = count

@@ -15,7 +15,7 @@ import Testing
     }()
 
     static func files(_ folder: String, suffix: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+        ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
             .map { (folder as NSString).appendingPathComponent($0) }
     }
 
