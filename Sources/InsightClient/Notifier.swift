@@ -159,22 +159,31 @@ public actor Notifier {
         }
     }
 
-    /// Turns the integration on again with the settings it kept.
+    /// Turns the integration on again with the settings it kept; the failures that disabled it
+    /// no longer count.
     public func enable() {
         guard state == .disabled else { return }
         state = .enabled
         outcomes.removeAll()
+        systemNotices.append("The InsightConnect integration was enabled again with its settings kept.")
     }
 
+    /// seeds/003 "Disabling and deleting an integration": disabling stops sending and keeps the
+    /// settings (and the queue) for re-enabling; both actions are announced as system events.
     public func disable() {
-        if state == .enabled { state = .disabled }
+        guard state == .enabled else { return }
+        state = .disabled
+        systemNotices.append("The InsightConnect integration was disabled; its settings are kept.")
     }
 
     /// Deletes the integration: settings and queue are gone; nothing more is sent.
     public func delete() {
+        guard state != .deleted else { return }
+        let dropped = queue.count
         state = .deleted
         settings = nil
         queue.removeAll()
+        systemNotices.append("The InsightConnect integration was deleted with its settings" + (dropped > 0 ? "; \(dropped) queued notification(s) dropped." : "."))
     }
 
     // MARK: Internals

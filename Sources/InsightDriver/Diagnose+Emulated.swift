@@ -156,7 +156,7 @@ extension Step {
         switch self {
         case .validate, .sync: return "idr"
         case .auditPull: return "audit"
-        case .testNotification, .notify: return "notify"
+        case .testNotification, .notify, .notifier: return "notify"
         case .wait: return "wait"
         case .run: return "run"
         }

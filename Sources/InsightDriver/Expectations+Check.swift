@@ -17,6 +17,9 @@ struct Observed {
     var delivered = 0
     var undelivered = 0
     var disabled = false
+    /// The notifier's state at the end and what it said about itself.
+    var notifierState: String?
+    var systemNotices: [String] = []
     var deliveries: [Delivery] = []
     /// What a command client did (nil for the built-in clients).
     var command: CommandObservation?
@@ -168,6 +171,12 @@ extension Expectations {
         }
         if let notificationsUndelivered, notificationsUndelivered != observed.undelivered {
             failures.append("expected \(notificationsUndelivered) notification(s) undelivered, got \(observed.undelivered)")
+        }
+        if let notifierState, notifierState != observed.notifierState {
+            failures.append("expected the notifier to end \(notifierState), it ended \(observed.notifierState ?? "unconfigured")")
+        }
+        for text in systemMessages where !observed.systemNotices.contains(where: { $0.localizedCaseInsensitiveContains(text) }) {
+            failures.append("expected a system message mentioning '\(text)'; the integration said: \(observed.systemNotices.isEmpty ? "nothing" : observed.systemNotices.joined(separator: " | "))")
         }
         if let notifierDisabled, notifierDisabled != observed.disabled {
             failures.append("expected the notifier \(notifierDisabled ? "to disable itself" : "to stay enabled"), it \(observed.disabled ? "disabled itself" : "stayed enabled")")

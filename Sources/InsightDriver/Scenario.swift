@@ -140,6 +140,10 @@ public struct NotifierSpec: Sendable {
     public var disableWindow: Double = 12 * 3600
 }
 
+public enum NotifierAction: String, Sendable, Hashable, CaseIterable {
+    case enable, disable, delete
+}
+
 public enum Step: Sendable, Hashable, CustomStringConvertible {
     case validate
     case sync
@@ -150,6 +154,9 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     case testNotification
     /// Queue `events` notifications and deliver them.
     case notify(events: Int)
+    /// seeds/003 "Disabling and deleting an integration": the user disables, re-enables or
+    /// deletes the notifier.
+    case notifier(NotifierAction)
     /// Run the command client once (to its exit).
     case run
 
@@ -161,6 +168,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         case .auditPull(let stop): return stop.map { "audit_pull (stop after \($0))" } ?? "audit_pull"
         case .testNotification: return "test_notification"
         case .notify(let events): return "notify \(events)"
+        case .notifier(let action): return "notifier \(action.rawValue)"
         case .run: return "run"
         }
     }
@@ -171,7 +179,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         case .validate, .sync: return "url and token"
         case .wait: return ""
         case .auditPull: return "audit"
-        case .testNotification, .notify: return "notifier"
+        case .testNotification, .notify, .notifier: return "notifier"
         case .run: return "command"
         }
     }
@@ -205,6 +213,10 @@ public struct Expectations: Sendable {
     public var notificationsDelivered: Int?
     public var notificationsUndelivered: Int?
     public var notifierDisabled: Bool?
+    /// The notifier's state at the end: enabled, disabled or deleted.
+    public var notifierState: String?
+    /// Each a substring of some system message the integration emitted about itself.
+    public var systemMessages: [String] = []
     /// Events InsightConnect triggers received.
     public var deliveries: Int?
     public var deliveryMentions: [String] = []

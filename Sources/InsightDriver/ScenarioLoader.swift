@@ -704,8 +704,8 @@ struct ScenarioParser {
             }
         } else {
             var map = try value.mapping()
-            let kinds = ["wait", "audit_pull", "notify"].filter { map.keys.contains($0) }
-            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}") }
+            let kinds = ["wait", "audit_pull", "notify", "notifier"].filter { map.keys.contains($0) }
+            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}") }
             switch kinds[0] {
             case "wait":
                 step = .wait(try map.required("wait").number())
@@ -713,6 +713,8 @@ struct ScenarioParser {
                 var inner = try map.required("audit_pull").mapping()
                 step = .auditPull(stopAfter: try inner.optional("stop_after")?.int(in: 0...10_000_000))
                 try inner.finish()
+            case "notifier":
+                step = .notifier(NotifierAction(rawValue: try map.required("notifier").choice(NotifierAction.allCases.map(\.rawValue)))!)
             default:
                 var inner = try map.required("notify").mapping()
                 step = .notify(events: try inner.required("events").int(in: 1...100_000))
@@ -808,10 +810,12 @@ struct ScenarioParser {
             expect.notificationsDelivered = try inner.optional("delivered")?.int(in: 0...100_000_000)
             expect.notificationsUndelivered = try inner.optional("undelivered")?.int(in: 0...100_000_000)
             expect.notifierDisabled = try inner.optional("disabled")?.bool()
+            expect.notifierState = try inner.optional("state")?.choice(["enabled", "disabled", "deleted"])
             try inner.finish()
         }
         expect.deliveries = try map.optional("deliveries")?.int(in: 0...100_000_000)
         expect.deliveryMentions = try map.optional("delivery_mentions")?.strings() ?? []
+        expect.systemMessages = try map.optional("system_messages")?.strings() ?? []
         expect.deliveryNotMentions = try map.optional("delivery_not_mentions")?.strings() ?? []
         if let synced = map.optional("synced") {
             var inner = try synced.mapping()

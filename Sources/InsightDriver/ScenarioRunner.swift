@@ -165,16 +165,35 @@ public struct ScenarioRunner: Sendable {
                 observed.delivered += report.delivered.count
                 observed.undelivered += report.undelivered.count
                 if let disabled = report.disabled {
+                    // Later steps may re-enable it: the run goes on, the diagnosis stands until then.
                     observed.diagnosis = disabled
                     observed.disabled = true
-                    break steps
+                } else if await notifier!.state == .disabled {
+                    observed.diagnosis = Diagnosis(.integrationDisabled, summary: "The integration is disabled; \(report.stillQueued) notification(s) wait for it to be enabled again.")
+                } else if await notifier!.state == .deleted {
+                    observed.diagnosis = Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted; the events were not taken.")
+                } else {
+                    observed.diagnosis = report.undelivered.last?.diagnosis
                 }
-                observed.diagnosis = report.undelivered.last?.diagnosis
+            case .notifier(let action):
+                switch action {
+                case .enable: await notifier!.enable()
+                case .disable: await notifier!.disable()
+                case .delete: await notifier!.delete()
+                }
             case .run:
                 break  // the loader allows run only with a command client
             }
         }
         observed.journal = emulator.journal.ordered
+        if let notifier {
+            switch await notifier.state {
+            case .enabled: observed.notifierState = "enabled"
+            case .disabled: observed.notifierState = "disabled"
+            case .deleted: observed.notifierState = "deleted"
+            }
+            observed.systemNotices = await notifier.systemNotices
+        }
         observed.deliveries = emulator.deliveries
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }

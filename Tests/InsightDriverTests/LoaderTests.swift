@@ -226,6 +226,18 @@ func loaderError(_ text: String) -> String {
         #expect(error(notifier + "    disable_window: 0\n" + tail) == "bad.yaml:8:21: client.notifier.disable_window: must be 1.0 or more, found 0.0")
     }
 
+    @Test func notifierLifecycleStepsAndExpectationsAreRead() throws {
+        let base = try String(contentsOfFile: repositoryRoot + "/Scenarios/seed-003/notify-disabled-keeps-deleted-drops.yaml", encoding: .utf8)
+        let scenario = try ScenarioLoader.parse(base, file: "n.yaml")
+        #expect(scenario.steps == [.notify(events: 1), .notifier(.disable), .notify(events: 2), .notifier(.delete), .notify(events: 1)])
+        #expect(scenario.expect.notifierState == "deleted")
+        #expect(scenario.expect.systemMessages.count == 2)
+        #expect(error(base.replacingOccurrences(of: "{ notifier: disable }", with: "{ notifier: pause }"))
+            == "bad.yaml:18:48: steps[1].notifier: 'pause' is not one of: enable, disable, delete")
+        #expect(error(base.replacingOccurrences(of: "state: deleted", with: "state: gone"))
+            == "bad.yaml:22:57: expect.notifications.state: 'gone' is not one of: enabled, disabled, deleted")
+    }
+
     @Test func everySeedRowHasAUniqueIdOfItsSeed() {
         let ids = SeedRows.all.map(\.id)
         #expect(Set(ids).count == ids.count)

@@ -57,6 +57,20 @@ import Testing
             == ["expected the diagnosis not to mention 'us3.api'; it does: evidence: the same key is accepted by https://us3.api.insight.rapid7.com/validate"])
     }
 
+    /// The notifier's lifecycle: a state and system messages that do not match are said.
+    @Test func theNotifiersEndStateAndSystemMessagesAreChecked() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-003/notify-disabled-keeps-deleted-drops.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path)).failures == [])
+        let wrong = text.replacingOccurrences(of: "state: deleted", with: "state: disabled")
+            .replacingOccurrences(of: "system_messages: [was disabled; its settings are kept,", with: "system_messages: [re-enabled,")
+        let failures = await ScenarioRunner().run(try ScenarioLoader.parse(wrong, file: path)).failures
+        #expect(failures == [
+            "expected the notifier to end disabled, it ended deleted",
+            "expected a system message mentioning 're-enabled'; the integration said: The InsightConnect integration was disabled; its settings are kept. | The InsightConnect integration was deleted with its settings; 2 queued notification(s) dropped.",
+        ])
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
