@@ -47,6 +47,24 @@ public actor InsightClient {
     var syncedTotal = 0
     let runner: LogQueryRunner
 
+    /// The same integration with another token (the user pasted a rotated key): where syncing
+    /// stands is kept — the checkpoint, the first sync, what was synced — and what was learnt
+    /// about the old key is not.
+    public func replacingToken(_ token: String) async -> InsightClient {
+        let client = InsightClient(settings: IntegrationSettings(url: settings.url, token: token), transport: transport, clock: clock,
+                                   retry: retry, admin: admin, checkpoint: checkpoint, logger: logger)
+        await client.carryOver(firstSyncStarted: firstSyncStarted, syncedTotal: syncedTotal,
+                               investigationsOK: lastInvestigationsOK, logSearchOK: lastLogSearchOK)
+        return client
+    }
+
+    private func carryOver(firstSyncStarted: Date?, syncedTotal: Int, investigationsOK: Date?, logSearchOK: Date?) {
+        self.firstSyncStarted = firstSyncStarted
+        self.syncedTotal = syncedTotal
+        lastInvestigationsOK = investigationsOK
+        lastLogSearchOK = logSearchOK
+    }
+
     public init(
         settings: IntegrationSettings, transport: any HTTPTransport, clock: any InsightClock,
         retry: RetryPolicy = RetryPolicy(), admin: AdminCheck? = nil, checkpoint: SyncCheckpoint = SyncCheckpoint(),

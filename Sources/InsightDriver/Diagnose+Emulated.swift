@@ -154,7 +154,7 @@ extension Step {
     /// Which client a step drives: idr (validate, sync), audit, notify, wait, or run.
     var family: String {
         switch self {
-        case .validate, .sync: return "idr"
+        case .validate, .sync, .setToken: return "idr"
         case .auditPull: return "audit"
         case .testNotification, .notify, .notifier: return "notify"
         case .wait: return "wait"

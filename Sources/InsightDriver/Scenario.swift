@@ -66,6 +66,9 @@ public struct KeySpec: Sendable {
     public var status: APIKey.Status
     /// Seconds after the start at which the key expires.
     public var expiresIn: Double?
+    /// Seconds after the start at which the key is created (a rotation's new key); nil: it
+    /// exists from the start.
+    public var createdAt: Double? = nil
 }
 
 /// How the scenario's token is made, so no secret is ever written in a scenario file.
@@ -77,6 +80,12 @@ public enum TokenSpec: Sendable, Hashable {
     case literal(String)
     /// A well-formed key that no tenant knows.
     case unknown
+
+    /// The tenant key it names, if any.
+    public var keyID: String? {
+        if case .key(let id, _, _) = self { return id }
+        return nil
+    }
 
     /// A tenant key with the same whitespace on both sides.
     public static func key(_ id: String, wrap: String) -> TokenSpec { .key(id, before: wrap, after: wrap) }
@@ -157,6 +166,8 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     /// seeds/003 "Disabling and deleting an integration": the user disables, re-enables or
     /// deletes the notifier.
     case notifier(NotifierAction)
+    /// seeds/000 "Rotate Keys": the user pastes another key into the integration's Token field.
+    case setToken(TokenSpec)
     /// Run the command client once (to its exit).
     case run
 
@@ -169,6 +180,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         case .testNotification: return "test_notification"
         case .notify(let events): return "notify \(events)"
         case .notifier(let action): return "notifier \(action.rawValue)"
+        case .setToken(let token): return "set_token \(token.keyID ?? "literal")"
         case .run: return "run"
         }
     }
@@ -176,7 +188,7 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
     /// The client a step needs: `client` (URL + Token), `audit` or `notifier`.
     var needs: String {
         switch self {
-        case .validate, .sync: return "url and token"
+        case .validate, .sync, .setToken: return "url and token"
         case .wait: return ""
         case .auditPull: return "audit"
         case .testNotification, .notify, .notifier: return "notifier"

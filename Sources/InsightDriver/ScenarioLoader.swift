@@ -94,7 +94,7 @@ public enum ScenarioLoader {
         let scenario = try parse(yaml, file: "POST /_admin/scenario")
         let world = ScenarioWorld(scenario, start: start)
         return LoadedWorld(name: scenario.name, tenants: [world.tenant], faults: scenario.faults,
-                           timeline: scenario.timeline, seed: scenario.seed)
+                           timeline: world.timeline, seed: scenario.seed)
     }
 
     static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
@@ -174,7 +174,7 @@ struct ScenarioParser {
         if let client {
             if client.command == nil, stepsValue == nil { _ = part { try map.required("steps") } }
             if let stepsValue {
-                steps = part { try stepsValue.list() }.map { list in list.map { item in part { try step(item, client) } } }
+                steps = part { try stepsValue.list() }.map { list in list.map { item in part { try step(item, client, tenant!) } } }
                     .flatMap { read in read.contains { $0 == nil } ? nil : read.compactMap { $0 } }
                 if steps?.isEmpty == true {
                     _ = part { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
@@ -410,8 +410,9 @@ struct ScenarioParser {
         }
         let status = APIKey.Status(rawValue: try map.optional("status")?.choice(APIKey.Status.allCases.map(\.rawValue)) ?? "active")!
         let expiresIn = try map.optional("expires_in")?.number()
+        let createdAt = try map.optional("created_at")?.number()
         try map.finish()
-        return KeySpec(id: id, kind: kind, owner: owner, status: status, expiresIn: expiresIn)
+        return KeySpec(id: id, kind: kind, owner: owner, status: status, expiresIn: expiresIn, createdAt: createdAt)
     }
 
     func requestFilter(_ value: YAMLValue) throws -> RequestFilter {
@@ -692,7 +693,7 @@ struct ScenarioParser {
                           audit: audit, notifier: notifier, command: command)
     }
 
-    func step(_ value: YAMLValue, _ client: ClientSpec) throws -> Step {
+    func step(_ value: YAMLValue, _ client: ClientSpec, _ tenant: TenantSpec) throws -> Step {
         let step: Step
         if case .scalar = value.node {
             switch try value.choice(["validate", "sync", "audit_pull", "test_notification", "run"]) {
@@ -704,8 +705,8 @@ struct ScenarioParser {
             }
         } else {
             var map = try value.mapping()
-            let kinds = ["wait", "audit_pull", "notify", "notifier"].filter { map.keys.contains($0) }
-            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}") }
+            let kinds = ["wait", "audit_pull", "notify", "notifier", "set_token"].filter { map.keys.contains($0) }
+            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}, {set_token: TOKEN}") }
             switch kinds[0] {
             case "wait":
                 step = .wait(try map.required("wait").number())
@@ -713,6 +714,8 @@ struct ScenarioParser {
                 var inner = try map.required("audit_pull").mapping()
                 step = .auditPull(stopAfter: try inner.optional("stop_after")?.int(in: 0...10_000_000))
                 try inner.finish()
+            case "set_token":
+                step = .setToken(try token(try map.required("set_token"), tenant))
             case "notifier":
                 step = .notifier(NotifierAction(rawValue: try map.required("notifier").choice(NotifierAction.allCases.map(\.rawValue)))!)
             default:

@@ -74,7 +74,9 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: Scenario) async -> ScenarioResult {
         var result = scenario.client.command != nil || clientOverride != nil
             ? await runCommand(scenario, override: clientOverride) : await runBuiltIn(scenario)
-        result.timeline = scenario.timeline.map { TimelineMark(at: $0.at, text: $0.action.description) }
+        let created = scenario.tenant.keys.compactMap { key in key.createdAt.map { (at: $0, text: "key \(key.id) created") } }
+        result.timeline = (scenario.timeline.map { (at: $0.at, text: $0.action.description) } + created)
+            .sorted { $0.at < $1.at }.map { TimelineMark(at: $0.at, text: $0.text) }
         result.faultRules = scenario.faults.map(\.description)
         return result
     }
@@ -100,7 +102,7 @@ public struct ScenarioRunner: Sendable {
             emulator.loadReplay(exchanges, mode: recordMode, beforeAuthentication: scenario.recordedAuth)
         }
         let spec = scenario.client
-        let client = spec.url.map { url in
+        var client = spec.url.map { url in
             InsightClient(
                 settings: IntegrationSettings(url: url, token: spec.token.map(world.resolve) ?? ""),
                 transport: emulator, clock: world.clock, retry: RetryPolicy(maxAttempts: spec.maxAttempts ?? 4),
@@ -175,6 +177,8 @@ public struct ScenarioRunner: Sendable {
                 } else {
                     observed.diagnosis = report.undelivered.last?.diagnosis
                 }
+            case .setToken(let token):
+                client = await client!.replacingToken(world.resolve(token))
             case .notifier(let action):
                 switch action {
                 case .enable: await notifier!.enable()
@@ -230,6 +234,8 @@ public struct ScenarioWorld: Sendable {
     public let scenario: Scenario
     public let clock: VirtualClock
     public let tenant: Tenant
+    /// The scenario's timeline with the creation of keys that appear mid-run.
+    public let timeline: [TimelineEvent]
     /// Every secret the scenario can send, for scrubbing reports.
     public let secrets: [String]
     private let secretByKey: [String: String]
@@ -245,12 +251,16 @@ public struct ScenarioWorld: Sendable {
         var random = SeededRandom(seed: scenario.seed, label: "keys")
         var secretByKey: [String: String] = [:]
         var keys: [APIKey] = []
+        var created: [TimelineEvent] = []
         for key in spec.keys {
             let secret = random.uuid()
             secretByKey[key.id] = secret
-            keys.append(APIKey(id: key.id, secret: secret, kind: key.kind, owner: key.owner, status: key.status,
-                               expiresAt: key.expiresIn.map { start.addingTimeInterval($0) }))
+            let made = APIKey(id: key.id, secret: secret, kind: key.kind, owner: key.owner, status: key.status,
+                              expiresAt: key.expiresIn.map { start.addingTimeInterval($0) })
+            // A key created mid-run (a rotation) joins the tenant on the timeline.
+            if let at = key.createdAt { created.append(TimelineEvent(at: at, .createKey(made))) } else { keys.append(made) }
         }
+        timeline = (scenario.timeline + created).sorted { $0.at < $1.at }
         unknownSecret = random.uuid()
         self.secretByKey = secretByKey
         secrets = Array(secretByKey.values) + [unknownSecret]
@@ -283,7 +293,7 @@ public struct ScenarioWorld: Sendable {
 
     /// A fresh emulator holding this world's tenant, faults, timeline and rate limits.
     public func makeEmulator(clock: any InsightClock, journalCapacity: Int = 10_000) -> Emulator {
-        Emulator(tenants: [tenant], faults: scenario.faults, timeline: scenario.timeline, rateLimits: scenario.tenant.rateLimits,
+        Emulator(tenants: [tenant], faults: scenario.faults, timeline: timeline, rateLimits: scenario.tenant.rateLimits,
                  clock: clock, journalCapacity: journalCapacity, seed: scenario.seed)
     }
 

@@ -238,6 +238,11 @@ func loaderError(_ text: String) -> String {
             == "bad.yaml:22:57: expect.notifications.state: 'gone' is not one of: enabled, disabled, deleted")
     }
 
+    @Test func setTokenNamesAKnownKey() {
+        #expect(error(valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, { set_token: { key: other } }]"))
+            == "bad.yaml:12:39: steps[1].set_token.key: no key 'other' in tenant.keys (known: main)")
+    }
+
     @Test func everySeedRowHasAUniqueIdOfItsSeed() {
         let ids = SeedRows.all.map(\.id)
         #expect(Set(ids).count == ids.count)

@@ -71,6 +71,18 @@ import Testing
         ])
     }
 
+    /// A rotation works because of set_token: without it the old key's deletion ends the sync.
+    @Test func aKeyCreatedMidRunAndSetTokenCarryARotation() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-000/key-rotation-without-a-failed-sync.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let rotated = await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path))
+        #expect(rotated.passed, "\(rotated.failures)")
+        #expect(rotated.timeline.map(\.text).contains("key new created"))
+        let forgotten = await ScenarioRunner().run(try ScenarioLoader.parse(text.replacingOccurrences(of: "{ set_token: { key: new } }, ", with: ""), file: path))
+        #expect(forgotten.diagnosis?.category == .apiKeyIssues)
+        #expect(forgotten.journal.last?.status == 401)
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
