@@ -8,6 +8,8 @@ struct AccountFacts {
     var roles: [String]
     var products: [String]
     var maskedEmail: String
+    /// When the user's password was last changed (ASSUMED field `password_changed_at`).
+    var passwordChangedAt: Date? = nil
 }
 
 extension InsightClient {
@@ -42,7 +44,9 @@ extension InsightClient {
         }
 
         // 2. The account, when an admin key lets us look (seeds/000: "Log in as admin and verify…").
+        var passwordChanged: Date?
         if let facts = await accountFacts(endpoint) {
+            passwordChanged = facts.passwordChangedAt
             if !facts.found {
                 evidence.append("account API: no user \(facts.maskedEmail) in the organization")
                 return Diagnosis(
@@ -78,7 +82,19 @@ extension InsightClient {
             }
         }
 
-        // 3. The key itself: did it work before?
+        // 3. The key itself: did it work before? A password change after it last worked explains
+        // the rejection (seeds/000 "API Key Issues": "Service user password was changed").
+        if let changed = passwordChanged, lastAccepted.map({ changed >= $0 }) ?? true {
+            evidence.append("account API: the password was changed at \(changed.iso8601)"
+                            + (lastAccepted.map { ", after the key was last accepted at \($0.iso8601)" } ?? ""))
+            return Diagnosis(
+                .apiKeyIssues,
+                summary: "The service user's password was changed at \(changed.iso8601); the key made before it is rejected since.",
+                evidence: evidence,
+                ranked: [RankedCause(Cause.passwordChanged, .confirmed, because: "changed at \(changed.iso8601)"),
+                         RankedCause(Cause.keyRevoked, .possible), RankedCause(Cause.keyExpiredOrDeleted, .possible)],
+                remedies: ["Log in as the service user, generate a new API key and update it in the integration settings"])
+        }
         if let accepted = lastAccepted {
             let now = clock.now()
             evidence.append("the key was accepted at \(accepted.iso8601) and rejected at \(now.iso8601)")
@@ -122,6 +138,6 @@ extension InsightClient {
             found: true, status: user["status"]?.stringValue,
             roles: user["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             products: user["product_access"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            maskedEmail: masked)
+            maskedEmail: masked, passwordChangedAt: user["password_changed_at"]?.stringValue.flatMap(RFC3339.parse))
     }
 }

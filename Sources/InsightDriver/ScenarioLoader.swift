@@ -551,6 +551,17 @@ struct ScenarioParser {
         case "add_role": let (u, r) = try pair("user", "role"); action = .addRole(email: u, role: r)
         case "remove_product": let (u, p) = try pair("user", "product"); action = .removeProduct(email: u, product: p)
         case "add_product": let (u, p) = try pair("user", "product"); action = .addProduct(email: u, product: p)
+        case "change_password": action = .changePassword(email: try email(actionValue))
+        case "change_role":
+            var inner = try actionValue.mapping()
+            let user = try email(try inner.required("user"))
+            let from = try inner.required("from").nonEmptyString()
+            let to = try inner.required("to").nonEmptyString()
+            try inner.finish()
+            guard tenant.users.first(where: { $0.email.caseInsensitiveCompare(user) == .orderedSame })?.hasRole(from) == true else {
+                throw actionValue.error("\(user) has no role '\(from)' to change")
+            }
+            action = .changeRole(email: user, from: from, to: to)
         default:
             var inner = try actionValue.mapping()
             let from = try email(try inner.required("from"))

@@ -12,7 +12,7 @@ extension TimelineEvent.Action {
     /// The action names, as scenario timelines and the admin API spell them.
     public static let names = ["revoke_key", "expire_key", "delete_key", "activate_key", "create_key", "suspend_user", "lock_user",
                                "deactivate_user", "delete_user", "reactivate_user", "remove_role", "add_role",
-                               "remove_product", "add_product", "change_email"]
+                               "remove_product", "add_product", "change_email", "change_password", "change_role"]
 
     /// Parses `{"revoke_key":"main"}`, `{"remove_role":{"user":…,"role":…}}`,
     /// `{"create_key":{"id":…,"kind":"user","owner":…,"secret":…}}` …
@@ -42,6 +42,8 @@ extension TimelineEvent.Action {
         case "remove_product": self = .removeProduct(email: try text("user"), product: try text("product"))
         case "add_product": self = .addProduct(email: try text("user"), product: try text("product"))
         case "change_email": self = .changeEmail(from: try text("from"), to: try text("to"))
+        case "change_password": self = .changePassword(email: try text())
+        case "change_role": self = .changeRole(email: try text("user"), from: try text("from"), to: try text("to"))
         case "create_key":
             guard let kind = APIKey.Kind(rawValue: try text("kind")) else {
                 throw AdminInputError(message: "create_key.kind: expected user or organization")

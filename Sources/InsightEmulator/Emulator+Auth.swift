@@ -65,6 +65,9 @@ extension EmulatorState {
             guard user.status == .active else {
                 return .failure(AuthDenial(reason: "owner of key '\(key.id)' is \(user.status.rawValue)"))
             }
+            if let changed = user.passwordChangedAt, changed <= context.now, (key.createdAt ?? .distantPast) < changed {
+                return .failure(AuthDenial(reason: "key '\(key.id)' was made before its owner's password change at \(changed.iso8601)"))
+            }
             return .success(Principal(kind: .user(user), keyID: key.id, tenant: tenant))
         }
     }

@@ -108,7 +108,8 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     /// Applies a state change at once; false when no tenant has the key or user it names.
     @discardableResult
     public func apply(_ action: TimelineEvent.Action) -> Bool {
-        withState { $0.apply(action) }
+        let now = clock.now()
+        return withState { $0.apply(action, at: now) }
     }
 
     public func addFault(_ rule: FaultRule) { withState { $0.faults.append(rule) } }
@@ -162,17 +163,17 @@ struct EmulatorState {
     mutating func applyTimeline(until now: Date, epoch: Date) {
         while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {
             timeline.removeFirst()
-            _ = apply(next.action)
+            _ = apply(next.action, at: epoch.addingTimeInterval(next.at))
         }
     }
 
-    mutating func apply(_ action: TimelineEvent.Action) -> Bool {
+    mutating func apply(_ action: TimelineEvent.Action, at now: Date) -> Bool {
         if case .createKey = action {
             // A new key belongs to one organization: the first that can own it.
-            return tenants.indices.contains { tenants[$0].apply(action) }
+            return tenants.indices.contains { tenants[$0].apply(action, at: now) }
         }
         var applied = false
-        for index in tenants.indices where tenants[index].apply(action) { applied = true }
+        for index in tenants.indices where tenants[index].apply(action, at: now) { applied = true }
         return applied
     }
 

@@ -345,9 +345,13 @@ extension EmulatorState {
             user.status != .deleted && (wanted.map { user.email.caseInsensitiveCompare($0) == .orderedSame } ?? true)
         }
         return .json(200, .array(users.map { user in
-            ["email": .string(user.email), "first_name": .string(user.firstName), "last_name": .string(user.lastName),
-             "status": .string(user.status.rawValue.uppercased()), "platform_admin": .bool(user.platformAdmin),
-             "roles": .array(user.roles.map(JSON.string)), "product_access": .array(user.products.map(JSON.string))]
+            var fields: [String: JSON] = [
+                "email": .string(user.email), "first_name": .string(user.firstName), "last_name": .string(user.lastName),
+                "status": .string(user.status.rawValue.uppercased()), "platform_admin": .bool(user.platformAdmin),
+                "roles": .array(user.roles.map(JSON.string)), "product_access": .array(user.products.map(JSON.string))]
+            // ASSUMED field, like the rest of this shape: when the password was last changed.
+            if let changed = user.passwordChangedAt { fields["password_changed_at"] = .string(changed.iso8601Millis) }
+            return .object(fields)
         }))
     }
 }

@@ -14,6 +14,10 @@ public struct User: Sendable, Hashable {
     public var roles: [String]
     public var products: [String]
     public var platformAdmin: Bool
+    /// When the user last changed their password; user keys made before it stop working
+    /// (ASSUMED: seeds/000 lists "Service user password was changed" among the causes of API
+    /// key issues; the public record does not say how the platform ties the two).
+    public var passwordChangedAt: Date?
 
     public init(
         email: String, firstName: String = "Service", lastName: String = "User", status: Status = .active,
@@ -67,6 +71,8 @@ public struct APIKey: Sendable, Hashable {
     public var status: Status
     /// When set, the key stops working at this instant.
     public var expiresAt: Date?
+    /// When it was created, if after the start (a rotation's key); nil: before everything.
+    public var createdAt: Date?
 
     public init(id: String, secret: String, kind: Kind, owner: String? = nil, status: Status = .active, expiresAt: Date? = nil) {
         self.id = id

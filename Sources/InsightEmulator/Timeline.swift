@@ -14,6 +14,10 @@ public struct TimelineEvent: Sendable, Hashable {
         case addProduct(email: String, product: String)
         /// Adds a key (key rotation: the new key works while the old one still does).
         case createKey(APIKey)
+        /// The user changes their password: their user keys made before it stop working.
+        case changePassword(email: String)
+        /// A role modified: `from` replaced by `to` (seeds/000 "Roles were removed or changed").
+        case changeRole(email: String, from: String, to: String)
     }
 
     /// Seconds after the emulator's epoch.
@@ -28,8 +32,15 @@ public struct TimelineEvent: Sendable, Hashable {
 
 extension Tenant {
     /// Applies an action; false when it names a key or user this tenant does not have.
-    mutating func apply(_ action: TimelineEvent.Action) -> Bool {
+    mutating func apply(_ action: TimelineEvent.Action, at now: Date) -> Bool {
         switch action {
+        case .changePassword(let email):
+            guard let index = userIndex(email: email) else { return false }
+            users[index].passwordChangedAt = now
+        case .changeRole(let email, let from, let to):
+            guard let index = userIndex(email: email), users[index].hasRole(from) else { return false }
+            users[index].roles.removeAll { $0.caseInsensitiveCompare(from) == .orderedSame }
+            if !users[index].hasRole(to) { users[index].roles.append(to) }
         case .setKeyStatus(let id, let status):
             guard let index = keyIndex(id: id) else { return false }
             keys[index].status = status
@@ -48,9 +59,10 @@ extension Tenant {
         case .addProduct(let email, let product):
             guard let index = userIndex(email: email) else { return false }
             if !users[index].hasProduct(product) { users[index].products.append(product) }
-        case .createKey(let key):
+        case .createKey(var key):
             if let owner = key.owner, userIndex(email: owner) == nil { return false }
             if keyIndex(id: key.id) != nil || keys.contains(where: { $0.secret == key.secret }) { return false }
+            if key.createdAt == nil { key.createdAt = now }
             keys.append(key)
         case .changeEmail(let from, let to):
             guard let index = userIndex(email: from) else { return false }
@@ -76,6 +88,8 @@ extension TimelineEvent.Action: CustomStringConvertible {
         case .addProduct(let email, let product): return "product \(product) added to \(mask(email))"
         case .changeEmail(let from, let to): return "email \(mask(from)) changed to \(mask(to))"
         case .createKey(let key): return "key \(key.id) created"
+        case .changePassword(let email): return "password of \(mask(email)) changed"
+        case .changeRole(let email, let from, let to): return "role \(from) of \(mask(email)) changed to \(to)"
         }
     }
 }

@@ -238,6 +238,11 @@ func loaderError(_ text: String) -> String {
             == "bad.yaml:22:57: expect.notifications.state: 'gone' is not one of: enabled, disabled, deleted")
     }
 
+    @Test func aRoleChangeNamesARoleTheUserHas() {
+        let text = valid.replacingOccurrences(of: "client:", with: "timeline:\n  - { at: 5, change_role: { user: svc@example.com, from: Platform Admin, to: X } }\nclient:")
+        #expect(error(text) == "bad.yaml:10:27: timeline[0].change_role: svc@example.com has no role 'Platform Admin' to change")
+    }
+
     @Test func setTokenNamesAKnownKey() {
         #expect(error(valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, { set_token: { key: other } }]"))
             == "bad.yaml:12:39: steps[1].set_token.key: no key 'other' in tenant.keys (known: main)")

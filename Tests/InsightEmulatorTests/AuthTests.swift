@@ -52,6 +52,35 @@ import Testing
         #expect(after.status == 401)
     }
 
+    /// ASSUMED behaviour (seeds/000 lists a password change among the causes of key issues):
+    /// the owner's user keys made before the change stop; a key made after it and organization
+    /// keys go on; the account API says when it happened.
+    @Test func aPasswordChangeStopsTheOwnersOlderKeys() async throws {
+        let emulator = self.emulator
+        clock.advance(seconds: 60)
+        #expect(emulator.apply(.changePassword(email: "analyst@example.com")))
+        #expect(try await emulator.handle(Fixture.request(path: "/validate", key: Fixture.analystKey)).status == 401)
+        #expect(try await emulator.handle(Fixture.request(path: "/validate", key: Fixture.orgKey)).status == 200)
+        #expect(try await emulator.handle(Fixture.request(path: "/validate", key: Fixture.idrOnlyKey)).status == 200, "another user's key")
+        clock.advance(seconds: 60)
+        let fresh = "12345678-aaaa-4bbb-8ccc-000000000042"
+        #expect(emulator.apply(.createKey(APIKey(id: "fresh", secret: fresh, kind: .user, owner: "analyst@example.com"))))
+        #expect(try await emulator.handle(Fixture.request(path: "/validate", key: fresh)).status == 200)
+        let users = try await emulator.handle(Fixture.request(path: "/account/api/1/users", key: Fixture.orgKey,
+                                                              query: [URLQueryItem(name: "email", value: "analyst@example.com")]))
+        #expect(users.json?.arrayValue?.first?["password_changed_at"] == "2026-01-01T00:01:00.000Z")
+        #expect(!emulator.apply(.changePassword(email: "nobody@example.com")))
+    }
+
+    @Test func aChangedRoleReplacesTheOldOne() async throws {
+        let emulator = self.emulator
+        #expect(emulator.apply(.changeRole(email: "analyst@example.com", from: "Log Search View Only", to: "Insight IDR Read Only")))
+        #expect(emulator.tenant(.us2)?.user(email: "analyst@example.com")?.roles == ["Insight IDR Analyst", "Insight IDR Read Only"])
+        #expect(!emulator.apply(.changeRole(email: "analyst@example.com", from: "Log Search View Only", to: "x")), "the role is gone")
+        #expect(try TimelineEvent.Action(json: ["change_role": ["user": "a@example.com", "from": "x", "to": "y"]]) == .changeRole(email: "a@example.com", from: "x", to: "y"))
+        #expect(try TimelineEvent.Action(json: ["change_password": "a@example.com"]) == .changePassword(email: "a@example.com"))
+    }
+
     @Test func anUnknownHostFailsLikeADNSLookup() async {
         await #expect(throws: TransportError(.nameResolution, host: "us4.api.insight.rapid7.com", detail: "not a Rapid7 Insight host")) {
             _ = try await emulator.handle(Fixture.request("GET", "us4.api.insight.rapid7.com", path: "/validate"))
