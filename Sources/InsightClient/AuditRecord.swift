@@ -37,6 +37,36 @@ public struct AuditRecord: Sendable, Hashable {
     public var sequenceNumber: Int64
 }
 
+extension AuditRecord {
+    /// The `Rapid7.AuditLog` schema's field paths (seeds/002), in its order.
+    public static let schemaFields = [
+        "action", "audit_id", "time", "result", "access_method", "product", "description", "service_info.previousEntry",
+        "service_info.event.type", "service_info.event.correlationId", "service_info.event.customerId", "service_info.event.updatedBy",
+        "service_info.event.initiatorIdentification.email", "service_info.event.initiatorIdentification.userId",
+        "service_info.event.initiatorIdentification.apiKeyId", "service_info.event.initiatorIdentification.automatedFlowName",
+        "service_info.event.initiatorIdentification.customerId", "service_info.event.timestamp", "service_info.type",
+        "request.user.email", "request.user.name",
+    ]
+
+    /// The schema fields this record carries (decoded, not null).
+    public var presentFields: Set<String> {
+        let values: [String: Bool] = [
+            "action": true, "audit_id": true, "time": true, "result": result != nil, "access_method": accessMethod != nil,
+            "product": product != nil, "description": description != nil, "service_info.previousEntry": previousEntry != nil,
+            "service_info.event.type": eventType != nil, "service_info.event.correlationId": correlationID != nil,
+            "service_info.event.customerId": customerID != nil, "service_info.event.updatedBy": updatedBy != nil,
+            "service_info.event.initiatorIdentification.email": initiator?.email != nil,
+            "service_info.event.initiatorIdentification.userId": initiator?.userID != nil,
+            "service_info.event.initiatorIdentification.apiKeyId": initiator?.apiKeyID != nil,
+            "service_info.event.initiatorIdentification.automatedFlowName": initiator?.automatedFlowName != nil,
+            "service_info.event.initiatorIdentification.customerId": initiator?.customerID != nil,
+            "service_info.event.timestamp": eventTimestamp != nil, "service_info.type": serviceInfoType != nil,
+            "request.user.email": requestUserEmail != nil, "request.user.name": requestUserName != nil,
+        ]
+        return Set(values.filter(\.value).keys)
+    }
+}
+
 /// A record that could not be decoded, with the reason; never dropped silently.
 public struct RejectedRecord: Error, Sendable, Hashable {
     public let sequenceNumber: Int64

@@ -14,6 +14,8 @@ struct Observed {
     /// Audit ids handed on, over every pull of the run, in order.
     var auditIDs: [String] = []
     var auditRejected = 0
+    /// How many processed audit records carried each schema field.
+    var auditFields: [String: Int] = [:]
     var delivered = 0
     var undelivered = 0
     var disabled = false
@@ -158,6 +160,9 @@ extension Expectations {
         }
         if let auditProcessed, auditProcessed != observed.auditIDs.count {
             failures.append("expected \(auditProcessed) audit record(s) processed, got \(observed.auditIDs.count)")
+        }
+        for field in auditWithFields where observed.auditFields[field, default: 0] != observed.auditIDs.count || observed.auditIDs.isEmpty {
+            failures.append("expected every processed audit record to carry \(field); \(observed.auditFields[field, default: 0]) of \(observed.auditIDs.count) did")
         }
         if let auditRejected, auditRejected != observed.auditRejected {
             failures.append("expected \(auditRejected) audit record(s) rejected, got \(observed.auditRejected)")

@@ -222,6 +222,8 @@ public struct Expectations: Sendable {
     public var auditProcessed: Int?
     public var auditRejected: Int?
     public var auditDuplicates: Int?
+    /// `Rapid7.AuditLog` fields every processed record must carry (`AuditRecord.schemaFields`).
+    public var auditWithFields: [String] = []
     public var notificationsDelivered: Int?
     public var notificationsUndelivered: Int?
     public var notifierDisabled: Bool?

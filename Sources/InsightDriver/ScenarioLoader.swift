@@ -1,4 +1,5 @@
 import Foundation
+import InsightClient
 import InsightCore
 import InsightEmulator
 import InsightServer
@@ -282,7 +283,7 @@ struct ScenarioParser {
             ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
                 || expect.syncedLogSources != nil),
-            ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil),
+            ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil || !expect.auditWithFields.isEmpty),
             ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil),
         ]
         if let (field, _) = builtIn.first(where: \.1) {
@@ -817,6 +818,15 @@ struct ScenarioParser {
             expect.auditProcessed = try inner.optional("processed")?.int(in: 0...100_000_000)
             expect.auditRejected = try inner.optional("rejected")?.int(in: 0...100_000_000)
             expect.auditDuplicates = try inner.optional("duplicates")?.int(in: 0...100_000_000)
+            if let fields = inner.optional("with_fields") {
+                for item in try Self.items(fields) {
+                    let name = try item.nonEmptyString()
+                    guard AuditRecord.schemaFields.contains(name) else {
+                        throw item.error("'\(name)' is not a Rapid7.AuditLog field; the fields: \(AuditRecord.schemaFields.joined(separator: ", "))")
+                    }
+                    expect.auditWithFields.append(name)
+                }
+            }
             try inner.finish()
         }
         if let notifications = map.optional("notifications") {

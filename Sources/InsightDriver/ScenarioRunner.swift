@@ -151,11 +151,13 @@ public struct ScenarioRunner: Sendable {
                 } catch let failure as ClientFailure {
                     observed.diagnosis = failure.diagnosis
                     observed.auditIDs += sink.ids
+                    observed.auditFields.merge(sink.fieldCounts, uniquingKeysWith: +)
                     break steps
                 } catch {
                     // The sink stopped on purpose (a simulated crash): the next pull resumes.
                 }
                 observed.auditIDs += sink.ids
+                observed.auditFields.merge(sink.fieldCounts, uniquingKeysWith: +)
             case .testNotification:
                 if case .failure(let failure) = await notifier!.sendTest(name: scenario.name) {
                     observed.diagnosis = failure.diagnosis
@@ -218,13 +220,17 @@ final class AuditSink: @unchecked Sendable {
     struct Stopped: Error {}
     private let lock = NSLock()
     private var taken: [String] = []
+    /// How many taken records carried each schema field.
+    private var fields: [String: Int] = [:]
     let stopAfter: Int?
     init(stopAfter: Int?) { self.stopAfter = stopAfter }
     var ids: [String] { lock.withLock { taken } }
+    var fieldCounts: [String: Int] { lock.withLock { fields } }
     func take(_ record: AuditRecord) throws {
         try lock.withLock {
             if let stopAfter, taken.count >= stopAfter { throw Stopped() }
             taken.append(record.auditID)
+            for field in record.presentFields { fields[field, default: 0] += 1 }
         }
     }
 }

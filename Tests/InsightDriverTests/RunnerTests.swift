@@ -83,6 +83,19 @@ import Testing
         #expect(forgotten.journal.last?.status == 401)
     }
 
+    /// `audit.with_fields` counts every processed record: a field only some carry fails, with the count.
+    @Test func auditFieldsAreCheckedOnEveryRecord() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-002/audit-every-schema-field.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path)).passed)
+        let partial = text.replacingOccurrences(of: "with_fields: [action,", with: "with_fields: [service_info.event.initiatorIdentification.apiKeyId, action,")
+        let failures = await ScenarioRunner().run(try ScenarioLoader.parse(partial, file: path)).failures
+        #expect(failures.count == 1)
+        #expect(failures.first?.hasPrefix("expected every processed audit record to carry service_info.event.initiatorIdentification.apiKeyId; ") == true)
+        #expect(failures.first?.hasSuffix(" of 40 did") == true)
+        #expect(loaderError(partial.replacingOccurrences(of: "with_fields: [service_info", with: "with_fields: [service_inf")).contains("'service_inf.event.initiatorIdentification.apiKeyId' is not a Rapid7.AuditLog field"))
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
