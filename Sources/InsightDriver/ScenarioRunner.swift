@@ -67,8 +67,37 @@ public struct ScenarioRunner: Sendable {
 
     public func run(_ scenarios: [Scenario]) async -> [ScenarioResult] {
         var results: [ScenarioResult] = []
-        for scenario in scenarios { results.append(await run(scenario)) }
+        await run(scenarios, jobs: 1) { results.append($1) }
         return results
+    }
+
+    /// Runs the scenarios `jobs` at a time (each on its own emulator and virtual clock, so they
+    /// are independent) and hands each result to `each` in the scenarios' order, as soon as it
+    /// and all before it are done. A run with a command client goes one at a time: each starts
+    /// a proxy and a process of its own on the wall clock, which contention would skew.
+    public func run(_ scenarios: [Scenario], jobs: Int, each: (Int, ScenarioResult) async -> Void) async {
+        let commands = clientOverride != nil || scenarios.contains { $0.client.command != nil }
+        let parallel = commands ? 1 : max(1, jobs)
+        var pending: [Int: ScenarioResult] = [:]
+        var next = 0
+        await withTaskGroup(of: (Int, ScenarioResult).self) { group in
+            var started = 0
+            func startNext() {
+                guard started < scenarios.count else { return }
+                let index = started, scenario = scenarios[index]
+                started += 1
+                group.addTask { (index, await self.run(scenario)) }
+            }
+            for _ in 0..<min(parallel, scenarios.count) { startNext() }
+            while let (index, result) = await group.next() {
+                pending[index] = result
+                while let ready = pending.removeValue(forKey: next) {
+                    await each(next, ready)
+                    next += 1
+                }
+                startNext()
+            }
+        }
     }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {

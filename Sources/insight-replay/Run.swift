@@ -39,6 +39,9 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Like --coverage, and exit 1 when a seed row is uncovered.")
     var requireCoverage = false
 
+    @Option(name: .long, help: "Scenarios run at once (each on its own emulator and virtual clock); default: the cores. Runs with a command client go one at a time.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(name: .long, help: "SQLite store for run history and imported recordings.")
     var store: String = ".insight-replay/store.sqlite"
 
@@ -73,6 +76,7 @@ struct Run: AsyncParsableCommand {
             if let path, let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
         }
         if let shard { _ = try Self.shard(shard) }
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be 1…256, not \(jobs)") }
         if requireCoverage, shard != nil {
             throw ValidationError("--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)")
         }
@@ -156,10 +160,12 @@ struct Run: AsyncParsableCommand {
         let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"),
                                     recordings: recordings.source, recordMode: mode,
                                     caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: override)
-        for scenario in scenarios {
-            progress.show(next: scenario.name)
-            let result = await runner.run(scenario)
+        // Results come in the scenarios' order; each is reported and recorded as it is ready.
+        progress.show(next: scenarios.first?.name ?? "")
+        await runner.run(scenarios, jobs: jobs) { index, result in
+            let scenario = scenarios[index]
             progress.clear()
+            if index + 1 < scenarios.count { progress.show(next: scenarios[index + 1].name) }
             results.append(result)
             if !result.captured.isEmpty {
                 let name = scenario.recordings.first ?? scenario.name

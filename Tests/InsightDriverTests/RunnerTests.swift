@@ -96,6 +96,19 @@ import Testing
         #expect(loaderError(partial.replacingOccurrences(of: "with_fields: [service_info", with: "with_fields: [service_inf")).contains("'service_inf.event.initiatorIdentification.apiKeyId' is not a Rapid7.AuditLog field"))
     }
 
+    /// Scenarios run side by side give the results they give one at a time, in the same order.
+    @Test func jobsRunSideBySideAndReportInOrder() async throws {
+        let catalogue = try ScenarioLoader.load(paths: [repositoryRoot + "/Scenarios/seed-003", repositoryRoot + "/Scenarios/seed-002"])
+        var alone: [(Int, String, Bool, [Int])] = []
+        await ScenarioRunner().run(catalogue, jobs: 1) { alone.append(($0, $1.name, $1.passed, $1.journal.map(\.status))) }
+        var together: [(Int, String, Bool, [Int])] = []
+        await ScenarioRunner().run(catalogue, jobs: 4) { together.append(($0, $1.name, $1.passed, $1.journal.map(\.status))) }
+        #expect(together.map(\.0) == Array(catalogue.indices))
+        #expect(together.map(\.1) == catalogue.map(\.name))
+        #expect(together.map(\.2) == alone.map(\.2))
+        #expect(together.map(\.3) == alone.map(\.3))
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
