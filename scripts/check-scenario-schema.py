@@ -15,7 +15,14 @@ validator = jsonschema.Draft202012Validator(schema)
 problems = 0
 files = sorted(list((root / "Scenarios").glob("**/*.yaml")) + list((root / "Examples").glob("*/*.yaml")))
 for path in files:
-    document = yaml.safe_load(path.read_text())
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        place = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        print(f"{path.relative_to(root)}{place}: not YAML: {getattr(error, 'problem', error)}")
+        problems += 1
+        continue
     for error in validator.iter_errors(document):
         where = "/".join(str(part) for part in error.absolute_path) or "(top)"
         print(f"{path.relative_to(root)}: {where}: {error.message}")
