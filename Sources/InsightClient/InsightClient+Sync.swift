@@ -8,6 +8,8 @@ public struct SyncReport: Sendable, Hashable {
     public let alerts: Int
     public let logEvents: Int
     public let logSources: Int
+    /// The rrns of the investigations handed on as new this sync, in order (what a SIEM ingests).
+    public var investigationRRNs: [String] = []
     /// Requests that returned a page of data (investigations, alerts, log results).
     public let pages: Int
     /// Set when the sync worked but no data has ever arrived (seeds/000 "No Data Syncing").
@@ -42,7 +44,8 @@ extension InsightClient {
         var pages = 0
         var rateLimited = 0
 
-        let investigations = try await syncInvestigations(endpoint, until: started, pages: &pages, rateLimited: &rateLimited)
+        let newRRNs = try await syncInvestigations(endpoint, until: started, pages: &pages, rateLimited: &rateLimited)
+        let investigations = newRRNs.count
         lastInvestigationsOK = clock.now()
         let alerts = try await syncAlerts(endpoint, until: started, pages: &pages, rateLimited: &rateLimited)
 
@@ -56,20 +59,22 @@ extension InsightClient {
 
         syncedTotal += investigations + alerts + events
         let warning = syncedTotal == 0 ? noData(logSources: logIDs.count, rateLimited: rateLimited, now: clock.now()) : nil
-        return SyncReport(investigations: investigations, alerts: alerts, logEvents: events, logSources: logIDs.count,
-                          pages: pages, warning: warning)
+        var report = SyncReport(investigations: investigations, alerts: alerts, logEvents: events, logSources: logIDs.count,
+                                pages: pages, warning: warning)
+        report.investigationRRNs = newRRNs
+        return report
     }
 
     /// Keyset paging on `created_time`: each request starts one second before the newest
     /// investigation seen, oldest first; rrns already seen are skipped. Investigations created
     /// or removed between pages can neither be missed nor counted twice.
-    private func syncInvestigations(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> Int {
+    private func syncInvestigations(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> [String] {
         var cursor = checkpoint.investigationsThrough ?? end.addingTimeInterval(-28 * 86_400)
         // rrns already seen, with their created_time: those inside the overlap are kept for next time.
         var created: [String: Date] = [:]
         for rrn in checkpoint.investigationsAtCursor { created[rrn] = cursor }
         var seen = Set(created.keys)
-        var fresh = 0
+        var fresh: [String] = []
         var index = 0
         for _ in 0..<Self.maxRequests {
             let outcome = try await send(
@@ -86,14 +91,12 @@ extension InsightClient {
             }
             pages += 1
             var newest = cursor
-            var added = 0
             for item in data {
                 guard let rrn = item["rrn"]?.stringValue, let time = item["created_time"]?.stringValue.flatMap(RFC3339.parse) else { continue }
-                if seen.insert(rrn).inserted { added += 1 }
+                if seen.insert(rrn).inserted { fresh.append(rrn) }
                 created[rrn] = time
                 newest = max(newest, time)
             }
-            fresh += added
             if data.count < Self.pageSize { break }
             // A full page: move the cursor on, or, if one second holds more than a page, step the index.
             if newest > cursor { cursor = newest; index = 0 } else { index += 1 }

@@ -11,6 +11,14 @@ struct Observed {
     /// The last completed sync, and totals over every sync of the run.
     var sync: SyncReport?
     var syncTotals: (investigations: Int, alerts: Int, logEvents: Int) = (0, 0, 0)
+    /// Every investigation rrn handed on, over the run, in order; and those the tenant held that
+    /// should have been (computed only when asked).
+    var syncedRRNs: [String] = []
+    var missedRRNs: [String]?
+    var firstSyncStarted: Date?
+    /// When the no-events alert was first raised (virtual seconds after the start).
+    var auditAlertAt: Double?
+    var lastSyncStarted: Date?
     /// Audit ids handed on, over every pull of the run, in order.
     var auditIDs: [String] = []
     var auditRejected = 0
@@ -152,6 +160,15 @@ extension Expectations {
         if let syncedInvestigations, syncedInvestigations != observed.syncTotals.investigations {
             failures.append("expected \(syncedInvestigations) investigation(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.investigations)")")
         }
+        if let syncedDuplicates {
+            let duplicates = observed.syncedRRNs.count - Set(observed.syncedRRNs).count
+            if duplicates != syncedDuplicates {
+                failures.append("expected \(syncedDuplicates) investigation(s) handed on twice, got \(duplicates)")
+            }
+        }
+        if let syncedMissed, let missed = observed.missedRRNs, missed.count != syncedMissed {
+            failures.append("expected \(syncedMissed) investigation(s) missed, got \(missed.count)\(missed.isEmpty ? "" : ": \(missed.prefix(3).joined(separator: ", "))\(missed.count > 3 ? " …" : "")")")
+        }
         if let syncedAlerts, syncedAlerts != observed.syncTotals.alerts {
             failures.append("expected \(syncedAlerts) alert(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.alerts)")")
         }
@@ -163,6 +180,15 @@ extension Expectations {
         }
         for field in auditWithFields where observed.auditFields[field, default: 0] != observed.auditIDs.count || observed.auditIDs.isEmpty {
             failures.append("expected every processed audit record to carry \(field); \(observed.auditFields[field, default: 0]) of \(observed.auditIDs.count) did")
+        }
+        switch (auditAlertAt, observed.auditAlertAt) {
+        case (.at(let wanted)?, let raised?) where abs(raised - wanted) > tolerance:
+            failures.append("expected the no-events alert at \(Self.seconds([wanted])), it was raised at \(Self.seconds([raised]))")
+        case (.at(let wanted)?, nil):
+            failures.append("expected the no-events alert at \(Self.seconds([wanted])), it was never raised")
+        case (.never?, let raised?):
+            failures.append("expected no no-events alert, it was raised at \(Self.seconds([raised]))")
+        default: break
         }
         if let auditRejected, auditRejected != observed.auditRejected {
             failures.append("expected \(auditRejected) audit record(s) rejected, got \(observed.auditRejected)")

@@ -219,9 +219,15 @@ public struct Expectations: Sendable {
     public var syncedAlerts: Int?
     public var syncedLogEvents: Int?
     public var syncedLogSources: Int?
+    /// Investigations handed on more than once, and those in the tenant (created before the
+    /// last sync began, inside the first sync's 28-day look-back) never handed on.
+    public var syncedDuplicates: Int?
+    public var syncedMissed: Int?
     public var auditProcessed: Int?
     public var auditRejected: Int?
     public var auditDuplicates: Int?
+    /// When seeds/002's no-events alert must first be raised (virtual seconds), or `.never`.
+    public var auditAlertAt: AlertExpectation?
     /// `Rapid7.AuditLog` fields every processed record must carry (`AuditRecord.schemaFields`).
     public var auditWithFields: [String] = []
     public var notificationsDelivered: Int?
@@ -251,6 +257,11 @@ public struct Expectations: Sendable {
     public var outputNotMentions: [String] = []
     /// Fields of the last JSON object the command printed on a line of its own.
     public var reported: [(name: String, value: JSON)] = []
+}
+
+public enum AlertExpectation: Sendable, Hashable {
+    case at(Double)
+    case never
 }
 
 /// `causes: [{ cause: TEXT, rank: N, likelihood: ruled_out }]`: TEXT is a substring of a ranked cause.

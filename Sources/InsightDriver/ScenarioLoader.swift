@@ -282,8 +282,9 @@ struct ScenarioParser {
             ("causes", !expect.causes.isEmpty || !expect.notCauses.isEmpty || expect.ranked != nil),
             ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
+                || expect.syncedDuplicates != nil || expect.syncedMissed != nil
                 || expect.syncedLogSources != nil),
-            ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil || !expect.auditWithFields.isEmpty),
+            ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil || !expect.auditWithFields.isEmpty || expect.auditAlertAt != nil),
             ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil),
         ]
         if let (field, _) = builtIn.first(where: \.1) {
@@ -553,6 +554,14 @@ struct ScenarioParser {
         case "remove_product": let (u, p) = try pair("user", "product"); action = .removeProduct(email: u, product: p)
         case "add_product": let (u, p) = try pair("user", "product"); action = .addProduct(email: u, product: p)
         case "change_password": action = .changePassword(email: try email(actionValue))
+        case "add_investigations", "add_log_events", "add_audit_events":
+            let kind = TimelineEvent.DataKind(rawValue: String(name.dropFirst(4)))!
+            let count = try actionValue.int(in: 1...100_000)
+            // Made in the second before `at`: at 0 it would interleave with the data the tenant starts with.
+            guard at >= 1 else { throw map.optional("at")!.error("data arrives at 1 s or later (it is made in the second before)") }
+            if kind == .auditEvents, !tenant.data.auditLog { throw actionValue.error("audit events need the audit log: give tenant.data.audit_events") }
+            if kind == .logEvents, tenant.data.logSources == 0 { throw actionValue.error("log events need logs: give tenant.data.log_sources") }
+            action = .addData(kind, count: count)
         case "change_role":
             var inner = try actionValue.mapping()
             let user = try email(try inner.required("user"))
@@ -818,6 +827,13 @@ struct ScenarioParser {
             expect.auditProcessed = try inner.optional("processed")?.int(in: 0...100_000_000)
             expect.auditRejected = try inner.optional("rejected")?.int(in: 0...100_000_000)
             expect.auditDuplicates = try inner.optional("duplicates")?.int(in: 0...100_000_000)
+            if let alert = inner.optional("alert_at") {
+                if case .scalar(let scalar) = alert.node, scalar.string == "never" {
+                    expect.auditAlertAt = .never
+                } else {
+                    expect.auditAlertAt = .at(try alert.number())
+                }
+            }
             if let fields = inner.optional("with_fields") {
                 for item in try Self.items(fields) {
                     let name = try item.nonEmptyString()
@@ -847,6 +863,8 @@ struct ScenarioParser {
             expect.syncedAlerts = try inner.optional("alerts")?.int(in: 0...1_000_000)
             expect.syncedLogEvents = try inner.optional("log_events")?.int(in: 0...100_000_000)
             expect.syncedLogSources = try inner.optional("log_sources")?.int(in: 0...1_000_000)
+            expect.syncedDuplicates = try inner.optional("duplicates")?.int(in: 0...1_000_000)
+            expect.syncedMissed = try inner.optional("missed")?.int(in: 0...1_000_000)
             try inner.finish()
         }
         try map.finish()

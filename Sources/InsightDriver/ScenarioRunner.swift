@@ -157,7 +157,10 @@ public struct ScenarioRunner: Sendable {
                 }
             case .sync:
                 do {
+                    if observed.firstSyncStarted == nil { observed.firstSyncStarted = world.clock.now() }
+                    observed.lastSyncStarted = world.clock.now()
                     let report = try await client!.sync()
+                    observed.syncedRRNs += report.investigationRRNs
                     observed.sync = report
                     observed.syncTotals.investigations += report.investigations
                     observed.syncTotals.alerts += report.alerts
@@ -177,6 +180,9 @@ public struct ScenarioRunner: Sendable {
                     let report = try await puller.pull { try sink.take($0) }
                     observed.auditRejected += report.rejected.count
                     observed.diagnosis = report.alert
+                    if report.alert != nil, observed.auditAlertAt == nil {
+                        observed.auditAlertAt = world.clock.now().timeIntervalSince(scenario.start)
+                    }
                 } catch let failure as ClientFailure {
                     observed.diagnosis = failure.diagnosis
                     observed.auditIDs += sink.ids
@@ -221,6 +227,14 @@ public struct ScenarioRunner: Sendable {
             }
         }
         observed.journal = emulator.journal.ordered
+        if scenario.expect.syncedMissed != nil, let first = observed.firstSyncStarted, let last = observed.lastSyncStarted {
+            // What the tenant holds now that the syncs should have handed on: created inside the
+            // first sync's look-back and before the last sync began.
+            let handed = Set(observed.syncedRRNs)
+            let due = (emulator.tenant(scenario.tenant.region)?.investigations ?? [])
+                .filter { $0.createdTime >= first.addingTimeInterval(-28 * 86_400) && $0.createdTime < last }
+            observed.missedRRNs = due.map(\.rrn).filter { !handed.contains($0) }
+        }
         if let notifier {
             switch await notifier.state {
             case .enabled: observed.notifierState = "enabled"

@@ -12,7 +12,8 @@ extension TimelineEvent.Action {
     /// The action names, as scenario timelines and the admin API spell them.
     public static let names = ["revoke_key", "expire_key", "delete_key", "activate_key", "create_key", "suspend_user", "lock_user",
                                "deactivate_user", "delete_user", "reactivate_user", "remove_role", "add_role",
-                               "remove_product", "add_product", "change_email", "change_password", "change_role"]
+                               "remove_product", "add_product", "change_email", "change_password", "change_role",
+                               "add_investigations", "add_log_events", "add_audit_events"]
 
     /// Parses `{"revoke_key":"main"}`, `{"remove_role":{"user":…,"role":…}}`,
     /// `{"create_key":{"id":…,"kind":"user","owner":…,"secret":…}}` …
@@ -44,6 +45,9 @@ extension TimelineEvent.Action {
         case "change_email": self = .changeEmail(from: try text("from"), to: try text("to"))
         case "change_password": self = .changePassword(email: try text())
         case "change_role": self = .changeRole(email: try text("user"), from: try text("from"), to: try text("to"))
+        case "add_investigations", "add_log_events", "add_audit_events":
+            guard let count = value.intValue, (1...100_000).contains(count) else { throw AdminInputError(message: "\(name): expected a count of 1…100000") }
+            self = .addData(TimelineEvent.DataKind(rawValue: String(name.dropFirst(4)))!, count: count)
         case "create_key":
             guard let kind = APIKey.Kind(rawValue: try text("kind")) else {
                 throw AdminInputError(message: "create_key.kind: expected user or organization")

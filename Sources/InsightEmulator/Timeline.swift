@@ -18,6 +18,18 @@ public struct TimelineEvent: Sendable, Hashable {
         case changePassword(email: String)
         /// A role modified: `from` replaced by `to` (seeds/000 "Roles were removed or changed").
         case changeRole(email: String, from: String, to: String)
+        /// Data that arrives: `count` items of a kind created in the second before the action.
+        case addData(DataKind, count: Int)
+    }
+
+    /// What `addData` creates.
+    public enum DataKind: String, Sendable, Hashable, CaseIterable {
+        /// Investigations, each with one alert.
+        case investigations
+        /// Events in every Log Search log (count per log).
+        case logEvents = "log_events"
+        /// Audit log events (needs the audit log).
+        case auditEvents = "audit_events"
     }
 
     /// Seconds after the emulator's epoch.
@@ -37,6 +49,25 @@ extension Tenant {
         case .changePassword(let email):
             guard let index = userIndex(email: email) else { return false }
             users[index].passwordChangedAt = now
+        case .addData(let kind, let count):
+            // Made from the organization and the instant, so the same scenario gets the same data.
+            var generator = DataGenerator(seed: UInt64(bitPattern: Int64(now.timeIntervalSince1970 * 1000)), label: "arrival-\(organizationID)-\(kind.rawValue)")
+            let window = 1.0 / 86_400  // the second before `now`
+            switch kind {
+            case .investigations:
+                let made = generator.investigations(count: count, region: region, organizationID: organizationID, now: now, spreadDays: window)
+                alerts += Array(generator.alerts(for: Investigations(Array(made)), perInvestigation: 1, region: region, organizationID: organizationID))
+                investigations += Array(made)
+            case .logEvents:
+                guard !logSources.isEmpty else { return false }
+                for (logID, events) in generator.logEvents(for: logSources, perLog: count, now: now, spreadDays: window) {
+                    logEvents[logID, default: []] += Array(events)
+                }
+            case .auditEvents:
+                guard let auditLog else { return false }
+                auditEvents += Array(generator.auditEvents(logID: auditLog.id, count: count, users: users, organizationID: organizationID,
+                                                           now: now, spreadDays: window))
+            }
         case .changeRole(let email, let from, let to):
             guard let index = userIndex(email: email), users[index].hasRole(from) else { return false }
             users[index].roles.removeAll { $0.caseInsensitiveCompare(from) == .orderedSame }
@@ -90,6 +121,7 @@ extension TimelineEvent.Action: CustomStringConvertible {
         case .createKey(let key): return "key \(key.id) created"
         case .changePassword(let email): return "password of \(mask(email)) changed"
         case .changeRole(let email, let from, let to): return "role \(from) of \(mask(email)) changed to \(to)"
+        case .addData(let kind, let count): return "\(count) \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) arrived"
         }
     }
 }

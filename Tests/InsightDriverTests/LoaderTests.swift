@@ -243,6 +243,16 @@ func loaderError(_ text: String) -> String {
         #expect(error(text) == "bad.yaml:10:27: timeline[0].change_role: svc@example.com has no role 'Platform Admin' to change")
     }
 
+    @Test func arrivingDataIsReadStrictly() {
+        func with(_ event: String, data: String = "") -> String {
+            error(valid.replacingOccurrences(of: "client:", with: "\(data)timeline:\n  - \(event)\nclient:"))
+        }
+        #expect(with("{ at: 0, add_investigations: 5 }") == "bad.yaml:10:11: timeline[0].at: data arrives at 1 s or later (it is made in the second before)")
+        #expect(with("{ at: 5, add_investigations: 0 }") == "bad.yaml:10:34: timeline[0].add_investigations: must be between 1 and 100000, found 0")
+        #expect(with("{ at: 5, add_audit_events: 3 }") == "bad.yaml:10:32: timeline[0].add_audit_events: audit events need the audit log: give tenant.data.audit_events")
+        #expect(with("{ at: 5, add_log_events: 3 }").hasSuffix("log events need logs: give tenant.data.log_sources"))
+    }
+
     @Test func setTokenNamesAKnownKey() {
         #expect(error(valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, { set_token: { key: other } }]"))
             == "bad.yaml:12:39: steps[1].set_token.key: no key 'other' in tenant.keys (known: main)")

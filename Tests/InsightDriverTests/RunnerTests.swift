@@ -109,6 +109,33 @@ import Testing
         #expect(together.map(\.3) == alone.map(\.3))
     }
 
+    /// Data created mid-run reaches the next sync; duplicates and misses are counted by rrn.
+    @Test func arrivingDataAndTheDuplicateAndMissedCounters() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-000/sync-investigations-created-between-pages.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let result = await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path))
+        #expect(result.passed, "\(result.failures)")
+        #expect(result.timeline.map(\.text).contains("5 investigations arrived"))
+        var expect = Expectations()
+        expect.syncedDuplicates = 0
+        expect.syncedMissed = 0
+        var observed = Observed()
+        observed.syncedRRNs = ["rrn:a", "rrn:b", "rrn:a"]
+        observed.missedRRNs = ["rrn:c"]
+        #expect(expect.check(observed) == [
+            "expected 0 investigation(s) handed on twice, got 1",
+            "expected 0 investigation(s) missed, got 1: rrn:c",
+        ])
+        var alert = Expectations()
+        alert.auditAlertAt = .at(90_000)
+        var quiet = Observed()
+        #expect(alert.check(quiet) == ["expected the no-events alert at [90000s], it was never raised"])
+        quiet.auditAlertAt = 86_400
+        #expect(alert.check(quiet) == ["expected the no-events alert at [90000s], it was raised at [86400s]"])
+        alert.auditAlertAt = .never
+        #expect(alert.check(quiet) == ["expected no no-events alert, it was raised at [86400s]"])
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
