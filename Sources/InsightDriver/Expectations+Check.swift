@@ -84,6 +84,13 @@ extension Expectations {
                 failures.append("expected no cause '\(text)'; '\(cause.text)' is \(cause.likelihood): \(list)")
             }
         }
+        if let evidenceLines {
+            let matches = evidenceLines.count == found.evidence.count
+                && zip(evidenceLines, found.evidence).allSatisfy { $1.localizedCaseInsensitiveContains($0) }
+            if !matches {
+                failures.append("expected the evidence \(evidenceLines.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " | ")); it is: \(found.evidence.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " | "))")
+            }
+        }
         if let ranked {
             let matches = ranked.count == found.causes.count
                 && zip(ranked, found.causes).allSatisfy { $1.text.localizedCaseInsensitiveContains($0) }

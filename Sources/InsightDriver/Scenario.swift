@@ -80,6 +80,8 @@ public enum TokenSpec: Sendable, Hashable {
     case literal(String)
     /// A well-formed key that no tenant knows.
     case unknown
+    /// A tenant key with a slip in it: a character short, a character swapped, the wrong case.
+    case edited(String, KeyEdit)
 
     /// The tenant key it names, if any.
     public var keyID: String? {
@@ -149,6 +151,28 @@ public struct NotifierSpec: Sendable {
     public var disableWindow: Double = 12 * 3600
 }
 
+/// What a slip does to a key: the literal a user ends up with, still named by the key's id.
+public enum KeyEdit: Sendable, Hashable {
+    case dropLast(Int)
+    case dropFirst(Int)
+    /// The characters at `at` and `at + 1` (from 0) exchanged: a typing slip.
+    case swap(at: Int)
+    case upperCase
+
+    func apply(_ secret: String) -> String {
+        switch self {
+        case .dropLast(let count): return String(secret.dropLast(count))
+        case .dropFirst(let count): return String(secret.dropFirst(count))
+        case .upperCase: return secret.uppercased()
+        case .swap(let at):
+            var characters = Array(secret)
+            guard at + 1 < characters.count else { return secret }
+            characters.swapAt(at, at + 1)
+            return String(characters)
+        }
+    }
+}
+
 public enum NotifierAction: String, Sendable, Hashable, CaseIterable {
     case enable, disable, delete
 }
@@ -210,6 +234,8 @@ public struct Expectations: Sendable {
     public var notCauses: [String] = []
     /// The whole ranked list, each a substring of the cause at its rank, no more, no fewer.
     public var ranked: [String]?
+    /// The whole evidence, in order: each a substring of the line at its place, no more, no fewer.
+    public var evidenceLines: [String]?
     /// Text no part of the diagnosis (summary, evidence, causes, remedies) may contain.
     public var notMentions: [String] = []
     public var requests: Int?

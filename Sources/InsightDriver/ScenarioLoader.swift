@@ -280,6 +280,7 @@ struct ScenarioParser {
             ("summary_mentions", !expect.summaryMentions.isEmpty), ("evidence", !expect.evidence.isEmpty),
             ("top_cause", expect.topCause != nil), ("remedy_mentions", !expect.remedyMentions.isEmpty),
             ("causes", !expect.causes.isEmpty || !expect.notCauses.isEmpty || expect.ranked != nil),
+            ("evidence_lines", expect.evidenceLines != nil),
             ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
                 || expect.syncedDuplicates != nil || expect.syncedMissed != nil
@@ -588,6 +589,7 @@ struct ScenarioParser {
         let keyValue = map.optional("key")
         let literal = try map.optional("literal")?.string()
         let unknown = try map.optional("unknown")?.bool() ?? false
+        let editValue = map.optional("edit")
         // wrap: "  " on both sides, or { before: " ", after: "\n" }.
         var wrap = (before: "", after: "")
         let wrapValue = map.optional("wrap")
@@ -612,11 +614,34 @@ struct ScenarioParser {
             guard (wrap.before + wrap.after).allSatisfy(\.isWhitespace) else {
                 throw (wrapValue ?? value).error("wrap may hold only spaces, tabs and line breaks")
             }
+            if let editValue {
+                if wrapValue != nil { throw editValue.error("give edit or wrap, not both") }
+                return .edited(id, try keyEdit(editValue))
+            }
             return .key(id, before: wrap.before, after: wrap.after)
         }
+        if let editValue { throw editValue.error("edit applies to key: ID (the tenant's key with a slip in it)") }
         if wrapValue != nil { throw value.error("wrap applies to key: ID (the tenant's key with whitespace around it)") }
         if let literal { return .literal(literal) }
         return .unknown
+    }
+
+    /// `edit: { drop_last: 1 }`, `{ drop_first: 2 }`, `{ swap_at: 7 }` or `{ upper_case: true }`.
+    func keyEdit(_ value: YAMLValue) throws -> KeyEdit {
+        var map = try value.mapping()
+        let kinds = ["drop_last", "drop_first", "swap_at", "upper_case"].filter { map.keys.contains($0) }
+        guard kinds.count == 1 else { throw value.error("an edit is one of: drop_last: N, drop_first: N, swap_at: N, upper_case: true") }
+        let edit: KeyEdit
+        switch kinds[0] {
+        case "drop_last": edit = .dropLast(try map.required("drop_last").int(in: 1...35))
+        case "drop_first": edit = .dropFirst(try map.required("drop_first").int(in: 1...35))
+        case "swap_at": edit = .swap(at: try map.required("swap_at").int(in: 0...34))
+        default:
+            try Self.mustBeTrue(map.required("upper_case"))
+            edit = .upperCase
+        }
+        try map.finish()
+        return edit
     }
 
     func clientSpec(_ value: YAMLValue, _ tenant: TenantSpec) throws -> ClientSpec {
@@ -789,6 +814,7 @@ struct ScenarioParser {
             if expect.ranked?.isEmpty == true { throw ranked.error("needs the causes in order, most likely first") }
         }
         expect.notMentions = try map.optional("not_mentions")?.strings() ?? []
+        expect.evidenceLines = try map.optional("evidence_lines")?.list().map { try $0.string() }
         if let requests = map.optional("requests") {
             switch requests.node {
             case .scalar: expect.requests = try requests.int(in: 0...1_000_000)

@@ -356,6 +356,7 @@ public struct ScenarioWorld: Sendable {
         switch token {
         case .key(let id, let before, let after): return before + (secretByKey[id] ?? "") + after
         case .literal(let text): return text
+        case .edited(let id, let edit): return edit.apply(secretByKey[id] ?? "")
         case .unknown: return unknownSecret
         }
     }

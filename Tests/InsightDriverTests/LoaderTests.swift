@@ -191,6 +191,20 @@ func loaderError(_ text: String) -> String {
         #expect(scenario.expect.deliveryNotMentions == ["[Test message]"])
     }
 
+    @Test func aKeyMayCarryASlip() throws {
+        func token(_ text: String) throws -> TokenSpec? {
+            try ScenarioLoader.parse(valid.replacingOccurrences(of: "  token: { key: main }", with: "  token: \(text)"), file: "v.yaml").client.token
+        }
+        #expect(try token("{ key: main, edit: { drop_last: 1 } }") == .edited("main", .dropLast(1)))
+        #expect(try token("{ key: main, edit: { swap_at: 3 } }") == .edited("main", .swap(at: 3)))
+        #expect(KeyEdit.swap(at: 1).apply("abcd") == "acbd")
+        #expect(KeyEdit.dropLast(2).apply("abcd") == "ab")
+        #expect(KeyEdit.upperCase.apply("ab-9f") == "AB-9F")
+        func bad(_ text: String) -> String { error(valid.replacingOccurrences(of: "  token: { key: main }", with: "  token: \(text)")) }
+        #expect(bad("{ key: main, edit: { drop_last: 1, swap_at: 2 } }") == "bad.yaml:11:29: client.token.edit: an edit is one of: drop_last: N, drop_first: N, swap_at: N, upper_case: true")
+        #expect(bad("{ literal: x, edit: { drop_last: 1 } }") == "bad.yaml:11:30: client.token.edit: edit applies to key: ID (the tenant's key with a slip in it)")
+    }
+
     @Test func whitespaceMayWrapOneSideOfAKey() throws {
         func token(_ text: String) throws -> TokenSpec? {
             try ScenarioLoader.parse(valid.replacingOccurrences(of: "  token: { key: main }", with: "  token: \(text)"), file: "v.yaml").client.token

@@ -53,6 +53,9 @@ import Testing
         #expect(try await failures("  not_causes: [old API]") == ["expected no cause 'old API'; 'Using old API endpoint format' is possible: \(list)"])
         #expect(try await failures("  ranked: [incorrect regional, old API]")
             == ["expected the causes 1. incorrect regional | 2. old API; they are: \(list)"])
+        #expect(try await failures("  evidence_lines: [401 Unauthorized, accepted by https://us3]") == [])
+        #expect(try await failures("  evidence_lines: [accepted by https://us3]")
+            == ["expected the evidence 1. accepted by https://us3; it is: 1. validate: 401 Unauthorized from https://us.api.insight.rapid7.com/validate | 2. the same key is accepted by https://us3.api.insight.rapid7.com/validate"])
         #expect(try await failures("  not_mentions: [us3.api]")
             == ["expected the diagnosis not to mention 'us3.api'; it does: evidence: the same key is accepted by https://us3.api.insight.rapid7.com/validate"])
     }
