@@ -18,6 +18,8 @@ struct Observed {
     var firstSyncStarted: Date?
     /// When the no-events alert was first raised (virtual seconds after the start).
     var auditAlertAt: Double?
+    /// What the clients logged, scrubbed (kept only when the expectations ask).
+    var logLines: [String] = []
     var lastSyncStarted: Date?
     /// Audit ids handed on, over every pull of the run, in order.
     var auditIDs: [String] = []
@@ -166,6 +168,14 @@ extension Expectations {
         }
         if let syncedInvestigations, syncedInvestigations != observed.syncTotals.investigations {
             failures.append("expected \(syncedInvestigations) investigation(s) synced, got \(observed.sync == nil ? "no completed sync" : "\(observed.syncTotals.investigations)")")
+        }
+        for text in logMentions where !observed.logLines.contains(where: { $0.localizedCaseInsensitiveContains(text) }) {
+            failures.append("expected a client log line mentioning '\(text)'; the clients logged \(observed.logLines.count) line(s)\(observed.logLines.isEmpty ? "" : ", the last: \(observed.logLines.last!)")")
+        }
+        for text in logNotMentions {
+            if let line = observed.logLines.first(where: { $0.localizedCaseInsensitiveContains(text) }) {
+                failures.append("expected no client log line to mention '\(text)'; one does: \(line)")
+            }
         }
         if let syncedDuplicates {
             let duplicates = observed.syncedRRNs.count - Set(observed.syncedRRNs).count

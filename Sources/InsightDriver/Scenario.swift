@@ -236,6 +236,9 @@ public struct Expectations: Sendable {
     public var ranked: [String]?
     /// The whole evidence, in order: each a substring of the line at its place, no more, no fewer.
     public var evidenceLines: [String]?
+    /// Text some line the built-in clients logged must contain, and text none may.
+    public var logMentions: [String] = []
+    public var logNotMentions: [String] = []
     /// Text no part of the diagnosis (summary, evidence, causes, remedies) may contain.
     public var notMentions: [String] = []
     public var requests: Int?

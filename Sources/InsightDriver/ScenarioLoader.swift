@@ -281,6 +281,7 @@ struct ScenarioParser {
             ("top_cause", expect.topCause != nil), ("remedy_mentions", !expect.remedyMentions.isEmpty),
             ("causes", !expect.causes.isEmpty || !expect.notCauses.isEmpty || expect.ranked != nil),
             ("evidence_lines", expect.evidenceLines != nil),
+            ("log_mentions", !expect.logMentions.isEmpty || !expect.logNotMentions.isEmpty),
             ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
                 || expect.syncedDuplicates != nil || expect.syncedMissed != nil
@@ -815,6 +816,8 @@ struct ScenarioParser {
         }
         expect.notMentions = try map.optional("not_mentions")?.strings() ?? []
         expect.evidenceLines = try map.optional("evidence_lines")?.list().map { try $0.string() }
+        expect.logMentions = try map.optional("log_mentions")?.strings() ?? []
+        expect.logNotMentions = try map.optional("log_not_mentions")?.strings() ?? []
         if let requests = map.optional("requests") {
             switch requests.node {
             case .scalar: expect.requests = try requests.int(in: 0...1_000_000)

@@ -113,6 +113,11 @@ public struct ScenarioRunner: Sendable {
     func runBuiltIn(_ scenario: Scenario) async -> ScenarioResult {
         let wallStart = Date()
         let world = ScenarioWorld(scenario)
+        // The clients' log, kept for log_mentions / log_not_mentions (in memory only; what the
+        // clients log is redacted already, and the lines are scrubbed again before any report).
+        let capture = LogCapture()
+        let wantsLog = !scenario.expect.logMentions.isEmpty || !scenario.expect.logNotMentions.isEmpty
+        let logger = wantsLog ? capture.logger(forwardingTo: self.logger) : self.logger
         let emulator = world.makeEmulator(clock: world.clock)
         var setupFailures: [String] = []
         if !scenario.recordings.isEmpty || recordMode != .none {
@@ -245,6 +250,7 @@ public struct ScenarioRunner: Sendable {
         }
         observed.deliveries = emulator.deliveries
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
+        observed.logLines = capture.lines.map { Redaction.scrub($0, secrets: world.secrets) }
         let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }
         var result = ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
@@ -255,6 +261,36 @@ public struct ScenarioRunner: Sendable {
         result.unusedRecorded = emulator.unusedRecordedExchanges.map(\.summary)
         result.captured = emulator.capturedExchanges
         return result
+    }
+}
+
+/// The lines the clients of one scenario logged, every level, each also handed on to the
+/// run's own logger at its level.
+final class LogCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+    var lines: [String] { lock.withLock { kept } }
+    func append(_ line: String) { lock.withLock { kept.append(line) } }
+
+    func logger(forwardingTo base: Logger) -> Logger {
+        Logger(label: base.label) { _ in Handler(capture: self, forward: base) }
+    }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        let forward: Logger
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt) {
+            capture.append("\(level): \(message)")
+            forward.log(level: level, message, metadata: metadata, source: source, file: file, function: function, line: line)
+        }
     }
 }
 

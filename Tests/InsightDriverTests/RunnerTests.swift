@@ -139,6 +139,18 @@ import Testing
         #expect(alert.check(quiet) == ["expected no no-events alert, it was raised at [86400s]"])
     }
 
+    /// The clients' log is checked both ways; a miss names how much was logged.
+    @Test func clientLogLinesAreChecked() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-000/happy-path-us2-sync.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path)).passed)
+        let wrong = text.replacingOccurrences(of: #"log_not_mentions: ["-> 401", "-> 403", "-> 429"]"#, with: #"log_not_mentions: ["-> 200"]"# + "\n  log_mentions: [never logged]")
+        let failures = await ScenarioRunner().run(try ScenarioLoader.parse(wrong, file: path)).failures
+        #expect(failures.count == 2)
+        #expect(failures.contains { $0.hasPrefix("expected a client log line mentioning 'never logged'; the clients logged ") })
+        #expect(failures.contains { $0.hasPrefix("expected no client log line to mention '-> 200'; one does: debug: GET https://us2.api.insight.rapid7.com/validate -> 200") })
+    }
+
     @Test func theSameScenarioGivesTheSameResultTwice() async throws {
         let scenario = try ScenarioLoader.parse(valid, file: "valid.yaml")
         let first = await ScenarioRunner().run(scenario)
