@@ -10,6 +10,8 @@ public struct SyncReport: Sendable, Hashable {
     public let logSources: Int
     /// The rrns of the investigations handed on as new this sync, in order (what a SIEM ingests).
     public var investigationRRNs: [String] = []
+    /// New log events by the log set of their log (seeds/000 "What data is synced": which kinds).
+    public var logEventsBySet: [String: Int] = [:]
     /// Requests that returned a page of data (investigations, alerts, log results).
     public let pages: Int
     /// Set when the sync worked but no data has ever arrived (seeds/000 "No Data Syncing").
@@ -52,8 +54,13 @@ extension InsightClient {
         let logsOutcome = try await send("GET", host: endpoint.region.platformHost, path: "/log_search/management/logs", token: settings.token)
         rateLimited += logsOutcome.rateLimited
         try await requireSuccess(logsOutcome, endpoint, operation: "sync logs", family: .logSearch)
-        let logIDs = logsOutcome.response.json?["logs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
-        let events = try await syncLogEvents(endpoint, logIDs: logIDs, until: started, pages: &pages)
+        let logs = logsOutcome.response.json?["logs"]?.arrayValue ?? []
+        let logIDs = logs.compactMap { $0["id"]?.stringValue }
+        var setOfLog: [String: String] = [:]
+        for log in logs {
+            if let id = log["id"]?.stringValue, let set = log["logsets_info"]?.arrayValue?.first?["name"]?.stringValue { setOfLog[id] = set }
+        }
+        let (events, eventsByLog) = try await syncLogEvents(endpoint, logIDs: logIDs, until: started, pages: &pages)
         lastLogSearchOK = clock.now()
         lastAccepted = clock.now()
 
@@ -62,6 +69,7 @@ extension InsightClient {
         var report = SyncReport(investigations: investigations, alerts: alerts, logEvents: events, logSources: logIDs.count,
                                 pages: pages, warning: warning)
         report.investigationRRNs = newRRNs
+        for (log, count) in eventsByLog { report.logEventsBySet[setOfLog[log] ?? "unknown", default: 0] += count }
         return report
     }
 
@@ -144,8 +152,8 @@ extension InsightClient {
     }
 
     /// Log Search events of every log since the checkpoint, through 202 polling and `Next` pages.
-    private func syncLogEvents(_ endpoint: PlatformEndpoint, logIDs: [String], until end: Date, pages: inout Int) async throws(ClientFailure) -> Int {
-        guard !logIDs.isEmpty else { return 0 }
+    private func syncLogEvents(_ endpoint: PlatformEndpoint, logIDs: [String], until end: Date, pages: inout Int) async throws(ClientFailure) -> (Int, [String: Int]) {
+        guard !logIDs.isEmpty else { return (0, [:]) }
         let from = checkpoint.logEventsThrough ?? end.addingTimeInterval(-28 * 86_400).unixMillis
         let first = HTTPRequest(
             method: "GET", host: endpoint.region.platformHost, path: "/log_search/query/logs/\(logIDs.joined(separator: ":"))",
@@ -154,6 +162,7 @@ extension InsightClient {
             headers: ["X-Api-Key": settings.token, "Accept": "application/json"])
         var through = (checkpoint.logEventsThrough ?? -1, checkpoint.logSequenceThrough ?? -1)
         var count = 0
+        var byLog: [String: Int] = [:]
         do {
             pages += try await runner.run(first) { events in
                 for event in events {
@@ -161,6 +170,7 @@ extension InsightClient {
                     guard point > through else { continue }
                     through = point
                     count += 1
+                    if let log = event["log_id"]?.stringValue { byLog[log, default: 0] += 1 }
                 }
             }
         } catch let failure as LogQueryRunner.Failure {
@@ -177,7 +187,7 @@ extension InsightClient {
             checkpoint.logEventsThrough = through.0
             checkpoint.logSequenceThrough = through.1
         }
-        return count
+        return (count, byLog)
     }
 
     enum Family { case investigations, logSearch }

@@ -14,6 +14,7 @@ struct Observed {
     /// Every investigation rrn handed on, over the run, in order; and those the tenant held that
     /// should have been (computed only when asked).
     var syncedRRNs: [String] = []
+    var logEventsBySet: [String: Int] = [:]
     var missedRRNs: [String]?
     var firstSyncStarted: Date?
     /// When the no-events alert was first raised (virtual seconds after the start).
@@ -176,6 +177,10 @@ extension Expectations {
             if let line = observed.logLines.first(where: { $0.localizedCaseInsensitiveContains(text) }) {
                 failures.append("expected no client log line to mention '\(text)'; one does: \(line)")
             }
+        }
+        for set in syncedFromLogSets where observed.logEventsBySet.first(where: { $0.key.caseInsensitiveCompare(set) == .orderedSame })?.value ?? 0 == 0 {
+            let seen = observed.logEventsBySet.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            failures.append("expected log events synced from the log set \(set); they came from: \(seen.isEmpty ? "none" : seen)")
         }
         if let syncedDuplicates {
             let duplicates = observed.syncedRRNs.count - Set(observed.syncedRRNs).count

@@ -49,6 +49,9 @@ public struct DataSpec: Sendable {
     public var investigations = 0
     public var alertsPerInvestigation = 0
     public var logSources = 0
+    /// The logs are InsightIDR's standard log sets (Asset Authentication, Ingress
+    /// Authentication, Active Directory Admin Activity …) instead of generic security logs.
+    public var idrLogSets = false
     public var eventsPerLog = 0
     /// Audit events; with `auditLog` false the audit log is not enabled at all.
     public var auditEvents = 0
@@ -251,6 +254,8 @@ public struct Expectations: Sendable {
     /// Investigations handed on more than once, and those in the tenant (created before the
     /// last sync began, inside the first sync's 28-day look-back) never handed on.
     public var syncedDuplicates: Int?
+    /// Log sets that must each have contributed events to the syncs (by their log's set).
+    public var syncedFromLogSets: [String] = []
     public var syncedMissed: Int?
     public var auditProcessed: Int?
     public var auditRejected: Int?

@@ -284,7 +284,7 @@ struct ScenarioParser {
             ("log_mentions", !expect.logMentions.isEmpty || !expect.logNotMentions.isEmpty),
             ("not_mentions", !expect.notMentions.isEmpty),
             ("synced", expect.syncedInvestigations != nil || expect.syncedAlerts != nil || expect.syncedLogEvents != nil
-                || expect.syncedDuplicates != nil || expect.syncedMissed != nil
+                || expect.syncedDuplicates != nil || expect.syncedMissed != nil || !expect.syncedFromLogSets.isEmpty
                 || expect.syncedLogSources != nil),
             ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil || !expect.auditWithFields.isEmpty || expect.auditAlertAt != nil),
             ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil),
@@ -337,6 +337,7 @@ struct ScenarioParser {
             data.investigations = try inner.optional("investigations")?.int(in: 0...DataSpec.maxInvestigations) ?? 0
             data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
             data.logSources = try inner.optional("log_sources")?.int(in: 0...TenantLimits.maxLogSources) ?? 0
+            if let sets = inner.optional("log_sets") { data.idrLogSets = try sets.choice(["generic", "idr"]) == "idr" }
             let eventsValue = inner.optional("events_per_log")
             data.eventsPerLog = try eventsValue?.int(in: 0...DataSpec.maxEvents) ?? 0
             if let audit = inner.optional("audit_events") {
@@ -894,6 +895,7 @@ struct ScenarioParser {
             expect.syncedLogSources = try inner.optional("log_sources")?.int(in: 0...1_000_000)
             expect.syncedDuplicates = try inner.optional("duplicates")?.int(in: 0...1_000_000)
             expect.syncedMissed = try inner.optional("missed")?.int(in: 0...1_000_000)
+            expect.syncedFromLogSets = try inner.optional("from_log_sets")?.strings() ?? []
             try inner.finish()
         }
         try map.finish()

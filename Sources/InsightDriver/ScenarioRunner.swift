@@ -166,6 +166,7 @@ public struct ScenarioRunner: Sendable {
                     observed.lastSyncStarted = world.clock.now()
                     let report = try await client!.sync()
                     observed.syncedRRNs += report.investigationRRNs
+                    observed.logEventsBySet.merge(report.logEventsBySet, uniquingKeysWith: +)
                     observed.sync = report
                     observed.syncTotals.investigations += report.investigations
                     observed.syncTotals.alerts += report.alerts
@@ -359,7 +360,7 @@ public struct ScenarioWorld: Sendable {
         let organizationID = generator.uuid()
         let investigations = generator.investigations(count: data.investigations, region: spec.region,
                                                       organizationID: organizationID, now: start, spreadDays: data.spreadDays)
-        let logs = generator.logSources(count: data.logSources)
+        let logs = data.idrLogSets ? generator.idrLogSources(count: data.logSources) : generator.logSources(count: data.logSources)
         let auditLog = data.auditLog ? LogSource(id: generator.uuid(), name: "Audit Log", logsetID: generator.uuid(), logsetName: "Audit") : nil
         return Tenant(
             region: spec.region, organizationID: organizationID, organizationName: spec.organization,

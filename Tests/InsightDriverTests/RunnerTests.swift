@@ -139,6 +139,18 @@ import Testing
         #expect(alert.check(quiet) == ["expected no no-events alert, it was raised at [86400s]"])
     }
 
+    /// Events are counted by the log set of their log; generic logs carry no authentication set.
+    @Test func logSetsOfSyncedEventsAreChecked() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-000/synced-user-behavior-data.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path)).passed)
+        let generic = text.replacingOccurrences(of: "log_sets: idr, ", with: "")
+        let failures = await ScenarioRunner().run(try ScenarioLoader.parse(generic, file: path)).failures
+        #expect(failures.count == 3)
+        #expect(failures.first == "expected log events synced from the log set Asset Authentication; they came from: Security Logs 210")
+        #expect(loaderError(text.replacingOccurrences(of: "log_sets: idr", with: "log_sets: windows")).contains("'windows' is not one of: generic, idr"))
+    }
+
     /// The clients' log is checked both ways; a miss names how much was logged.
     @Test func clientLogLinesAreChecked() async throws {
         let path = repositoryRoot + "/Scenarios/seed-000/happy-path-us2-sync.yaml"
