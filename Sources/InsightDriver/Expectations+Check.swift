@@ -25,6 +25,7 @@ struct Observed {
     /// Audit ids handed on, over every pull of the run, in order.
     var auditIDs: [String] = []
     var auditRejected = 0
+    var auditRejectReasons: [String] = []
     /// How many processed audit records carried each schema field.
     var auditFields: [String: Int] = [:]
     var delivered = 0
@@ -211,6 +212,9 @@ extension Expectations {
         case (.never?, let raised?):
             failures.append("expected no no-events alert, it was raised at \(Self.seconds([raised]))")
         default: break
+        }
+        for text in auditRejectedMentions where !observed.auditRejectReasons.contains(where: { $0.localizedCaseInsensitiveContains(text) }) {
+            failures.append("expected an audit record rejected for '\(text)'; the reasons were: \(observed.auditRejectReasons.isEmpty ? "none" : observed.auditRejectReasons.joined(separator: " | "))")
         }
         if let auditRejected, auditRejected != observed.auditRejected {
             failures.append("expected \(auditRejected) audit record(s) rejected, got \(observed.auditRejected)")

@@ -53,6 +53,8 @@ public struct DataSpec: Sendable {
     /// Authentication, Active Directory Admin Activity …) instead of generic security logs.
     public var idrLogSets = false
     public var eventsPerLog = 0
+    /// Audit records broken against the schema, spread through the log (each kind in turn).
+    public var auditMalformed = 0
     /// Audit events; with `auditLog` false the audit log is not enabled at all.
     public var auditEvents = 0
     public var auditLog = false
@@ -260,6 +262,8 @@ public struct Expectations: Sendable {
     public var auditProcessed: Int?
     public var auditRejected: Int?
     public var auditDuplicates: Int?
+    /// Each a substring of the reason some rejected audit record was refused for.
+    public var auditRejectedMentions: [String] = []
     /// When seeds/002's no-events alert must first be raised (virtual seconds), or `.never`.
     public var auditAlertAt: AlertExpectation?
     /// `Rapid7.AuditLog` fields every processed record must carry (`AuditRecord.schemaFields`).

@@ -344,6 +344,10 @@ struct ScenarioParser {
                 data.auditEvents = try audit.int(in: 0...DataSpec.maxEvents)
                 data.auditLog = true
             }
+            if let malformed = inner.optional("audit_malformed") {
+                data.auditMalformed = try malformed.int(in: 0...100_000)
+                if data.auditMalformed > data.auditEvents { throw malformed.error("more malformed records (\(data.auditMalformed)) than audit_events (\(data.auditEvents))") }
+            }
             data.accounts = try inner.optional("accounts")?.int(in: 0...100_000) ?? 0
             data.spreadDays = try inner.optional("spread_days")?.number() ?? 7
             data.queryPolls = try inner.optional("query_polls")?.int(in: 0...100) ?? 1
@@ -857,6 +861,7 @@ struct ScenarioParser {
             expect.auditProcessed = try inner.optional("processed")?.int(in: 0...100_000_000)
             expect.auditRejected = try inner.optional("rejected")?.int(in: 0...100_000_000)
             expect.auditDuplicates = try inner.optional("duplicates")?.int(in: 0...100_000_000)
+            expect.auditRejectedMentions = try inner.optional("rejected_mentions")?.strings() ?? []
             if let alert = inner.optional("alert_at") {
                 if case .scalar(let scalar) = alert.node, scalar.string == "never" {
                     expect.auditAlertAt = .never

@@ -185,6 +185,7 @@ public struct ScenarioRunner: Sendable {
                 do {
                     let report = try await puller.pull { try sink.take($0) }
                     observed.auditRejected += report.rejected.count
+                    observed.auditRejectReasons += report.rejected.map(\.reason)
                     observed.diagnosis = report.alert
                     if report.alert != nil, observed.auditAlertAt == nil {
                         observed.auditAlertAt = world.clock.now().timeIntervalSince(scenario.start)
@@ -262,6 +263,29 @@ public struct ScenarioRunner: Sendable {
         result.unusedRecorded = emulator.unusedRecordedExchanges.map(\.summary)
         result.captured = emulator.capturedExchanges
         return result
+    }
+}
+
+/// What a malformed audit record has wrong, against seeds/002's `Rapid7.AuditLog` schema: a
+/// required field missing or of the wrong type, a time in the wrong format, not JSON at all.
+enum AuditBreakage: CaseIterable {
+    case actionMissing, auditIDNotAString, timeNotRFC3339, eventTimestampNotUnixMillis, notJSON
+
+    func apply(to message: String) -> String {
+        guard case .object(var fields)? = JSON(data: Data(message.utf8)) else { return message }
+        switch self {
+        case .actionMissing: fields["action"] = nil
+        case .auditIDNotAString: fields["audit_id"] = 42
+        case .timeNotRFC3339: fields["time"] = "yesterday at noon"
+        case .eventTimestampNotUnixMillis:
+            if case .object(var info)? = fields["service_info"], case .object(var event)? = info["event"] {
+                event["timestamp"] = "2026-01-01 00:00"
+                info["event"] = .object(event)
+                fields["service_info"] = .object(info)
+            }
+        case .notJSON: return "{\"action\": \"login\", cut off"
+        }
+        return String(decoding: JSON.object(fields).canonicalBytes(), as: UTF8.self)
     }
 }
 
@@ -362,6 +386,17 @@ public struct ScenarioWorld: Sendable {
                                                       organizationID: organizationID, now: start, spreadDays: data.spreadDays)
         let logs = data.idrLogSets ? generator.idrLogSources(count: data.logSources) : generator.logSources(count: data.logSources)
         let auditLog = data.auditLog ? LogSource(id: generator.uuid(), name: "Audit Log", logsetID: generator.uuid(), logsetName: "Audit") : nil
+        var auditEvents = auditLog.map { generator.auditEvents(logID: $0.id, count: data.auditEvents, users: spec.users,
+                                                               organizationID: organizationID, now: start, spreadDays: data.spreadDays) } ?? []
+        // Malformed records spread evenly through the log, one kind of breakage after another.
+        if data.auditMalformed > 0, !auditEvents.isEmpty {
+            for number in 0..<min(data.auditMalformed, auditEvents.count) {
+                let index = number * auditEvents.count / data.auditMalformed
+                var event = auditEvents[index]
+                event.message = AuditBreakage.allCases[number % AuditBreakage.allCases.count].apply(to: event.message)
+                auditEvents.replaceSubrange(index..<index + 1, with: [event])
+            }
+        }
         return Tenant(
             region: spec.region, organizationID: organizationID, organizationName: spec.organization,
             users: spec.users, keys: keys, investigations: investigations,
@@ -370,8 +405,7 @@ public struct ScenarioWorld: Sendable {
             logSources: logs,
             logEvents: generator.logEvents(for: logs, perLog: data.eventsPerLog, now: start, spreadDays: data.spreadDays),
             auditLog: auditLog,
-            auditEvents: auditLog.map { generator.auditEvents(logID: $0.id, count: data.auditEvents, users: spec.users,
-                                                              organizationID: organizationID, now: start, spreadDays: data.spreadDays) } ?? [],
+            auditEvents: auditEvents,
             workflows: spec.workflows,
             accounts: generator.accounts(count: data.accounts, region: spec.region, organizationID: organizationID),
             queryPolls: data.queryPolls)

@@ -151,6 +151,24 @@ import Testing
         #expect(loaderError(text.replacingOccurrences(of: "log_sets: idr", with: "log_sets: windows")).contains("'windows' is not one of: generic, idr"))
     }
 
+    /// Malformed audit records are rejected with their reasons; a reason not given is said;
+    /// a delivery that mentions what it must not is named.
+    @Test func rejectionReasonsAndDeliveryNegativesAreChecked() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-002/audit-malformed-records-rejected.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let wrong = text.replacingOccurrences(of: "rejected_mentions: [missing required field action,", with: "rejected_mentions: [too old,")
+        let failures = await ScenarioRunner().run(try ScenarioLoader.parse(wrong, file: path)).failures
+        #expect(failures.count == 1)
+        #expect(failures.first?.hasPrefix("expected an audit record rejected for 'too old'; the reasons were: missing required field action | ") == true)
+        #expect(loaderError(text.replacingOccurrences(of: "audit_malformed: 5", with: "audit_malformed: 61"))
+            .contains("data.audit_malformed: more malformed records (61) than audit_events (60)"))
+        let test = repositoryRoot + "/Scenarios/seed-003/notify-test-message.yaml"
+        let message = try String(contentsOfFile: test, encoding: .utf8) + "  delivery_not_mentions: \"[Test message]\"\n"
+        let delivered = await ScenarioRunner().run(try ScenarioLoader.parse(message, file: test)).failures
+        #expect(delivered.count == 1)
+        #expect(delivered.first?.hasPrefix("expected no delivery to mention '[Test message]'; delivery 1 does: ") == true)
+    }
+
     /// The clients' log is checked both ways; a miss names how much was logged.
     @Test func clientLogLinesAreChecked() async throws {
         let path = repositoryRoot + "/Scenarios/seed-000/happy-path-us2-sync.yaml"
