@@ -169,6 +169,18 @@ import Testing
         #expect(delivered.first?.hasPrefix("expected no delivery to mention '[Test message]'; delivery 1 does: ") == true)
     }
 
+    /// The same-millisecond scenario holds what it says: thirty events of one timestamp, pulled
+    /// across pages and two stops without a gap or a duplicate.
+    @Test func eventsSharingAMillisecondResumeAcrossPages() async throws {
+        let path = repositoryRoot + "/Scenarios/seed-002/audit-resume-same-millisecond-across-pages.yaml"
+        let scenario = try ScenarioLoader.parse(try String(contentsOfFile: path, encoding: .utf8), file: path)
+        let events = ScenarioWorld(scenario).tenant.auditEvents
+        #expect(events.count == 30)
+        #expect(Set(events.map(\.timestamp)).count == 1)
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.passed, "\(result.failures)")
+    }
+
     /// The clients' log is checked both ways; a miss names how much was logged.
     @Test func clientLogLinesAreChecked() async throws {
         let path = repositoryRoot + "/Scenarios/seed-000/happy-path-us2-sync.yaml"
