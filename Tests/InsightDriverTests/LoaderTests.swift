@@ -316,6 +316,24 @@ func loaderError(_ text: String) -> String {
         ], "\(error(dependent))")
     }
 
+    /// The new expectation fields refuse bad input, all in one pass.
+    @Test func badExpectationFieldsAreAllNamed() {
+        let text = valid.replacingOccurrences(of: "  requests: 3", with: """
+              evidence_lines: one line
+              log_mentions: { a: b }
+              synced: { duplicates: -1 }
+              audit: { alert_at: soon }
+              notifications: { state: asleep }
+            """)
+        #expect(error(text) == """
+            bad.yaml:15:19: expect.evidence_lines: expected a list, found a scalar
+            bad.yaml:16:17: expect.log_mentions: expected a list, found a mapping
+            bad.yaml:17:25: expect.synced.duplicates: must be between 0 and 1000000, found -1
+            bad.yaml:18:22: expect.audit.alert_at: expected a number, found 'soon'
+            bad.yaml:19:27: expect.notifications.state: 'asleep' is not one of: enabled, disabled, deleted
+            """)
+    }
+
     @Test func anEmptyFileSaysWhatAScenarioNeeds() {
         #expect(error("") == "bad.yaml: the file is empty; a scenario needs name, provenance, tenant, client, steps and expect")
     }
