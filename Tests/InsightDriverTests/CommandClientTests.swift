@@ -8,6 +8,13 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
+/// The catalogue file of a scenario, in whichever seed folder it is (`seed-000/NAME.yaml` …).
+func catalogueFile(_ name: String) -> String {
+    let root = repositoryRoot + "/Scenarios"
+    let found = ((try? FileManager.default.subpathsOfDirectory(atPath: root)) ?? []).first { ($0 as NSString).lastPathComponent == "\(name).yaml" }
+    return root + "/" + (found ?? "\(name).yaml")
+}
+
 func tool(_ name: String) -> Bool {
     (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
         .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
@@ -161,7 +168,7 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
     @Test(.enabled(if: examplesReady, "needs python3"))
     func theCatalogueJudgesAUsersClient() async throws {
         let names = ["wrong-region-key-from-us3", "happy-path-us2-sync", "auth-failed-wrong-key"]
-        let scenarios = try names.map { try loadFromRoot("Scenarios/\($0).yaml") }
+        let scenarios = try names.map { try ScenarioLoader.loadFile(catalogueFile($0)) }
         var good = CommandSpec(arguments: ["/bin/sh", "-c", "python3 Examples/python/insight_client.py"])
         good.directory = repositoryRoot
         good.faketime = FakeTime.isInstalled

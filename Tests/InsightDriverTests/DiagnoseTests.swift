@@ -8,7 +8,7 @@ import Testing
 /// and never a key in what it prints.
 @Suite struct DiagnoseTests {
     static func catalogue(_ name: String) throws -> Scenario {
-        try ScenarioLoader.loadFile(repositoryRoot + "/Scenarios/\(name).yaml")
+        try ScenarioLoader.loadFile(catalogueFile(name))
     }
 
     static let now = Date(timeIntervalSince1970: 1_790_000_000)

@@ -10,7 +10,7 @@ import Testing
 /// scenario files that cannot be loaded.
 @Suite struct ReportTests {
     static func catalogue(_ name: String) throws -> Scenario {
-        try ScenarioLoader.loadFile(repositoryRoot + "/Scenarios/\(name).yaml")
+        try ScenarioLoader.loadFile(catalogueFile(name))
     }
 
     static let badFile = ScenarioError(file: "Scenarios/broken.yaml", line: 7, column: 3, field: "client.token",
