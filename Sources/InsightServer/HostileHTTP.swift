@@ -174,9 +174,9 @@ public enum HostileHTTP {
         String(decoding: bytes, as: UTF8.self).components(separatedBy: "HTTP/1.1 ").count - 1
     }
 
-    /// The resident set of this process in KiB (Linux `/proc/self/status`).
-    public static func residentKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    /// The resident set of this process (or of `pid`) in KiB (Linux `/proc/PID/status`).
+    public static func residentKiB(pid: Int32? = nil) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -204,6 +204,8 @@ public enum HostileHTTP {
         public var heapBeforeKiB = 0
         public var heapWarmKiB = 0
         public var heapAfterKiB = 0
+        /// The server's resident set at the same points, when it runs in a process of its own.
+        public var serverRSSKiB: [Int] = []
         /// Inputs sent before `rssWarmKiB` was taken.
         public var warmUp = 0
 
@@ -232,10 +234,11 @@ public enum HostileHTTP {
     /// after the first tenth (at most 1,000 inputs) and at the end, each after returning freed
     /// memory to the system.
     public static func run(count: Int, inputs: (Int) -> Input, send: @escaping @Sendable (_ index: Int, Input) -> Outcome, healthy: () -> Bool,
-                           workers: Int = 1, progress: (Int) -> Void = { _ in }) -> Report {
+                           workers: Int = 1, serverRSS: (() -> Int)? = nil, progress: (Int) -> Void = { _ in }) -> Report {
         var report = Report()
         report.rssBeforeKiB = settledResidentKiB()
         report.heapBeforeKiB = heapInUseKiB()
+        if let serverRSS { report.serverRSSKiB.append(serverRSS()) }
         report.warmUp = min(1_000, max(100, count / 10))
         var start = 0
         while start < count {
@@ -276,11 +279,13 @@ public enum HostileHTTP {
             if start >= report.warmUp, report.rssWarmKiB == 0 {
                 report.rssWarmKiB = settledResidentKiB()
                 report.heapWarmKiB = heapInUseKiB()
+                if let serverRSS { report.serverRSSKiB.append(serverRSS()) }
             }
             progress(start)
         }
         report.rssAfterKiB = settledResidentKiB()
         report.heapAfterKiB = heapInUseKiB()
+        if let serverRSS { report.serverRSSKiB.append(serverRSS()) }
         return report
     }
 

@@ -157,7 +157,7 @@ public enum HostileTLS {
     /// hostile HTTP inputs inside TLS on `tlsPort`, and the same inside a `CONNECT` tunnel on
     /// `plainPort`. After each batch a valid request must be answered 200 both ways.
     public static func run(count: Int, plainPort: Int, tlsPort: Int, trusting certificatePath: String, key: String,
-                           seed: UInt64 = 1, timeout: Double = 3, workers: Int = 1,
+                           seed: UInt64 = 1, timeout: Double = 3, workers: Int = 1, serverRSS: (() -> Int)? = nil,
                            progress: (Int) -> Void = { _ in }) throws -> HostileHTTP.Report {
         let host = "us2.api.insight.rapid7.com"
         let direct = try Sender(route: .direct(port: tlsPort), serverName: host, trusting: certificatePath)
@@ -186,7 +186,7 @@ public enum HostileTLS {
                 }
             },
             healthy: { direct.send(valid, timeout: timeout) == .answered(200) && tunnel.send(valid, timeout: timeout) == .answered(200) },
-            workers: workers, progress: progress)
+            workers: workers, serverRSS: serverRSS, progress: progress)
     }
 
     struct Collected: Sendable {
