@@ -29,3 +29,33 @@ public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
     public let errors: [ScenarioError]
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
+
+extension ScenarioError {
+    /// Errors kept while reading goes on, so a file's problems are reported together.
+    final class Gathered {
+        let file: String
+        private(set) var errors: [ScenarioError] = []
+        init(file: String) { self.file = file }
+
+        /// The body's value, or nil with its error(s) kept.
+        func attempt<T>(_ body: () throws -> T) -> T? {
+            do {
+                return try body()
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch let many as ScenarioErrors {
+                errors += many.errors
+            } catch {
+                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
+            }
+            return nil
+        }
+
+        /// Throws the one error as itself, several as `ScenarioErrors` (in file order if asked).
+        func throwIfAny(sorted: Bool) throws {
+            if errors.count == 1 { throw errors[0] }
+            guard !errors.isEmpty else { return }
+            throw ScenarioErrors(errors: sorted ? errors.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) } : errors)
+        }
+    }
+}

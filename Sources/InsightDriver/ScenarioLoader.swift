@@ -36,15 +36,9 @@ public enum ScenarioLoader {
         }
         var scenarios: [Scenario] = []
         for file in files {
-            do {
-                scenarios.append(try loadFile(file))
-            } catch let error as ScenarioError {
-                errors.append(error)
-            } catch let many as ScenarioErrors {
-                errors += many.errors
-            } catch {
-                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
-            }
+            let gathered = ScenarioError.Gathered(file: file)
+            if let scenario = gathered.attempt({ try loadFile(file) }) { scenarios.append(scenario) }
+            errors += gathered.errors
         }
         var firstFile: [String: String] = [:]
         for scenario in scenarios {
@@ -126,19 +120,8 @@ struct ScenarioParser {
     /// `ScenarioErrors` (in file order).
     func scenario(_ root: YAMLValue) throws -> Scenario {
         var map = try root.mapping()
-        var errors: [ScenarioError] = []
-        func part<T>(_ body: () throws -> T) -> T? {
-            do {
-                return try body()
-            } catch let error as ScenarioError {
-                errors.append(error)
-            } catch let many as ScenarioErrors {
-                errors += many.errors
-            } catch {
-                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
-            }
-            return nil
-        }
+        let gathered = ScenarioError.Gathered(file: file)
+        func part<T>(_ body: () throws -> T) -> T? { gathered.attempt(body) }
         /// Each item of an optional list on its own.
         func items<T>(_ key: String, _ read: (YAMLValue) throws -> T) -> [T]? {
             guard let value = map.optional(key) else { return [] }
@@ -221,8 +204,7 @@ struct ScenarioParser {
         let tags = part { try map.optional("tags").map(Self.tags) ?? [] }
         let covers = part { try map.optional("covers").map(Self.covers) ?? [] }
         _ = part { try map.finishAll() }
-        if errors.count == 1 { throw errors[0] }
-        if !errors.isEmpty { throw ScenarioErrors(errors: errors.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }) }
+        try gathered.throwIfAny(sorted: true)
         guard let name, let provenance, let start, let tenant, let faults, let timeline, let client, let steps, let expect,
               let recordings, let recordedAuth, let tags, let covers
         else { throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "could not be read") }
@@ -807,18 +789,8 @@ struct ScenarioParser {
     func expectations(_ value: YAMLValue) throws -> Expectations {
         var map = try value.mapping()
         // Each field on its own, so every error of the expectations is reported together.
-        var errors: [ScenarioError] = []
-        func collect(_ body: () throws -> Void) {
-            do {
-                try body()
-            } catch let error as ScenarioError {
-                errors.append(error)
-            } catch let many as ScenarioErrors {
-                errors += many.errors
-            } catch {
-                errors.append(ScenarioError(file: file, line: nil, column: nil, field: "", message: "\(error)"))
-            }
-        }
+        let gathered = ScenarioError.Gathered(file: file)
+        func collect(_ body: () throws -> Void) { _ = gathered.attempt(body) }
         var expect = Expectations()
         collect {
             let diagnosis = try map.required("diagnosis").choice(["none"] + DiagnosisCategory.allCases.map(\.rawValue))
@@ -933,8 +905,7 @@ struct ScenarioParser {
             }
         }
         collect { try map.finishAll() }
-        if errors.count == 1 { throw errors[0] }
-        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        try gathered.throwIfAny(sorted: false)
         if expect.diagnosis == nil, !(expect.summaryMentions.isEmpty && expect.evidence.isEmpty
                                       && expect.topCause == nil && expect.remedyMentions.isEmpty) {
             throw value.error("diagnosis is none, so summary_mentions, evidence, top_cause and remedy_mentions cannot apply")
