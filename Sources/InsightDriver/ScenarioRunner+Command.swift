@@ -59,6 +59,8 @@ extension ScenarioRunner {
                     switch step {
                     case .wait(let seconds):
                         clock.advance(seconds: seconds)
+                    case .token(let token):
+                        environment["R7_API_KEY"] = world.resolve(token)
                     case .run(let steps):
                         runs += 1
                         environment["R7_STEPS"] = steps
@@ -174,23 +176,30 @@ extension ScenarioRunner {
 enum RunStep: Equatable {
     case run(String)
     case wait(Double)
+    /// The user pastes another key into the client's settings: later runs get it as `R7_API_KEY`.
+    case token(TokenSpec)
 
     init(_ step: Step) {
-        if case .wait(let seconds) = step { self = .wait(seconds) } else { self = .run(step.description) }
+        switch step {
+        case .wait(let seconds): self = .wait(seconds)
+        case .setToken(let token): self = .token(token)
+        default: self = .run(step.description)
+        }
     }
 
-    /// Built-in steps as runs of a command: steps between two waits are one run
+    /// Built-in steps as runs of a command: steps between two waits or key changes are one run
     /// (`validate, sync, wait 7200, sync` → run "validate,sync", wait 7200, run "sync").
     static func collapse(_ steps: [Step]) -> [RunStep] {
         var plan: [RunStep] = []
         var pending: [String] = []
         for step in steps {
-            if case .wait(let seconds) = step {
+            switch RunStep(step) {
+            case .run(let name):
+                pending.append(name)
+            case let boundary:
                 if !pending.isEmpty { plan.append(.run(pending.joined(separator: ","))) }
                 pending = []
-                plan.append(.wait(seconds))
-            } else {
-                pending.append(step.description)
+                plan.append(boundary)
             }
         }
         if !pending.isEmpty { plan.append(.run(pending.joined(separator: ","))) }

@@ -162,6 +162,10 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
     @Test func builtInStepsCollapseIntoRunsBetweenWaits() {
         #expect(RunStep.collapse([.validate, .sync, .wait(7200), .sync]) == [.run("validate,sync"), .wait(7200), .run("sync")])
         #expect(RunStep.collapse([.wait(5), .validate]) == [.wait(5), .run("validate")])
+        // A key pasted in mid-scenario ends a run: the next one starts with the new key.
+        let new = TokenSpec.key("new", before: "", after: "")
+        #expect(RunStep.collapse([.sync, .wait(60), .setToken(new), .validate, .sync])
+                == [.run("sync"), .wait(60), .token(new), .run("validate,sync")])
     }
 
     /// `run --client`: the catalogue's seeds/000 scenarios judge any client by the seed's rules.
