@@ -12,11 +12,19 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         for (name, value) in pairs { add(name, value) }
     }
 
+    /// Fields already lowercased and sorted by name (literals): taken as they are.
+    init(sortedLowercased fields: [(name: String, value: String)]) {
+        self.fields = fields
+    }
+
     /// Adds a field, keeping the list sorted by lowercased name (stable for equal names).
     public mutating func add(_ name: String, _ value: String) {
-        let lower = name.lowercased()
-        let index = fields.firstIndex(where: { $0.name > lower }) ?? fields.endIndex
-        fields.insert((lower, value), at: index)
+        let lower = name.lowercasedIfNeeded()
+        if let index = fields.firstIndex(where: { $0.name > lower }) {
+            fields.insert((lower, value), at: index)
+        } else {
+            fields.append((lower, value))
+        }
     }
 
     /// Replaces every field of that name with one value.
@@ -26,14 +34,14 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     }
 
     public mutating func remove(_ name: String) {
-        let lower = name.lowercased()
+        let lower = name.lowercasedIfNeeded()
         fields.removeAll { $0.name == lower }
     }
 
     /// First value of a field, matched case-insensitively.
     public subscript(name: String) -> String? {
         // Callers mostly ask in lower case already: then there is nothing to fold.
-        let lower = name.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? name.lowercased() : name
+        let lower = name.lowercasedIfNeeded()
         return fields.first(where: { $0.name == lower })?.value
     }
 
@@ -65,9 +73,9 @@ public struct HTTPRequest: Sendable, Hashable {
         method: String, scheme: String = "https", host: String, port: Int? = nil, path: String,
         query: [URLQueryItem] = [], headers: HTTPHeaders = [:], body: Data = Data()
     ) {
-        self.method = method.uppercased()
-        self.scheme = scheme.lowercased()
-        self.host = host.lowercased()
+        self.method = method.uppercasedIfNeeded()
+        self.scheme = scheme.lowercasedIfNeeded()
+        self.host = host.lowercasedIfNeeded()
         self.port = port
         self.path = path.isEmpty ? "/" : path
         self.query = query
@@ -120,6 +128,13 @@ public struct HTTPResponse: Sendable, Hashable {
         var all = headers
         all.set("Content-Type", "application/json")
         return HTTPResponse(status: status, headers: all, body: value.encoded())
+    }
+
+    /// A JSON response whose body is a literal (already canonical JSON): no encoding, and only
+    /// literals (no shared storage to count references on) go into it.
+    public static func constantJSON(_ status: Int, _ body: StaticString) -> HTTPResponse {
+        HTTPResponse(status: status, headers: HTTPHeaders(sortedLowercased: [("content-type", "application/json")]),
+                     body: Data(bytes: body.utf8Start, count: body.utf8CodeUnitCount))
     }
 
     /// A plain-text response.
@@ -176,14 +191,49 @@ extension String {
     /// (it sits on every authenticated request: emails, roles, products).
     public func equalsIgnoringCase(_ other: String) -> Bool {
         if self == other { return true }
-        let left = utf8, right = other.utf8
-        let ascii = left.allSatisfy { $0 < 0x80 } && right.allSatisfy { $0 < 0x80 }
-        guard ascii else { return caseInsensitiveCompare(other) == .orderedSame }
-        guard left.count == right.count else { return false }
-        for (a, b) in zip(left, right) where a != b {
-            let foldedA = (0x41...0x5A).contains(a) ? a | 0x20 : a, foldedB = (0x41...0x5A).contains(b) ? b | 0x20 : b
-            if foldedA != foldedB { return false }
+        // One pass over both byte buffers: whether each is ASCII, and whether they differ but for case.
+        let ascii: Bool? = withContiguousUTF8 { left in
+            other.withContiguousUTF8 { right in
+                var allASCII = true, differs = left.count != right.count
+                for index in 0..<Swift.max(left.count, right.count) {
+                    let a = index < left.count ? left[index] : 0, b = index < right.count ? right[index] : 0
+                    if a >= 0x80 || b >= 0x80 { allASCII = false; break }
+                    if a != b, Self.foldASCII(a) != Self.foldASCII(b) { differs = true }
+                }
+                return allASCII ? !differs : nil
+            }
         }
-        return true
+        return ascii ?? (caseInsensitiveCompare(other) == .orderedSame)
     }
+
+    /// `lowercased()`, without its work when there is nothing to fold (an ASCII string with no
+    /// capital: what a request's host and scheme nearly always are).
+    public func lowercasedIfNeeded() -> String {
+        asciiWithout(0x41...0x5A) ? self : lowercased()
+    }
+
+    /// `uppercased()`, without its work when there is nothing to fold (a method as sent).
+    public func uppercasedIfNeeded() -> String {
+        asciiWithout(0x61...0x7A) ? self : uppercased()
+    }
+
+    /// Whether every byte is ASCII and none is in `letters`: read as one buffer, not through the
+    /// UTF-8 view's iterator.
+    private func asciiWithout(_ letters: ClosedRange<UInt8>) -> Bool {
+        withContiguousUTF8 { bytes in
+            for byte in bytes where byte >= 0x80 || letters.contains(byte) { return false }
+            return true
+        }
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes in one buffer: in place for a native string (a
+    /// small one from the stack), copied only for one that is not contiguous (bridged).
+    @inlinable
+    public func withContiguousUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return try copy.withUTF8(body)
+    }
+
+    private static func foldASCII(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 }

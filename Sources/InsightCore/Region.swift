@@ -59,19 +59,55 @@ public enum Region: String, CaseIterable, Sendable, Codable, Hashable {
         case platform, logSearch
     }
 
-    private static let byHost: [String: (Region, HostKind)] = {
-        var table: [String: (Region, HostKind)] = [:]
-        for region in Region.allCases {
-            table[region.platformHost] = (region, .platform)
-            table[region.logSearchHost] = (region, .logSearch)
-        }
-        return table
-    }()
-
-    /// The region and kind of an emulated host (any case), or nil.
+    /// The region and kind of an emulated host (any case), or nil: `CODE.api.insight.rapid7.com`
+    /// or `CODE.rest.logs.insight.rapid7.com`. Read from the host's bytes, on every request: no
+    /// hashing, no folded copy, and only literals compared (nothing shared to count references on).
     public static func lookup(host: String) -> (region: Region, kind: HostKind)? {
-        if let found = byHost[host] { return found }
-        return byHost[host.lowercased()]
+        host.withContiguousUTF8 { bytes -> (Region, HostKind)? in
+            let kind: HostKind, code: Slice<UnsafeBufferPointer<UInt8>>
+            if let rest = dropSuffixFolded(bytes, ".api.insight.rapid7.com") {
+                (kind, code) = (.platform, rest)
+            } else if let rest = dropSuffixFolded(bytes, ".rest.logs.insight.rapid7.com") {
+                (kind, code) = (.logSearch, rest)
+            } else {
+                return nil
+            }
+            for region in allCases where equalFolded(code, region.staticCode) { return (region, kind) }
+            return nil
+        }
+    }
+
+    /// The code as a literal (`rawValue` is one too, but a `String`).
+    private var staticCode: StaticString {
+        switch self {
+        case .us: return "us"
+        case .us2: return "us2"
+        case .us3: return "us3"
+        case .eu: return "eu"
+        case .ca: return "ca"
+        case .au: return "au"
+        case .ap: return "ap"
+        case .aps2: return "aps2"
+        case .me1: return "me1"
+        }
+    }
+
+    /// `bytes` without `suffix` (lower case) at its end, compared ignoring ASCII case; nil when
+    /// it does not end so, or is nothing but the suffix.
+    private static func dropSuffixFolded(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Slice<UnsafeBufferPointer<UInt8>>? {
+        let length = suffix.utf8CodeUnitCount
+        guard bytes.count > length, equalFolded(bytes[(bytes.count - length)...], suffix) else { return nil }
+        return bytes[..<(bytes.count - length)]
+    }
+
+    /// ASCII bytes equal to `lower` (lower case) but for their case.
+    private static func equalFolded(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        for (byte, want) in zip(bytes, expected) where byte != want {
+            guard (0x41...0x5A).contains(byte), byte | 0x20 == want else { return false }
+        }
+        return true
     }
 
     /// Which region a host belongs to, if it is one of the emulated hosts.

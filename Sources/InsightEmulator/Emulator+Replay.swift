@@ -71,6 +71,7 @@ extension EmulatorState {
         if let index = replay.matcher.answerIndex(request) {
             let exchange = replay.matcher.exchanges[index]
             context.reason = "replayed \(exchange.summary)"
+            context.fromRecording = true
             if let responder = replay.responder {
                 return responder(index) ?? .json(500, ["message": .string("the recorded answer of \(exchange.summary) cannot be read")])
             }
@@ -80,6 +81,7 @@ extension EmulatorState {
         let message = replay.matcher.missMessage(request)
         replay.misses.append(message)
         context.reason = "replay miss"
+        context.fromRecording = true
         return .json(501, ["message": .string(message)], headers: ["X-Insight-Replay-Miss": "1"])
     }
 

@@ -55,10 +55,16 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
 
     /// The decision for one request, synchronously. Throws only for an unknown host.
     public func process(_ request: HTTPRequest) throws -> Reply {
-        let now = clock.now()
         guard let (region, kind) = Region.lookup(host: request.host) else {
             throw TransportError(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
         }
+        return process(request, region: region, kind: kind)
+    }
+
+    /// The decision for a request whose host is already known to be `kind` of `region` (the
+    /// server has looked it up to route it: this saves a second lookup per request).
+    public func process(_ request: HTTPRequest, region: Region, kind: Region.HostKind) -> Reply {
+        let now = clock.now()
         // Matching is a pure function of the request: do it before taking the lock.
         let matches = Router.match(request, kind: kind)
         return withState { state in
@@ -76,12 +82,10 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
             state.journal.append { sequence in
                 var entry = JournalEntry(
                     sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: Journal.clip(request.method),
-                    host: request.host, path: Journal.clip(request.path),
+                    region: region, hostKind: kind, path: Journal.clip(request.path),
                     query: request.query.isEmpty ? "" : Journal.queryText(request.query),
                     keyID: context.keyID, status: status, reason: context.reason)
-                let fields = request.headers.fields
-                entry.headerNames = fields.count <= Journal.maxHeaderNames ? fields.map(\.name)
-                    : fields.prefix(Journal.maxHeaderNames).map(\.name) + ["…(+\(fields.count - Journal.maxHeaderNames) headers)"]
+                entry.headerList = Journal.headerList(request.headers)
                 entry.retryAfter = retryAfter
                 return entry
             }
@@ -143,6 +147,8 @@ struct RequestContext {
     let epoch: Date
     var keyID: String?
     var reason = ""
+    /// The answer came from a recording (or its miss): not captured again.
+    var fromRecording = false
 }
 
 /// Everything the emulator holds, mutated only under its lock.

@@ -53,7 +53,9 @@ extension EmulatorState {
 
     func creator(_ principal: Principal) -> Creator {
         switch principal.kind {
-        case .user(let user): return Creator(type: "USER", name: "\(user.firstName) \(user.lastName)")
+        case .user(let index):
+            let user = tenants[principal.tenant].users[index]
+            return Creator(type: "USER", name: "\(user.firstName) \(user.lastName)")
         case .organization, .anonymous: return Creator(type: "API_KEY", name: principal.keyID)
         }
     }

@@ -8,7 +8,12 @@ public struct JournalEntry: Sendable, Hashable {
     /// Seconds since the emulator's epoch (the start of the scenario).
     public let elapsed: Double
     public let method: String
-    public let host: String
+    /// The host it was sent to, as region and kind: a request's host string is made per request,
+    /// and holding it here would free it thousands of requests later, on another thread.
+    public let region: Region
+    public let hostKind: Region.HostKind
+    /// The host it was sent to (`us.api.insight.rapid7.com`).
+    public var host: String { hostKind == .platform ? region.platformHost : region.logSearchHost }
     public let path: String
     public let query: String
     /// The scenario id of the key that was sent, `unknown` for a key the region does not know,
@@ -57,6 +62,20 @@ public struct Journal: Sendable {
         clip(query.map { item in
             "\(item.name)=\(Redaction.isSecretName(item.name) ? Redaction.placeholder : item.value ?? "")"
         }.joined(separator: "&"))
+    }
+
+    /// The names of a request's header fields as `JournalEntry.headerList` keeps them: written
+    /// straight into one string (no array of names on the way), the first `maxHeaderNames` and
+    /// how many more there were.
+    static func headerList(_ headers: HTTPHeaders) -> String {
+        let fields = headers.fields
+        var list = ""
+        for (index, field) in fields.prefix(maxHeaderNames).enumerated() {
+            if index > 0 { list += "\n" }
+            list += field.name
+        }
+        if fields.count > maxHeaderNames { list += "\n…(+\(fields.count - maxHeaderNames) headers)" }
+        return list
     }
 
     public init(capacity: Int) {

@@ -81,6 +81,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, body: Data, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
         let request: HTTPRequest
+        let found: (region: Region, kind: Region.HostKind)
         let links: LinkRewriter?
         switch Self.route(head, body: body, arrival: arrival) {
         case .answer(let response):
@@ -89,20 +90,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .admin(let request):
             write(settings.admin.handle(request), keepAlive: keepAlive, context: context)
             return
-        case .request(let routed, let viaPrefix):
+        case .request(let routed, let host, let viaPrefix):
             request = routed
+            found = host
             links = viaPrefix ? LinkRewriter(base: settings.linkBase ?? "\(arrival.secure ? "https" : "http")://\(head.headers.first(name: "host") ?? "127.0.0.1")") : nil
         }
-        let reply: Reply
-        do {
-            reply = try settings.emulator.process(request)
-        } catch {
-            // Over a socket the host has already been reached; say which host is unknown.
-            write(.json(421, ["message": .string("\(error)"),
-                              "hint": "use a Rapid7 regional host (us.api.insight.rapid7.com …) or a /REGION/ path prefix"]),
-                  keepAlive: keepAlive, context: context)
-            return
-        }
+        let reply = settings.emulator.process(request, region: found.region, kind: found.kind)
         switch reply {
         case .reset:
             context.close(promise: nil)
@@ -195,13 +188,22 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var path = rawPath
         let hostHeader = head.headers.first(name: "host") ?? ""
-        var host = arrival.tunnelHost ?? absoluteHost ?? Self.hostName(hostHeader)
+        var host = arrival.tunnelHost ?? absoluteHost ?? hostHeader
+        // The Host header as sent is nearly always the host itself: look it up as it is first.
+        var found = Region.lookup(host: host)
+        if found == nil, arrival.tunnelHost == nil, absoluteHost == nil {
+            host = Self.hostName(hostHeader)
+            found = Region.lookup(host: host)
+        }
         var fields: [(String, String)] = []
         fields.reserveCapacity(head.headers.count)
-        for (name, value) in head.headers where !name.equalsIgnoringCase("host") { fields.append((name, value)) }
+        // Header names are ASCII tokens (NIO's parser checks): a length test skips most at once.
+        for (name, value) in head.headers where !(name.utf8.count == 4 && name.equalsIgnoringCase("host")) {
+            fields.append((name, value))
+        }
         let headers = InsightCore.HTTPHeaders(fields)
         var viaPrefix = false
-        if Region(host: host) == nil {
+        if found == nil {
             if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
             if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
                 return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
@@ -212,8 +214,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let rest = segments.count > 1 ? String(segments[1].dropFirst(prefix.count)) : ""
             if let region = Region(rawValue: prefix.lowercased()) {
                 host = region.platformHost
-            } else if Region(host: prefix) != nil {
+                found = (region, .platform)
+            } else if let prefixed = Region.lookup(host: prefix) {
                 host = prefix.lowercased()
+                found = prefixed
             } else {
                 return .answer(.json(404, [
                     "message": .string("no regional host in Host (\(hostHeader)) or path prefix (/\(prefix))"),
@@ -223,8 +227,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             path = rest.isEmpty ? "/" : rest
             viaPrefix = true
         }
+        guard let found else {
+            // Over a socket the host has already been reached; say which host is unknown.
+            let error = TransportError(.nameResolution, host: host, detail: "not a Rapid7 Insight host")
+            return .answer(.json(421, ["message": .string("\(error)"),
+                                       "hint": "use a Rapid7 regional host (us.api.insight.rapid7.com …) or a /REGION/ path prefix"]))
+        }
         return .request(HTTPRequest(method: head.method.rawValue, host: host, path: path,
-                                    query: query, headers: headers, body: body), viaPrefix: viaPrefix)
+                                    query: query, headers: headers, body: body), host: found, viaPrefix: viaPrefix)
     }
 
     /// The host of a Host header, without its port, in lower case (as it usually comes already).
@@ -238,7 +248,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form.
     static func split(_ uri: String) -> (path: String, query: [URLQueryItem])? {
         guard uri.hasPrefix("/") else { return nil }
-        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, []) }
+        guard let offset = uri.withContiguousUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (uri, []) }
+        let mark = uri.utf8.index(uri.utf8.startIndex, offsetBy: offset)
         let path = String(uri[..<mark])
         var items: [URLQueryItem] = []
         for pair in uri[uri.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
@@ -252,15 +263,30 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         return (path, items)
     }
 
+    /// Writes an answer. A connection mostly asks the same thing again (a client polling
+    /// `/validate`, a load test): an answer equal to the last one on this connection is sent
+    /// from the parts already made for it, when it is small enough to compare cheaply.
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        HTTPServerSupport.write(response, keepAlive: keepAlive, context: context)
+        if let last, last.keepAlive == keepAlive, last.response == response {
+            HTTPServerSupport.write(last.prepared, context: context)
+            return
+        }
+        let prepared = HTTPServerSupport.prepare(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+        last = response.body.count <= Self.reusableBodyBytes && !prepared.truncated && !prepared.close
+            ? (response, keepAlive, prepared) : nil
+        HTTPServerSupport.write(prepared, context: context)
     }
+
+    /// The largest body `write` keeps to send again (comparing costs a pass over it).
+    static let reusableBodyBytes = 1024
+    private var last: (response: HTTPResponse, keepAlive: Bool, prepared: HTTPServerSupport.Prepared)?
 }
 
 /// A request bound for the emulator or the admin API, or an answer the server gives itself.
 enum Routed: Sendable {
-    /// `viaPrefix`: it came by path prefix, so links in the answer are rewritten to stay inside.
-    case request(HTTPRequest, viaPrefix: Bool)
+    /// `host`: the region and kind of its host (looked up once, here). `viaPrefix`: it came by
+    /// path prefix, so links in the answer are rewritten to stay inside.
+    case request(HTTPRequest, host: (region: Region, kind: Region.HostKind), viaPrefix: Bool)
     case admin(HTTPRequest)
     case answer(HTTPResponse)
 }

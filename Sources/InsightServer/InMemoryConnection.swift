@@ -34,3 +34,90 @@ extension EmulatorServer {
         return output
     }
 }
+
+/// The server's request path on one in-memory keep-alive connection, timed in CPU: what the
+/// emulator adds to NIO's HTTP/1.1 handlers, without the kernel's share (the sockets, the
+/// client's wake-ups) that makes loopback figures noisy. The same pipeline with a handler that
+/// answers fixed bytes (as `Benchmarks/NIOBaseline` does) is the reference.
+public enum InMemoryRequestPath {
+    public struct Figure: Sendable {
+        /// CPU nanoseconds per request.
+        public let nanoseconds: Double
+        /// Bytes answered per request.
+        public let bytes: Int
+    }
+
+    /// Sends `request` `count` times on one connection through the server's pipeline.
+    /// - Throws: `ServerError` when the first answer is not `expectStatus` (the figure would
+    ///   time something else).
+    public static func server(emulator: Emulator, request: [UInt8], count: Int, expectStatus: Int = 200) throws -> Figure {
+        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: nil), logger: Logger(label: "insight-replay.bench"),
+                                      authority: nil, linkBase: nil)
+        return try time(request: request, count: count, expectStatus: expectStatus) { channel in
+            try channel.pipeline.syncOperations.addHandler(IdleCloser(timeout: .seconds(Int64(EmulatorServer.defaultIdleTimeout))))
+            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
+                                                  forwardLeftovers: true)
+        }
+    }
+
+    /// The reference: NIO's handlers and one that answers `body` with status 200 to anything.
+    public static func fixedAnswer(body: [UInt8], request: [UInt8], count: Int) throws -> Figure {
+        try time(request: request, count: count, expectStatus: 200) { channel in
+            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: FixedAnswer(body: ByteBuffer(bytes: body)),
+                                                  forwardLeftovers: true)
+        }
+    }
+
+    private static func time(request: [UInt8], count: Int, expectStatus: Int,
+                             pipeline: (EmbeddedChannel) throws -> Void) throws -> Figure
+    {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try pipeline(channel)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let input = ByteBuffer(bytes: request)
+        var bytes = 0
+        // The first answer is checked, not timed.
+        try channel.writeInbound(input)
+        var first: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { first += buffer.readableBytesView }
+        let statusLine = "HTTP/1.1 \(expectStatus) "
+        guard first.starts(with: Array(statusLine.utf8)) else {
+            throw ServerError(message: "the benchmark request was answered \(String(decoding: first.prefix(40), as: UTF8.self)), not \(expectStatus)")
+        }
+        let start = threadCPUNanoseconds()
+        for _ in 0..<count {
+            try channel.writeInbound(input)
+            while let buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytes }
+        }
+        let elapsed = threadCPUNanoseconds() - start
+        return Figure(nanoseconds: Double(elapsed) / Double(max(1, count)), bytes: bytes / max(1, count))
+    }
+
+    private static func threadCPUNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// Answers every request with the same prebuilt head and body.
+    final class FixedAnswer: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let head: HTTPResponseHead
+        let body: ByteBuffer
+
+        init(body: ByteBuffer) {
+            head = HTTPResponseHead(version: .http1_1, status: .ok,
+                                    headers: ["content-type": "application/json", "content-length": "\(body.readableBytes)"])
+            self.body = body
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}

@@ -133,7 +133,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
             promise.completeWithTask {
                 switch routed {
-                case .request(let request, _): return await recorder.exchange(request)
+                case .request(let request, _, _): return await recorder.exchange(request)
                 case .answer(let response): return response
                 case .admin: return .json(404, ["message": "the recorder has no admin API"])
                 }

@@ -7,12 +7,25 @@ import NIOSSL
 
 /// Writing answers and binding listeners, shared by the emulator server and the recorder.
 enum HTTPServerSupport {
+    /// A response as NIO parts, ready to write (and to write again: see `HTTPHandler`).
+    struct Prepared {
+        let head: HTTPResponseHead
+        let body: ByteBuffer
+        /// A truncated-body fault: the head promises more than the body holds.
+        let truncated: Bool
+        let close: Bool
+    }
+
     /// Writes a response. Hop-by-hop headers of the answer are replaced; a truncated-body fault
     /// promises more bytes than it sends and closes the connection without ending the message.
     static func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        write(prepare(response, keepAlive: keepAlive, allocator: context.channel.allocator), context: context)
+    }
+
+    static func prepare(_ response: HTTPResponse, keepAlive: Bool, allocator: ByteBufferAllocator) -> Prepared {
         var truncated = false
-        var headers = NIOHTTP1.HTTPHeaders()
-        headers.reserveCapacity(response.headers.fields.count + 2)
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(response.headers.fields.count + 2)
         for field in response.headers.fields {
             // Names are lowercased already (InsightCore.HTTPHeaders keeps them so).
             switch field.name {
@@ -20,22 +33,28 @@ enum HTTPServerSupport {
             case "x-insight-replay-fault": truncated = field.value == "truncated"
             default: break
             }
-            headers.add(name: field.name, value: field.value)
+            fields.append((field.name, field.value))
         }
-        headers.add(name: "content-length", value: "\(truncated ? response.body.count * 2 + 1 : response.body.count)")
+        fields.append(("content-length", String(truncated ? response.body.count * 2 + 1 : response.body.count)))
         let close = !keepAlive || truncated
-        headers.add(name: "connection", value: close ? "close" : "keep-alive")
-        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status), headers: headers)
-        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        fields.append(("connection", close ? "close" : "keep-alive"))
+        // From the array at once: `add` checks each name for ASCII, and would trap on a name that
+        // is not (a recording's or a fault's); the encoder writes the bytes as they are.
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status), headers: NIOHTTP1.HTTPHeaders(fields))
+        var buffer = allocator.buffer(capacity: response.body.count)
         buffer.writeBytes(response.body)
+        return Prepared(head: head, body: buffer, truncated: truncated, close: close)
+    }
+
+    static func write(_ prepared: Prepared, context: ChannelHandlerContext) {
+        context.write(NIOAny(HTTPServerResponsePart.head(prepared.head)), promise: nil)
         let channel = context.channel
-        if truncated {
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))).whenComplete { _ in channel.close(promise: nil) }
+        if prepared.truncated {
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(prepared.body)))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
-        if close {
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(prepared.body))), promise: nil)
+        if prepared.close {
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             // No future to allocate when nothing waits for it: this is every keep-alive answer.
@@ -74,10 +93,7 @@ enum HTTPServerSupport {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let idleTimeout {
-                        try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try sync.addHandler(IdleCloser())
-                    }
+                    if let idleTimeout { try sync.addHandler(IdleCloser(timeout: idleTimeout)) }
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try addHTTPHandlers(sync, handler: makeHandler(), forwardLeftovers: tls == nil)
                 }
@@ -144,15 +160,61 @@ enum HTTPServerSupport {
     }
 }
 
-/// Closes a connection when `IdleStateHandler` says nothing was read for its timeout.
-final class IdleCloser: ChannelInboundHandler, Sendable {
+/// Closes a connection that has sent nothing for its timeout (a half-sent request, a client that
+/// went away), so idle sockets cannot pile up. It replaces NIO's `IdleStateHandler` plus a closer:
+/// that one sits on the write path too and reads the clock on every read; this one only marks a
+/// read and checks on a timer every quarter of the timeout, so a silent connection is closed
+/// between 1 and 1.25 timeouts after its last byte.
+final class IdleCloser: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.close(promise: nil)
-            return
+    static let checksPerTimeout: Int64 = 4
+    private let period: TimeAmount
+    private var quietChecks: Int64 = 0
+    private var check: RepeatedTask?
+
+    init(timeout: TimeAmount) {
+        period = .nanoseconds(max(1, timeout.nanoseconds / Self.checksPerTimeout))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        quietChecks = 0
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard check == nil else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = bound.value
+            handler.quietChecks += 1
+            if handler.quietChecks >= Self.checksPerTimeout {
+                handler.stop()
+                context.close(promise: nil)
+            }
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func stop() {
+        check?.cancel()
+        check = nil
     }
 }

@@ -74,6 +74,13 @@ import Testing
         #expect(left.equalsIgnoringCase(right) == equal)
         #expect(right.equalsIgnoringCase(left) == equal)
     }
+
+    /// Folding only when there is something to fold gives what `lowercased()`/`uppercased()` give.
+    @Test(arguments: ["us.api.insight.rapid7.com", "US2.Api.insight.rapid7.com", "x-api-key", "X-Api-Key", "", "ÉLISE", "straße", "GET", "get", "PaTcH"])
+    func foldingWhenNeededIsFolding(text: String) {
+        #expect(text.lowercasedIfNeeded() == text.lowercased())
+        #expect(text.uppercasedIfNeeded() == text.uppercased())
+    }
 }
 
 /// Where bytes stop being what a reader needs, for errors that name a line and column.

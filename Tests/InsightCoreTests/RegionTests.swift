@@ -25,6 +25,20 @@ import Testing
         #expect(Region(host: "us.idr.insight.rapid7.com") == nil)
     }
 
+    /// The lookup reads the host's bytes: every emulated host in any case, and nothing near one.
+    @Test func theHostLookupTakesExactlyTheEmulatedHosts() throws {
+        for region in Region.allCases {
+            #expect(Region.lookup(host: region.platformHost)! == (region, .platform))
+            #expect(Region.lookup(host: region.logSearchHost.uppercased())! == (region, .logSearch))
+        }
+        for near in ["api.insight.rapid7.com", ".api.insight.rapid7.com", "xus.api.insight.rapid7.com", "us.api.insight.rapid7.com.",
+                     "us.api.insight.rapid7.com:443", "us.api.insight.rapid7.co", "us.api.insight.rapid7.comm", "u.api.insight.rapid7.com",
+                     "us.rest.logs.insight.rapid7.co", "us4.api.insight.rapid7.com", "us.API.insight.rapid7.com\u{0}", "üs.api.insight.rapid7.com",
+                     "us.api.insight.rapid7\u{0130}com", "", "us"] {
+            #expect(Region.lookup(host: near) == nil, "\(near)")
+        }
+    }
+
     @Test func theSeedListsSevenRegions() {
         #expect(Region.seedRegions.map(\.code) == ["us", "us2", "us3", "eu", "ca", "au", "ap"])
     }

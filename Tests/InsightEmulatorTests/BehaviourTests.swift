@@ -72,6 +72,29 @@ import Testing
         #expect(journal.dropped == 2)
     }
 
+    /// The journal keeps a request's host as region and kind, and gives it back as the host the
+    /// request named, whatever case it came in; header names one per line, clipped at 64.
+    @Test func theJournalGivesBackHostsAndHeaderNames() async throws {
+        let emulator = Emulator(tenants: [Fixture.tenant(), Fixture.tenant(region: .eu)], clock: VirtualClock())
+        var headers = Fixture.request(path: "/validate").headers
+        for index in 0..<70 { headers.add("X-Extra-\(index)", "v") }
+        _ = try await emulator.handle(HTTPRequest(method: "get", host: "EU.API.insight.rapid7.com", path: "/validate", headers: headers))
+        _ = try await emulator.handle(Fixture.request("GET", "us.rest.logs.insight.rapid7.com", path: "/management/logs"))
+        let entries = emulator.journal.ordered
+        #expect(entries.map(\.host) == ["eu.api.insight.rapid7.com", "us.rest.logs.insight.rapid7.com"])
+        #expect(entries.map(\.region) == [.eu, .us])
+        #expect(entries.first?.method == "GET")
+        #expect(entries.first?.headerNames.count == 65)
+        #expect(entries.first?.headerNames.last == "…(+7 headers)")
+        #expect(entries.last?.headerNames == ["x-api-key"])
+    }
+
+    /// The `/validate` answers are made from literals, byte for byte what encoding gives.
+    @Test func theValidateAnswersAreTheEncodedOnes() {
+        #expect(HTTPResponse.constantJSON(200, #"{"message":"Authorized"}"#) == HTTPResponse.json(200, ["message": "Authorized"]))
+        #expect(HTTPResponse.constantJSON(401, #"{"message":"Unauthorized"}"#) == HTTPResponse.json(401, ["message": "Unauthorized"]))
+    }
+
     @Test func theJournalNamesKeysByIdNeverBySecret() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], clock: VirtualClock())
         _ = try await emulator.handle(Fixture.request(path: "/validate"))
