@@ -34,7 +34,13 @@ public struct Records<Recipe: RecordRecipe>: RandomAccessCollection, MutableColl
 {
     public typealias Element = Recipe.Record
     /// The generated block, nil when every record is explicit.
-    public private(set) var recipe: Recipe?
+    public private(set) var recipe: Recipe? {
+        // Kept beside it: reading the recipe's count through the optional copies the recipe
+        // (strings, arrays: references counted) on every record a page reads.
+        didSet { generatedCount = recipe?.count ?? 0 }
+    }
+    /// How many records the generated block holds; positions below it are generated.
+    public private(set) var generatedCount = 0
     /// Generated records changed through the API, by index: they sit on top of the recipe.
     public private(set) var edits: [Int: Element] = [:]
     /// Records after the generated block.
@@ -42,15 +48,13 @@ public struct Records<Recipe: RecordRecipe>: RandomAccessCollection, MutableColl
 
     public init(recipe: Recipe) {
         self.recipe = recipe
+        generatedCount = recipe.count
         explicit = []
     }
 
     public init() { explicit = [] }
     public init<S: Sequence>(_ elements: S) where S.Element == Element { explicit = Array(elements) }
     public init(arrayLiteral elements: Element...) { explicit = elements }
-
-    /// How many records the generated block holds; positions below it are generated.
-    public var generatedCount: Int { recipe?.count ?? 0 }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { generatedCount + explicit.count }
@@ -60,7 +64,8 @@ public struct Records<Recipe: RecordRecipe>: RandomAccessCollection, MutableColl
             let generated = generatedCount
             if position < generated {
                 precondition(position >= 0, "Records: position \(position) out of range")
-                return edits[position] ?? recipe.unsafelyUnwrapped.record(at: position)
+                // `recipe!` reads it in place; `unsafelyUnwrapped` would copy it.
+                return edits[position] ?? recipe!.record(at: position)
             }
             return explicit[position - generated]
         }

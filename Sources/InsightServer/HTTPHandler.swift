@@ -245,7 +245,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Splits an origin-form request target into its path and query items (values
-    /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form.
+    /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form
+    /// or a name or value holds an escape that does not decode (`%zz`): the server answers 400.
     static func split(_ uri: String) -> (path: String, query: [URLQueryItem])? {
         guard uri.hasPrefix("/") else { return nil }
         guard let offset = uri.withContiguousUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (uri, []) }
@@ -255,10 +256,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         for pair in uri[uri.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String? {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+                // Foundation only for what needs decoding: most names and values are plain.
+                let plain = !text.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }
+                return plain ? String(text) : String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
             }
             guard let name = decode(parts[0]) else { return nil }
-            items.append(URLQueryItem(name: name, value: parts.count > 1 ? decode(parts[1]) : nil))
+            guard parts.count > 1 else {
+                items.append(URLQueryItem(name: name, value: nil))
+                continue
+            }
+            // A value with a bad escape is refused like a name with one, not passed on as no value.
+            guard let value = decode(parts[1]) else { return nil }
+            items.append(URLQueryItem(name: name, value: value))
         }
         return (path, items)
     }

@@ -189,6 +189,18 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         #expect(answers.last == authorized.replacingOccurrences(of: "keep-alive", with: "close"))
     }
 
+    /// Query items: plain ones as they are, `+` and percent escapes decoded as forms have them,
+    /// a bad escape refused (nil: the server answers 400).
+    @Test func queryItemsAreDecodedOnlyWhereTheyNeedIt() throws {
+        let (path, items) = try #require(HTTPHandler.split("/query/logs?query=where(a%3Db)+calculate&size=20&flag&empty="))
+        #expect(path == "/query/logs")
+        #expect(items.map(\.name) == ["query", "size", "flag", "empty"])
+        #expect(items.map(\.value) == ["where(a=b) calculate", "20", nil, ""])
+        #expect(HTTPHandler.split("/validate")?.query.isEmpty == true)
+        #expect(HTTPHandler.split("/validate?x=%zz") == nil)
+        #expect(HTTPHandler.split("validate") == nil)
+    }
+
     /// The benchmark of the request path in process times what it says: it refuses a request
     /// whose first answer is not the status it expects.
     @Test func theInProcessBenchmarkChecksItsFirstAnswer() throws {
