@@ -58,10 +58,7 @@ final class Route: Sendable {
 
 /// A route that matched, with its path parameters (`{id}` → value, percent-decoded).
 struct RouteMatch {
-    /// Every route lives in the static tables for the life of the process, so a match holds it
-    /// without counting references: both event loops match on every request, and a counted
-    /// reference is a write to memory they share.
-    unowned(unsafe) let route: Route
+    let route: Route
     let params: [String: String]
     func param(_ name: String) -> String { params[name] ?? "" }
 }
@@ -158,46 +155,24 @@ enum Router {
     /// commonest requests (`/validate`, `/idr/v2/investigations`) are matched without splitting
     /// the path. A path a parameterised route also fits (`…/investigations/_search`) is left to
     /// the full match, which lists both.
-    private static let fixed: [String: FixedRoutes] = {
-        var table: [String: FixedRoutes] = [:]
+    private static let fixed: [String: [RouteMatch]] = {
+        var table: [String: [RouteMatch]] = [:]
         for route in platform where !route.pattern.contains(where: { $0.hasPrefix("{") }) {
             let path = "/" + route.pattern.joined(separator: "/")
             let alsoFits = platform.contains { other in
                 other.pattern.contains(where: { $0.hasPrefix("{") }) && other.pattern.count == route.pattern.count
                     && zip(other.pattern, route.pattern).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
             }
-            if !alsoFits {
-                if table[path] == nil { table[path] = FixedRoutes(first: route) } else { table[path]!.add(route) }
-            }
+            if !alsoFits { table[path, default: []].append(RouteMatch(route: route, params: [:])) }
         }
-        return table.filter { $0.value.complete }
+        return table
     }()
-
-    /// The routes of one fixed path (a method or two), held without reference counting (see
-    /// `RouteMatch`), so reading them out of the table writes nothing shared.
-    struct FixedRoutes {
-        unowned(unsafe) var first: Route
-        unowned(unsafe) var second: Route?
-        /// False when a third route came: the path is left to the full match.
-        var complete = true
-
-        init(first: Route) { self.first = first }
-
-        mutating func add(_ route: Route) {
-            if second == nil { second = route } else { complete = false }
-        }
-
-        var matches: [RouteMatch] {
-            guard let second else { return [RouteMatch(route: first, params: [:])] }
-            return [RouteMatch(route: first, params: [:]), RouteMatch(route: second, params: [:])]
-        }
-    }
 
     /// The routes whose pattern fits the path, whatever their method; the first fits best.
     /// `kind`: the request's host kind, looked up once by the caller.
     static func match(_ request: HTTPRequest, kind: Region.HostKind?) -> [RouteMatch] {
-        if kind != .logSearch, let found = fixed[request.path] {
-            return found.matches
+        if let found = fixed[request.path], kind != .logSearch {
+            return found
         }
         let (space, segments) = locate(request, kind: kind)
         let table = space == .logSearch ? logSearch : platform

@@ -195,13 +195,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             host = Self.hostName(hostHeader)
             found = Region.lookup(host: host)
         }
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(head.headers.count)
+        var headers = InsightCore.HTTPHeaders()
         // Header names are ASCII tokens (NIO's parser checks): a length test skips most at once.
         for (name, value) in head.headers where !(name.utf8.count == 4 && name.equalsIgnoringCase("host")) {
-            fields.append((name, value))
+            headers.add(name, value)
         }
-        let headers = InsightCore.HTTPHeaders(fields)
         var viaPrefix = false
         if found == nil {
             if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
