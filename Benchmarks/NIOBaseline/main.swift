@@ -7,27 +7,9 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-
-final class FixedAnswer: ChannelInboundHandler, Sendable {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    let head: HTTPResponseHead
-    let body: ByteBuffer
-
-    init(body: ByteBuffer) {
-        head = HTTPResponseHead(version: .http1_1, status: .ok,
-                                headers: ["content-type": "application/json", "content-length": "\(body.readableBytes)"])
-        self.body = body
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .end = unwrapInboundIn(data) else { return }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-    }
-}
+// The handler only (`FixedAnswerHandler`, NIO's types and nothing else on the request path): the
+// same class `bench-request` compares with in process.
+import InsightServer
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let port = Int(arguments[1]), let threads = Int(arguments[2]),
@@ -36,7 +18,7 @@ else {
     FileHandle.standardError.write(Data("usage: nio-baseline PORT THREADS BODY-FILE\n".utf8))
     exit(2)
 }
-let answer = FixedAnswer(body: ByteBuffer(bytes: bytes))
+let answer = FixedAnswerHandler(body: ByteBuffer(bytes: bytes))
 let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
 let channel = try ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 256)
