@@ -99,7 +99,6 @@ public enum InMemoryRequestPath {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
-
 }
 
 /// Answers every request with the same prebuilt head and body: the least a Swift HTTP/1.1 server
