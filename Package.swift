@@ -86,7 +86,10 @@ let package = Package(
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
         .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InsightServerTests", dependencies: ["InsightServer", "InsightClient", "InsightRecordings", "InsightDriver"]),
+        .testTarget(name: "InsightServerTests", dependencies: [
+            "InsightServer", "InsightClient", "InsightRecordings", "InsightDriver",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         // The command line's own behaviour: argument errors, suggestions, progress, report paths.
         .testTarget(name: "InsightReplayCLITests", dependencies: ["insight-replay"]),
     ]

@@ -206,7 +206,9 @@ final class IdleCloser: ChannelInboundHandler {
         check = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
             let (handler, context) = bound.value
             handler.quietChecks += 1
-            if handler.quietChecks >= Self.checksPerTimeout {
+            // The first quiet check may come just after the last read: one more than a timeout's
+            // worth makes the silence at least a whole timeout.
+            if handler.quietChecks > Self.checksPerTimeout {
                 handler.stop()
                 context.close(promise: nil)
             }

@@ -6,6 +6,8 @@ import InsightEmulator
 import Glibc
 #endif
 import InsightDriver
+import NIOCore
+import NIOEmbedded
 import Testing
 
 private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -65,30 +67,25 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         try await server.shutdown()
     }
 
-    /// A connection that keeps asking is never idle: fifteen requests 0.1 s apart, over the 1 s
-    /// timeout (longer than the suite's 0.3 s: the other tests share the cores), all answered on
-    /// the one connection.
-    @Test func aConnectionInUseOutlivesTheIdleTimeout() async throws {
-        let tenants = DemoWorld.tenants(now: Date())
-        let key = try #require(tenants.first { $0.region == .us2 }?.keys.first { $0.kind == .user }?.secret)
-        let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 2, idleTimeout: 1)
-        let socket = try #require(HostileHTTP.connectLoopback(port: server.port))
-        var wait = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        var answered = 0
-        for _ in 0..<15 {
-            let request = "GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(key)\r\n\r\n"
-            _ = request.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-            var buffer = [UInt8](repeating: 0, count: 512)
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count > 0, String(decoding: buffer.prefix(count), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK") { answered += 1 }
-            // Paced on this thread, not by awaiting: the suite's other tests hold the shared pool
-            // with blocking sockets, and a resumption could come later than the timeout.
-            usleep(100_000)
+    /// The idle closer on the event loop's own clock (an embedded loop, advanced by hand): a
+    /// connection that keeps sending is never closed, however long it lives; one that falls
+    /// silent is closed between 1 and 1.25 timeouts after its last byte.
+    @Test func theIdleCloserCountsOnlySilence() throws {
+        let channel = EmbeddedChannel()
+        let loop = channel.embeddedEventLoop
+        try channel.pipeline.syncOperations.addHandler(IdleCloser(timeout: .seconds(4)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // A byte every 3.9 s for 40 s: ten times the timeout, never closed.
+        for _ in 0..<10 {
+            loop.advanceTime(by: .milliseconds(3_900))
+            try channel.writeInbound(ByteBuffer(string: "x"))
+            #expect(channel.isActive)
         }
-        close(socket)
-        try await server.shutdown()
-        #expect(answered == 15)
+        // Then silence: open at 3.9 s, closed by 5 s (1.25 timeouts).
+        loop.advanceTime(by: .milliseconds(3_900))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(1_100))
+        #expect(!channel.isActive)
     }
 }
 
