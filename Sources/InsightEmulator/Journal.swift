@@ -24,8 +24,7 @@ public struct JournalEntry: Sendable, Hashable {
     public let reason: String
     /// Names of the request's header fields, lowercased (never their values).
     public var headerNames: [String] {
-        get { headerList.isEmpty ? [] : headerList.split(separator: "\n").map(String.init) }
-        set { headerList = newValue.joined(separator: "\n") }
+        headerList.isEmpty ? [] : headerList.split(separator: "\n").map(String.init)
     }
     /// The names in one string, one a line: one allocation per request at most, where an array
     /// of names is one per name (the journal is written on every request).
