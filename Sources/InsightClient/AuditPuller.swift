@@ -104,7 +104,7 @@ public actor AuditPuller {
                     let stamp = Int64(event["timestamp"]?.intValue ?? -1)
                     let sequence = Int64(event["sequence_number"]?.intValue ?? -1)
                     if let point = current, !point.isBefore(timestamp: stamp, sequence: sequence) { continue }
-                    switch AuditDecoder.decode(event) {
+                    switch AuditDecoder.decode(event.json) {
                     case .success(let record):
                         try await sink(record)
                         report.processed += 1

@@ -94,7 +94,7 @@ extension InsightClient {
                 token: settings.token)
             rateLimited += outcome.rateLimited
             try await requireSuccess(outcome, endpoint, operation: "sync investigations", family: .investigations)
-            guard let data = outcome.response.json?["data"]?.arrayValue else {
+            guard let data = outcome.document?.root["data"]?.items else {
                 throw ClientFailure(unexpected(outcome, operation: "sync investigations (the body is not the documented JSON)"))
             }
             pages += 1
@@ -132,7 +132,7 @@ extension InsightClient {
                 token: settings.token, body: body.encoded())
             rateLimited += outcome.rateLimited
             try await requireSuccess(outcome, endpoint, operation: "sync alerts", family: .investigations)
-            guard let json = outcome.response.json, let alerts = json["alerts"]?.arrayValue else {
+            guard let json = outcome.document?.root, let alerts = json["alerts"]?.items else {
                 throw ClientFailure(unexpected(outcome, operation: "sync alerts (the body is not the documented JSON)"))
             }
             pages += 1

@@ -24,13 +24,13 @@ struct LogQueryRunner: Sendable {
     /// Runs `first` and its `Next` pages, handing each finished page's events to `page`.
     /// Returns the number of pages.
     func run(_ first: HTTPRequest, isolation: isolated (any Actor)? = #isolation,
-             page: ([JSON]) async throws -> Void) async throws -> Int {
+             page: (JSONDocument.Items) async throws -> Void) async throws -> Int {
         var request = first
         var pages = 0
         while pages < maxPages {
             let body = try await complete(request)
             pages += 1
-            try await page(body["events"]?.arrayValue ?? [])
+            if let events = body["events"]?.items { try await page(events) }
             guard let next = Self.link(body, "Next"), let nextRequest = follow(next, like: first) else { return pages }
             request = nextRequest
         }
@@ -38,7 +38,7 @@ struct LogQueryRunner: Sendable {
     }
 
     /// One query (or page) to its finished 200 body, re-issuing it if its continuation expired.
-    private func complete(_ request: HTTPRequest) async throws -> JSON {
+    private func complete(_ request: HTTPRequest) async throws -> JSONDocument.Value {
         var reissues = 0
         issue: while true {
             let outcome = try await send(request)
@@ -83,8 +83,8 @@ struct LogQueryRunner: Sendable {
         return outcome
     }
 
-    private func json(_ outcome: Outcome) throws -> JSON {
-        guard let body = outcome.response.json, case .object = body else { throw Failure.answer(outcome) }
+    private func json(_ outcome: Outcome) throws -> JSONDocument.Value {
+        guard let body = outcome.document?.root, body.isObject else { throw Failure.answer(outcome) }
         return body
     }
 
@@ -93,7 +93,7 @@ struct LogQueryRunner: Sendable {
         HTTPRequest(method: "GET", url: href, headers: request.headers)
     }
 
-    static func link(_ body: JSON, _ rel: String) -> String? {
-        body["links"]?.arrayValue?.first { $0["rel"]?.stringValue?.caseInsensitiveCompare(rel) == .orderedSame }?["href"]?.stringValue
+    static func link(_ body: JSONDocument.Value, _ rel: String) -> String? {
+        body["links"]?.items?.first { $0["rel"]?.stringValue?.caseInsensitiveCompare(rel) == .orderedSame }?["href"]?.stringValue
     }
 }

@@ -9,6 +9,9 @@ struct Outcome: Sendable {
     var rateLimited: Int
     /// The URL as logs and diagnoses may show it (emails masked).
     var url: String
+    /// A 2xx body read as JSON once, here, where it is checked; nil for other answers and for
+    /// bodies that are not JSON. Pages are read through it field by field, not as trees.
+    var document: JSONDocument? = nil
 }
 
 /// The one request path every client operation uses: bounded retries (429 waits `Retry-After`
@@ -71,6 +74,7 @@ final class RequestSender: @unchecked Sendable {
             }
             logger.debug("\(request.method) \(shown) -> \(response.status) (attempt \(attempt))")
             noteQuota(family, response)
+            let document = (200...299).contains(response.status) && !response.body.isEmpty ? JSONDocument(response.body) : nil
             if response.status == 429 {
                 rateLimited += 1
                 let wait = Self.retryAfter(response) ?? retry.defaultRetryAfter
@@ -78,11 +82,11 @@ final class RequestSender: @unchecked Sendable {
                     try? await clock.sleep(seconds: wait)
                     continue
                 }
-            } else if (500...599).contains(response.status) || Self.unreadable(response), attempt < limit {
+            } else if (500...599).contains(response.status) || Self.unreadable(response, document), attempt < limit {
                 try? await clock.sleep(seconds: backoff(after: attempt))
                 continue
             }
-            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: shown)
+            return Outcome(response: response, attempts: attempt, rateLimited: rateLimited, url: shown, document: document)
         }
     }
 
@@ -105,9 +109,9 @@ final class RequestSender: @unchecked Sendable {
     }
 
     /// A 2xx whose JSON body does not parse (cut short, malformed): worth another try.
-    static func unreadable(_ response: HTTPResponse) -> Bool {
+    static func unreadable(_ response: HTTPResponse, _ document: JSONDocument?) -> Bool {
         (200...299).contains(response.status) && !response.body.isEmpty
-            && (response.headers["Content-Type"]?.contains("json") ?? false) && response.json == nil
+            && (response.headers["Content-Type"]?.contains("json") ?? false) && document == nil
     }
 
     /// `Retry-After` seconds, else `X-RateLimit-Reset` seconds (reference §3).

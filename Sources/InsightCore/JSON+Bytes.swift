@@ -160,7 +160,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func value() -> JSON? {
+    mutating func value() -> JSON? {
         skipSpace()
         guard position < input.count else { return nil }
         switch input[position] {
@@ -228,7 +228,7 @@ struct JSONParser {
     }
 
     /// A string starting at the opening quote.
-    private mutating func string() -> String? {
+    mutating func string() -> String? {
         position += 1
         let start = position
         var ascii = true
@@ -315,8 +315,19 @@ struct JSONParser {
 
     /// A number as JSON's grammar has it: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     /// Whole numbers that fit are `.int` (as the Codable decoding tried Int64 before Double).
-    private mutating func number() -> JSON? {
+    mutating func number() -> JSON? {
         let start = position
+        guard let isInteger = scanNumber() else { return nil }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+        if isInteger, let whole = Int64(text) { return .int(whole) }
+        guard let number = Double(text), number.isFinite else { return nil }
+        if number == number.rounded(), abs(number) < 9.2e18 { return .int(Int64(number)) }
+        return .double(number)
+    }
+
+    /// Moves past a number's text; whether it is whole (no fraction, no exponent), or nil when
+    /// it breaks the grammar.
+    mutating func scanNumber() -> Bool? {
         func digits() -> Int {
             let first = position
             while position < input.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(input[position]) { position += 1 }
@@ -338,10 +349,6 @@ struct JSONParser {
             if position < input.count, input[position] == UInt8(ascii: "+") || input[position] == UInt8(ascii: "-") { position += 1 }
             guard digits() > 0 else { return nil }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
-        if isInteger, let whole = Int64(text) { return .int(whole) }
-        guard let number = Double(text), number.isFinite else { return nil }
-        if number == number.rounded(), abs(number) < 9.2e18 { return .int(Int64(number)) }
-        return .double(number)
+        return isInteger
     }
 }

@@ -78,7 +78,8 @@ public enum JSON: Sendable, Hashable, Codable, ExpressibleByStringLiteral, Expre
     public var intValue: Int? {
         switch self {
         case .int(let v): return Int(v)
-        case .double(let v) where v == v.rounded(): return Int(v)
+        // `exactly`: a whole double beyond Int's range (1e300) has no Int, and must not trap.
+        case .double(let v): return Int(exactly: v)
         default: return nil
         }
     }

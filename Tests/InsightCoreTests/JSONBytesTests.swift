@@ -52,6 +52,15 @@ import Testing
         #expect(JSON(data: Data(text.utf8)) == nil, "\(text.debugDescription) is not JSON")
     }
 
+    /// A whole double beyond Int's range has no Int (it trapped once: `1e300` in any field read
+    /// as a number crashed the reader).
+    @Test func aHugeWholeNumberIsNotAnInt() {
+        #expect(JSON(data: Data("1e300".utf8))?.intValue == nil)
+        #expect(JSON.double(-1e300).intValue == nil)
+        #expect(JSON.double(4096).intValue == 4096)
+        #expect(JSON.double(1.5).intValue == nil)
+    }
+
     @Test func rejectsBytesThatAreNotUTF8() {
         #expect(JSON(data: Data([0x22, 0xFF, 0xFE, 0x22])) == nil)
         #expect(JSON(data: Data([0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22])) == nil, "invalid UTF-8 after an escape")
