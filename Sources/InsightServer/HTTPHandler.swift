@@ -71,7 +71,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             if tooLarge {
                 write(.json(413, ["message": .string("request body larger than \(EmulatorServer.maxBodyBytes) bytes")]),
-                      keepAlive: false, context: context)
+                      persistence: .close, context: context)
                 return
             }
             respond(to: head, body: body.readableBytes == 0 ? Data() : Data(body.readableBytesView), context: context)
@@ -79,23 +79,22 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, body: Data, context: ChannelHandlerContext) {
-        let keepAlive = head.isKeepAlive
-        let request: HTTPRequest
-        let found: (region: Region, kind: Region.HostKind)
-        let links: LinkRewriter?
+        let persistence = HTTPServerSupport.Persistence(head)
         switch Self.route(head, body: body, arrival: arrival) {
         case .answer(let response):
-            write(response, keepAlive: keepAlive, context: context)
-            return
+            write(response, persistence: persistence, context: context)
         case .admin(let request):
-            write(settings.admin.handle(request), keepAlive: keepAlive, context: context)
-            return
-        case .request(let routed, let host, let viaPrefix):
-            request = routed
-            found = host
-            links = viaPrefix ? LinkRewriter(base: settings.linkBase ?? "\(arrival.secure ? "https" : "http")://\(head.headers.first(name: "host") ?? "127.0.0.1")") : nil
+            write(settings.admin.handle(request), persistence: persistence, context: context)
+        case .request(let request, let found, let viaPrefix):
+            // The request is used here, in the case that holds it: assigned to a variable
+            // outside the switch it was copied (every field retained) and the enum destroyed.
+            let links = viaPrefix ? LinkRewriter(base: settings.linkBase ?? "\(arrival.secure ? "https" : "http")://\(head.headers.first(name: "host") ?? "127.0.0.1")") : nil
+            answer(settings.emulator.process(request, region: found.region, kind: found.kind), links: links, persistence: persistence, context: context)
         }
-        let reply = settings.emulator.process(request, region: found.region, kind: found.kind)
+    }
+
+    /// Writes the emulator's reply: at once, after its latency, or as a reset.
+    private func answer(_ reply: Reply, links: LinkRewriter?, persistence: HTTPServerSupport.Persistence, context: ChannelHandlerContext) {
         switch reply {
         case .reset:
             context.close(promise: nil)
@@ -103,18 +102,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let response = links?.rewrite(response) ?? response
             if let virtual = settings.emulator.clock as? VirtualClock {
                 virtual.advance(seconds: delay)
-                write(response, keepAlive: keepAlive, context: context)
+                write(response, persistence: persistence, context: context)
             } else {
                 // Latency is virtual seconds: on a scaled clock it passes `scale` times faster.
                 let wall = delay / ((settings.emulator.clock as? ScaledClock)?.scale ?? 1)
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(wall * 1000))) {
                     let (handler, context) = bound.value
-                    handler.write(response, keepAlive: keepAlive, context: context)
+                    handler.write(response, persistence: persistence, context: context)
                 }
             }
         case .respond(let response, _):
-            write(links?.rewrite(response) ?? response, keepAlive: keepAlive, context: context)
+            write(links?.rewrite(response) ?? response, persistence: persistence, context: context)
         }
     }
 
@@ -125,24 +124,24 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let target = head.uri
         let host = String(target.split(separator: ":").first ?? "").lowercased()
         guard arrival.tunnelHost == nil else {
-            write(.json(405, ["message": "CONNECT inside a CONNECT tunnel is not supported"]), keepAlive: false, context: context)
+            write(.json(405, ["message": "CONNECT inside a CONNECT tunnel is not supported"]), persistence: .close, context: context)
             return
         }
         guard ProxyPolicy.isEmulated(host: host) else {
             settings.logger.notice("refused CONNECT \(target): not a Rapid7 host")
-            write(ProxyPolicy.refusal(target: target), keepAlive: false, context: context)
+            write(ProxyPolicy.refusal(target: target), persistence: .close, context: context)
             return
         }
         guard let authority = settings.authority else {
             write(.json(501, ["message": "this server was started without its certificate authority; CONNECT needs it"]),
-                  keepAlive: false, context: context)
+                  persistence: .close, context: context)
             return
         }
         let sslContext: NIOSSLContext
         do {
             sslContext = try authority.serverContext(for: host)
         } catch {
-            write(.json(500, ["message": .string("cannot issue a certificate for \(host): \(error)")]), keepAlive: false, context: context)
+            write(.json(500, ["message": .string("cannot issue a certificate for \(host): \(error)")]), persistence: .close, context: context)
             return
         }
         // A 2xx to CONNECT carries no body; NIO's encoder wants a length, so it says 0, which
@@ -273,20 +272,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes an answer. A connection mostly asks the same thing again (a client polling
     /// `/validate`, a load test): an answer equal to the last one on this connection is sent
     /// from the parts already made for it, when it is small enough to compare cheaply.
-    private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        if let last, last.keepAlive == keepAlive, last.response == response {
+    private func write(_ response: HTTPResponse, persistence: HTTPServerSupport.Persistence, context: ChannelHandlerContext) {
+        if let last, last.persistence == persistence, last.response == response {
             HTTPServerSupport.write(last.prepared, context: context)
             return
         }
-        let prepared = HTTPServerSupport.prepare(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+        let prepared = HTTPServerSupport.prepare(response, persistence: persistence, allocator: context.channel.allocator)
         last = response.body.count <= Self.reusableBodyBytes && !prepared.truncated && !prepared.close
-            ? (response, keepAlive, prepared) : nil
+            ? LastAnswer(response: response, persistence: persistence, prepared: prepared) : nil
         HTTPServerSupport.write(prepared, context: context)
     }
 
     /// The largest body `write` keeps to send again (comparing costs a pass over it).
     static let reusableBodyBytes = 1024
-    private var last: (response: HTTPResponse, keepAlive: Bool, prepared: HTTPServerSupport.Prepared)?
+    /// A class, so that reading it retains one reference, not each of its parts.
+    private final class LastAnswer {
+        let response: HTTPResponse
+        let persistence: HTTPServerSupport.Persistence
+        let prepared: HTTPServerSupport.Prepared
+        init(response: HTTPResponse, persistence: HTTPServerSupport.Persistence, prepared: HTTPServerSupport.Prepared) {
+            self.response = response
+            self.persistence = persistence
+            self.prepared = prepared
+        }
+    }
+    private var last: LastAnswer?
 }
 
 /// A request bound for the emulator or the admin API, or an answer the server gives itself.

@@ -127,7 +127,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let keepAlive = head.isKeepAlive
+            let persistence = HTTPServerSupport.Persistence(head)
             let recorder = self.recorder
             let routed = HTTPHandler.route(head, body: Data(body.readableBytesView))
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
@@ -141,12 +141,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
-                handler.write(response, keepAlive: keepAlive, context: context)
+                handler.write(response, persistence: persistence, context: context)
             }
         }
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        HTTPServerSupport.write(response, keepAlive: keepAlive, context: context)
+    private func write(_ response: HTTPResponse, persistence: HTTPServerSupport.Persistence, context: ChannelHandlerContext) {
+        HTTPServerSupport.write(response, persistence: persistence, context: context)
     }
 }

@@ -180,10 +180,26 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         let text = answer(get(Self.key) + get(Self.key) + get("wrong") + get(Self.key) + get(Self.key, close: true))
         let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
         #expect(answers.map { $0.prefix(3) } == ["200", "200", "401", "200", "200"])
-        let authorized = "200 OK\r\ncontent-type: application/json\r\ncontent-length: 24\r\nconnection: keep-alive\r\n\r\n{\"message\":\"Authorized\"}"
+        let authorized = "200 OK\r\ncontent-type: application/json\r\ncontent-length: 24\r\n\r\n{\"message\":\"Authorized\"}"
         #expect(Array(answers.prefix(2)) == [authorized, authorized])
         #expect(answers.dropFirst(2).first?.hasSuffix(#"{"message":"Unauthorized"}"#) == true)
-        #expect(answers.last == authorized.replacingOccurrences(of: "keep-alive", with: "close"))
+        #expect(answers.last == authorized.replacingOccurrences(of: "24\r\n", with: "24\r\nconnection: close\r\n"))
+    }
+
+    /// HTTP/1.1 keeps a connection unless told otherwise, so a keep-alive answer says nothing of
+    /// it; an HTTP/1.0 client that asks to keep it is told `keep-alive` (without it, it would
+    /// close); one that does not ask is told `close`, and the connection is closed.
+    @Test func anAnswerSaysHowTheConnectionGoesOnOnlyWhenItMust() {
+        func get(_ version: String, _ connection: String?) -> String {
+            "GET /validate \(version)\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(Self.key)\r\n"
+                + (connection.map { "Connection: \($0)\r\n" } ?? "") + "\r\n"
+        }
+        let kept = answer(get("HTTP/1.1", nil) + get("HTTP/1.0", "keep-alive") + get("HTTP/1.1", "keep-alive") + get("HTTP/1.0", nil)
+            + get("HTTP/1.1", nil))
+        let heads = kept.components(separatedBy: "HTTP/1.1 200 OK").dropFirst().map { $0.lowercased() }
+        #expect(heads.count == 4, "the HTTP/1.0 request without keep-alive is the last one answered")
+        #expect(heads.map { $0.contains("connection: keep-alive") } == [false, true, false, false])
+        #expect(heads.map { $0.contains("connection: close") } == [false, false, false, true])
     }
 
     /// Query items: plain ones as they are, `+` and percent escapes decoded as forms have them,
@@ -204,10 +220,10 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         let emulator = Emulator(tenants: Self.tenants, clock: VirtualClock())
         let valid = Array("GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(Self.key)\r\n\r\n".utf8)
         let figure = try InMemoryRequestPath.server(emulator: emulator, request: valid, count: 20)
-        #expect(figure.bytes == 119)
         #expect(emulator.journal.total == 21)
         let fixed = try InMemoryRequestPath.fixedAnswer(body: Array(#"{"message":"Authorized"}"#.utf8), request: valid, count: 20)
         #expect(fixed.bytes == 95)
+        #expect(figure.bytes == fixed.bytes, "the server answers the fixed answer's bytes, to the byte")
         let wrong = Array("GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: wrong\r\n\r\n".utf8)
         #expect(throws: ServerError.self) { try InMemoryRequestPath.server(emulator: emulator, request: wrong, count: 20) }
     }
