@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server benchmark: insight-replay's loopback server (release build) beside nginx (2 workers)
 # and a minimal SwiftNIO server (Benchmarks/NIOBaseline, 2 threads, the same NIO HTTP handlers)
-# that answer the same bytes, measured in the same run by wrk. Rows:
+# that answer the same bytes to the same requests (each sent the emulator's Host and X-Api-Key
+# headers), measured in the same run by wrk. Rows:
 #   validate  GET /validate with a valid key; nginx and NIO answer {"message":"Authorized"}
 # (and, per server, its CPU per request from /proc: what the ratios come down to, less noisy)
 #   page      GET /idr/v2/investigations?size=100 on the demo world (a 100-investigation page);
@@ -137,6 +138,7 @@ cmp -s <(curl -sf "http://127.0.0.1:$nginx_port/page") "$work/page.json" || { ec
 cmp -s <(curl -sf "http://127.0.0.1:$nio_page_port/page") "$work/page.json" || { echo "NIO does not serve the page"; exit 1; }
 
 ticks_per_second=$(getconf CLK_TCK)
+request_headers=(-H "Host: us.api.insight.rapid7.com" -H "X-Api-Key: $key")
 cpu_ticks() { # pids… — user + system CPU ticks so far, summed
   local total=0 pid
   for pid in "$@"; do total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done
@@ -175,9 +177,10 @@ for round in $(seq 1 "$rounds"); do
   for row in validate page; do
     if [ "$row" = validate ]; then path=/validate nio=$nio_validate_port; else path=$page_path nio=$nio_page_port; fi
     if [ "$row" = validate ]; then nio_pid=$nio_validate_pid; else nio_pid=$nio_page_pid; fi
-    measure "$nginx_workers" "http://127.0.0.1:$nginx_port/$row"; nginx_rps=$rps nginx_p99=$p99 nginx_cpu=$cpu_us
-    measure "$nio_pid" "http://127.0.0.1:$nio$path"; nio_rps=$rps nio_p99=$p99 nio_cpu=$cpu_us
-    measure "$replay_pid" "http://127.0.0.1:$replay_port$path" -H "Host: us.api.insight.rapid7.com" -H "X-Api-Key: $key"
+    # The same request to each (nginx and NIO ignore the headers, but parse them as the emulator does).
+    measure "$nginx_workers" "http://127.0.0.1:$nginx_port/$row" "${request_headers[@]}"; nginx_rps=$rps nginx_p99=$p99 nginx_cpu=$cpu_us
+    measure "$nio_pid" "http://127.0.0.1:$nio$path" "${request_headers[@]}"; nio_rps=$rps nio_p99=$p99 nio_cpu=$cpu_us
+    measure "$replay_pid" "http://127.0.0.1:$replay_port$path" "${request_headers[@]}"
     replay_rps=$rps replay_p99=$p99 replay_cpu=$cpu_us
     printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" nginx "$nginx_rps" "$(to_ms "$nginx_p99")" 1.00x "" "$nginx_cpu"
     printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" swift-nio "$nio_rps" "$(to_ms "$nio_p99")" "$(ratio "$nio_rps" "$nginx_rps")x" 1.00x "$nio_cpu"

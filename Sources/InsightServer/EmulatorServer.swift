@@ -63,15 +63,15 @@ public final class EmulatorServer: Sendable {
         // Off loopback the admin API (it shows every key and replaces the tenant) needs a token.
         let token = ProxyPolicy.isLoopback(host: host) ? nil : AdminAPI.makeToken()
         let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario, token: token),
-                                      logger: logger, authority: authority, linkBase: linkBase)
-        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads, idleTimeout: idle) {
+                                      logger: logger, authority: authority, linkBase: linkBase, idleTimeout: idle)
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
             HTTPHandler(settings: settings, arrival: .plain)
         }
         var channels = [channel]
         if let tlsPort, let authority {
             do {
                 let context = try authority.directContext()
-                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context, idleTimeout: idle) {
+                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context) {
                     HTTPHandler(settings: settings, arrival: Arrival(tunnelHost: nil, secure: true))
                 })
             } catch {
@@ -83,8 +83,8 @@ public final class EmulatorServer: Sendable {
         return EmulatorServer(emulator: emulator, channels: channels, group: group, host: host, authority: authority, adminToken: token)
     }
 
-    /// Seconds a connection may send nothing before it is closed (ASSUMED: long enough for a
-    /// client between polls; short enough that half-open connections are freed).
+    /// Seconds a connection may complete no part of a request before it is closed (ASSUMED: long
+    /// enough for a client between polls; short enough that half-open connections are freed).
     public static let defaultIdleTimeout = 120.0
 
     /// `http://127.0.0.1:PORT`

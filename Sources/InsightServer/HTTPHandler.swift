@@ -16,6 +16,9 @@ struct ServerSettings: Sendable {
     /// Base that replaces `https://HOST` in answers to path-prefix requests (`--link-base`);
     /// nil: the address the request came to (`http://127.0.0.1:PORT`).
     let linkBase: String?
+    /// A connection that completes no part of a request for this long is closed (`IdleTimer`);
+    /// nil: never (the in-memory connection of the fuzzer).
+    var idleTimeout: TimeAmount? = nil
 }
 
 /// How a connection reached the server.
@@ -44,13 +47,36 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    private let idle: IdleTimer?
 
     init(settings: ServerSettings, arrival: Arrival) {
         self.settings = settings
         self.arrival = arrival
+        idle = settings.idleTimeout.map(IdleTimer.init(timeout:))
+    }
+
+    // The idle timer runs while the handler is on an open connection (a tunnel's inner handler
+    // starts its own as the outer one is removed).
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { idle?.start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        idle?.start(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idle?.stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idle?.stop()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        idle?.heard()
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
@@ -169,7 +195,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var target = head.uri
         var absoluteHost: String?
         // Origin-form (`/validate`) is the common case: only a target not starting with "/" can be a URL.
-        if arrival.tunnelHost == nil, !target.hasPrefix("/"),
+        if arrival.tunnelHost == nil, target.utf8.first != UInt8(ascii: "/"),
            let scheme = ["http://", "https://"].first(where: { target.prefix($0.count).lowercased() == $0 }) {
             let rest = target.dropFirst(scheme.count)
             let authority = rest.prefix { $0 != "/" && $0 != "?" }
@@ -245,7 +271,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// percent-decoded, `+` as a space, as form encoding has it); nil when it is not origin-form
     /// or a name or value holds an escape that does not decode (`%zz`): the server answers 400.
     static func split(_ uri: String) -> (path: String, query: [URLQueryItem])? {
-        guard uri.hasPrefix("/") else { return nil }
+        guard uri.utf8.first == UInt8(ascii: "/") else { return nil }
         guard let offset = uri.withContiguousUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (uri, []) }
         let mark = uri.utf8.index(uri.utf8.startIndex, offsetBy: offset)
         let path = String(uri[..<mark])

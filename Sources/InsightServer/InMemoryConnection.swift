@@ -51,10 +51,10 @@ public enum InMemoryRequestPath {
     /// - Throws: `ServerError` when the first answer is not `expectStatus` (the figure would
     ///   time something else).
     public static func server(emulator: Emulator, request: [UInt8], count: Int, expectStatus: Int = 200) throws -> Figure {
+        // As `serve` has it, idle timer included.
         let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: nil), logger: Logger(label: "insight-replay.bench"),
-                                      authority: nil, linkBase: nil)
+                                      authority: nil, linkBase: nil, idleTimeout: .seconds(Int64(EmulatorServer.defaultIdleTimeout)))
         return try time(request: request, count: count, expectStatus: expectStatus) { channel in
-            try channel.pipeline.syncOperations.addHandler(IdleCloser(timeout: .seconds(Int64(EmulatorServer.defaultIdleTimeout))))
             try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
                                                   forwardLeftovers: true)
         }

@@ -8,6 +8,7 @@ import Glibc
 import InsightDriver
 import NIOCore
 import NIOEmbedded
+import Logging
 import Testing
 
 private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -67,25 +68,46 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         try await server.shutdown()
     }
 
-    /// The idle closer on the event loop's own clock (an embedded loop, advanced by hand): a
-    /// connection that keeps sending is never closed, however long it lives; one that falls
-    /// silent is closed between 1 and 1.25 timeouts after its last byte.
-    @Test func theIdleCloserCountsOnlySilence() throws {
-        let channel = EmbeddedChannel()
-        let loop = channel.embeddedEventLoop
-        try channel.pipeline.syncOperations.addHandler(IdleCloser(timeout: .seconds(4)))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        // A byte every 3.9 s for 40 s: ten times the timeout, never closed.
+    /// The idle timer on the event loop's own clock (an embedded loop, advanced by hand): a
+    /// connection that keeps asking is never closed, however long it lives; one that falls silent
+    /// is closed between 1 and 1.25 timeouts after its last request; so is one that trickles a
+    /// head a byte at a time (the bytes arrive, but no part of a request is ever completed).
+    @Test func theIdleTimerCountsOnlySilence() throws {
+        func connection() throws -> EmbeddedChannel {
+            let emulator = Emulator(tenants: InMemoryConnectionTests.tenants, clock: VirtualClock())
+            let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: nil),
+                                          logger: Logger(label: "test"), authority: nil, linkBase: nil, idleTimeout: .seconds(4))
+            let channel = EmbeddedChannel()
+            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
+                                                  forwardLeftovers: false)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            return channel
+        }
+        let request = "GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(InMemoryConnectionTests.key)\r\n\r\n"
+        let asking = try connection()
+        // A request every 3.9 s for 40 s: ten times the timeout, each answered, never closed.
         for _ in 0..<10 {
-            loop.advanceTime(by: .milliseconds(3_900))
-            try channel.writeInbound(ByteBuffer(string: "x"))
-            #expect(channel.isActive)
+            asking.embeddedEventLoop.advanceTime(by: .milliseconds(3_900))
+            try asking.writeInbound(ByteBuffer(string: request))
+            var answer = ""
+            while let part = try asking.readOutbound(as: ByteBuffer.self) { answer += String(buffer: part) }
+            #expect(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix(#"{"message":"Authorized"}"#))
+            #expect(asking.isActive)
         }
         // Then silence: open at 3.9 s, closed by 5 s (1.25 timeouts).
-        loop.advanceTime(by: .milliseconds(3_900))
-        #expect(channel.isActive)
-        loop.advanceTime(by: .milliseconds(1_100))
-        #expect(!channel.isActive)
+        asking.embeddedEventLoop.advanceTime(by: .milliseconds(3_900))
+        #expect(asking.isActive)
+        asking.embeddedEventLoop.advanceTime(by: .milliseconds(1_100))
+        #expect(!asking.isActive)
+
+        // A head a byte a second: bytes keep coming, no request is ever complete: closed by 5 s.
+        let trickling = try connection()
+        for (second, byte) in request.utf8.prefix(5).enumerated() {
+            #expect(trickling.isActive, "open after \(second) s")
+            try trickling.writeInbound(ByteBuffer(bytes: [byte]))
+            trickling.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(!trickling.isActive)
     }
 }
 
