@@ -127,6 +127,28 @@ struct JSONWriter {
     }
 }
 
+extension UnsafeBufferPointer<UInt8> {
+    /// The first position at or after `position` that is not JSON white space.
+    func skippingJSONSpace(from position: Int) -> Int {
+        var position = position
+        while position < count {
+            switch self[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return position
+            }
+        }
+        return position
+    }
+
+    /// Whether `word` is spelled at `position`.
+    func holds(_ word: StaticString, at position: Int) -> Bool {
+        let length = word.utf8CodeUnitCount
+        guard position + length <= count else { return false }
+        for offset in 0..<length where self[position + offset] != word.utf8Start[offset] { return false }
+        return true
+    }
+}
+
 struct JSONParser {
     static let maxDepth = 512
     let input: UnsafeBufferPointer<UInt8>
@@ -144,19 +166,12 @@ struct JSONParser {
     }
 
     private mutating func skipSpace() {
-        while position < input.count {
-            switch input[position] {
-            case 0x20, 0x09, 0x0A, 0x0D: position += 1
-            default: return
-            }
-        }
+        position = input.skippingJSONSpace(from: position)
     }
 
     private mutating func literal(_ word: StaticString, _ value: JSON) -> JSON? {
-        let count = word.utf8CodeUnitCount
-        guard position + count <= input.count else { return nil }
-        for offset in 0..<count where input[position + offset] != word.utf8Start[offset] { return nil }
-        position += count
+        guard input.holds(word, at: position) else { return nil }
+        position += word.utf8CodeUnitCount
         return value
     }
 

@@ -192,12 +192,7 @@ extension JSONDocument {
         }
 
         private mutating func skipSpace() {
-            while position < input.count {
-                switch input[position] {
-                case 0x20, 0x09, 0x0A, 0x0D: position += 1
-                default: return
-                }
-            }
+            position = input.skippingJSONSpace(from: position)
         }
 
         private mutating func add(_ kind: Node.Kind, flag: Bool = false) -> Int {
@@ -239,65 +234,50 @@ extension JSONDocument {
         }
 
         private mutating func literal(_ word: StaticString, _ kind: Node.Kind, flag: Bool = false) -> Bool {
-            let count = word.utf8CodeUnitCount
-            guard position + count <= input.count else { return false }
-            for offset in 0..<count where input[position + offset] != word.utf8Start[offset] { return false }
+            guard input.holds(word, at: position) else { return false }
             close(add(kind, flag: flag), count: 0)
-            position += count
+            position += word.utf8CodeUnitCount
             return true
         }
 
         private mutating func object() -> Bool {
+            container(.object, closer: UInt8(ascii: "}")) { builder in
+                builder.skipSpace()
+                guard builder.position < builder.input.count, builder.input[builder.position] == UInt8(ascii: "\""),
+                      builder.string() else { return false }
+                builder.skipSpace()
+                guard builder.position < builder.input.count, builder.input[builder.position] == UInt8(ascii: ":") else { return false }
+                builder.position += 1
+                return builder.value()
+            }
+        }
+
+        private mutating func array() -> Bool {
+            container(.array, closer: UInt8(ascii: "]")) { $0.value() }
+        }
+
+        /// An object or array at its opening bracket: `member`s separated by commas up to `closer`.
+        private mutating func container(_ kind: Node.Kind, closer: UInt8, member: (inout Builder) -> Bool) -> Bool {
             depth += 1
             defer { depth -= 1 }
             guard depth <= JSONParser.maxDepth else { return false }
-            let node = add(.object)
+            let node = add(kind)
             position += 1
             var members = 0
             skipSpace()
-            if position < input.count, input[position] == UInt8(ascii: "}") {
+            if position < input.count, input[position] == closer {
                 position += 1
                 close(node, count: 0)
                 return true
             }
             while true {
-                skipSpace()
-                guard position < input.count, input[position] == UInt8(ascii: "\""), string() else { return false }
-                skipSpace()
-                guard position < input.count, input[position] == UInt8(ascii: ":") else { return false }
-                position += 1
-                guard value() else { return false }
+                guard member(&self) else { return false }
                 members += 1
                 skipSpace()
                 guard position < input.count else { return false }
                 let next = input[position]
                 position += 1
-                if next == UInt8(ascii: "}") { close(node, count: members); return true }
-                guard next == UInt8(ascii: ",") else { return false }
-            }
-        }
-
-        private mutating func array() -> Bool {
-            depth += 1
-            defer { depth -= 1 }
-            guard depth <= JSONParser.maxDepth else { return false }
-            let node = add(.array)
-            position += 1
-            var items = 0
-            skipSpace()
-            if position < input.count, input[position] == UInt8(ascii: "]") {
-                position += 1
-                close(node, count: 0)
-                return true
-            }
-            while true {
-                guard value() else { return false }
-                items += 1
-                skipSpace()
-                guard position < input.count else { return false }
-                let next = input[position]
-                position += 1
-                if next == UInt8(ascii: "]") { close(node, count: items); return true }
+                if next == closer { close(node, count: members); return true }
                 guard next == UInt8(ascii: ",") else { return false }
             }
         }

@@ -60,7 +60,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "What replaces https://HOST in answers to path-prefix requests (default: the address the request came to), so Self and Next links lead back here.")
     var linkBase: String?
 
-    @Option(name: .long, help: "Seconds a connection may send nothing before it is closed (frees half-sent requests).")
+    @Option(name: .long, help: "Seconds a connection may complete no part of a request before it is closed (frees half-sent and trickled requests).")
     var idleTimeout: Double = EmulatorServer.defaultIdleTimeout
 
     @Flag(name: .long, help: "Print the environment (HTTPS_PROXY, CA bundle variables, demo or scenario keys) for a client of a server on --port, as export lines for eval, and exit.")
