@@ -112,8 +112,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .admin(let request):
             write(settings.admin.handle(request), persistence: persistence, context: context)
         case .request(let request, let found, let viaPrefix):
-            // The request is used here, in the case that holds it: assigned to a variable
-            // outside the switch it was copied (every field retained) and the enum destroyed.
             let links = viaPrefix ? LinkRewriter(base: settings.linkBase ?? "\(arrival.secure ? "https" : "http")://\(head.headers.first(name: "host") ?? "127.0.0.1")") : nil
             answer(settings.emulator.process(request, region: found.region, kind: found.kind), links: links, persistence: persistence, context: context)
         }
@@ -305,24 +303,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let prepared = HTTPServerSupport.prepare(response, persistence: persistence, allocator: context.channel.allocator)
         last = response.body.count <= Self.reusableBodyBytes && !prepared.truncated && !prepared.close
-            ? LastAnswer(response: response, persistence: persistence, prepared: prepared) : nil
+            ? (response, persistence, prepared) : nil
         HTTPServerSupport.write(prepared, context: context)
     }
 
     /// The largest body `write` keeps to send again (comparing costs a pass over it).
     static let reusableBodyBytes = 1024
-    /// A class, so that reading it retains one reference, not each of its parts.
-    private final class LastAnswer {
-        let response: HTTPResponse
-        let persistence: HTTPServerSupport.Persistence
-        let prepared: HTTPServerSupport.Prepared
-        init(response: HTTPResponse, persistence: HTTPServerSupport.Persistence, prepared: HTTPServerSupport.Prepared) {
-            self.response = response
-            self.persistence = persistence
-            self.prepared = prepared
-        }
-    }
-    private var last: LastAnswer?
+    private var last: (response: HTTPResponse, persistence: HTTPServerSupport.Persistence, prepared: HTTPServerSupport.Prepared)?
 }
 
 /// A request bound for the emulator or the admin API, or an answer the server gives itself.

@@ -184,9 +184,9 @@ enum HTTPServerSupport {
 /// Closes a connection that has completed nothing for its timeout: no request head, no piece of
 /// a body (a half-sent request, a head trickled a byte at a time, a client that went away, a TLS
 /// handshake that never ends), so idle sockets cannot pile up. Not a handler of its own: the
-/// connection's `HTTPHandler` tells it of each part it reads, which costs nothing on the request
-/// path, where a handler of its own in front of the decoder cost a pipeline hop per read (about
-/// 130 ns of a 4.6 µs `/validate` in `bench-request`). It checks on a timer every quarter of the
+/// connection's `HTTPHandler` tells it of each part it reads (a store), where a handler of its own
+/// in front of the decoder cost a pipeline hop per read (about 130 ns of a 4.6 µs `/validate` in
+/// `bench-request`). It checks on a timer every quarter of the
 /// timeout, so a silent connection is closed between 1 and 1.25 timeouts after its last part.
 final class IdleTimer {
     static let checksPerTimeout: Int64 = 4
