@@ -114,12 +114,6 @@ public final class JSONDocument: Sendable {
 
         public var isEmpty: Bool { count == 0 }
 
-        public var last: Value? {
-            var last: Value?
-            for item in self { last = item }
-            return last
-        }
-
         public struct Iterator: IteratorProtocol {
             let document: JSONDocument
             var node: Int
