@@ -140,6 +140,20 @@ extension UnsafeBufferPointer<UInt8> {
         return position
     }
 
+    /// Where a string's plain run from `position` stops (at its closing quote, a `\\`, a control
+    /// byte, or the end), and whether the run is ASCII.
+    func plainStringRun(from position: Int) -> (end: Int, ascii: Bool) {
+        var position = position
+        var ascii = true
+        while position < count {
+            let byte = self[position]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            ascii = ascii && byte < 0x80
+            position += 1
+        }
+        return (position, ascii)
+    }
+
     /// Whether `word` is spelled at `position`.
     func holds(_ word: StaticString, at position: Int) -> Bool {
         let length = word.utf8CodeUnitCount
@@ -246,19 +260,16 @@ struct JSONParser {
     mutating func string() -> String? {
         position += 1
         let start = position
-        var ascii = true
         // The common case: no escapes, one slice.
-        while position < input.count {
-            let byte = input[position]
-            if byte == UInt8(ascii: "\"") {
+        var ascii: Bool
+        (position, ascii) = input.plainStringRun(from: start)
+        if position < input.count {
+            if input[position] == UInt8(ascii: "\"") {
                 let text = Self.text(UnsafeBufferPointer(rebasing: input[start..<position]), ascii: ascii)
                 position += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { return nil }
-            ascii = ascii && byte < 0x80
-            position += 1
+            if input[position] < 0x20 { return nil }
         }
         var bytes = Array(input[start..<position])
         while position < input.count {

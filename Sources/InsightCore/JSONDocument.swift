@@ -281,33 +281,28 @@ extension JSONDocument {
         private mutating func string() -> Bool {
             let node = add(.string)
             let start = position
-            position += 1
-            var ascii = true
-            while position < input.count {
-                let byte = input[position]
-                if byte == UInt8(ascii: "\"") {
-                    if !ascii, String(bytes: UnsafeBufferPointer(rebasing: input[(start + 1)..<position]), encoding: .utf8) == nil {
-                        return false
-                    }
-                    // A string's count is its length between the quotes, as written.
-                    close(node, count: position - start - 1)
-                    position += 1
-                    return true
+            let (end, ascii) = input.plainStringRun(from: start + 1)
+            guard end < input.count else { return false }
+            switch input[end] {
+            case UInt8(ascii: "\""):
+                if !ascii, String(bytes: UnsafeBufferPointer(rebasing: input[(start + 1)..<end]), encoding: .utf8) == nil {
+                    return false
                 }
-                if byte == UInt8(ascii: "\\") {
-                    var parser = JSONParser(input)
-                    parser.position = start
-                    guard parser.string() != nil else { return false }
-                    position = parser.position
-                    nodes[node].flag = true
-                    close(node, count: position - start - 2)
-                    return true
-                }
-                if byte < 0x20 { return false }
-                ascii = ascii && byte < 0x80
-                position += 1
+                // A string's count is its length between the quotes, as written.
+                close(node, count: end - start - 1)
+                position = end + 1
+                return true
+            case UInt8(ascii: "\\"):
+                var parser = JSONParser(input)
+                parser.position = start
+                guard parser.string() != nil else { return false }
+                position = parser.position
+                nodes[node].flag = true
+                close(node, count: position - start - 2)
+                return true
+            default:
+                return false  // a control byte
             }
-            return false
         }
     }
 }
