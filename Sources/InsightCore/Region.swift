@@ -27,10 +27,37 @@ public enum Region: String, CaseIterable, Sendable, Codable, Hashable {
         }
     }
 
-    /// Platform API host, e.g. `us3.api.insight.rapid7.com`.
-    public var platformHost: String { "\(code).api.insight.rapid7.com" }
-    /// Legacy Log Search host, e.g. `us3.rest.logs.insight.rapid7.com`.
-    public var logSearchHost: String { "\(code).rest.logs.insight.rapid7.com" }
+    /// Platform API host, e.g. `us3.api.insight.rapid7.com`. Literals: every request to the
+    /// server names one, and a literal is neither made nor counted (RegionTests checks them).
+    public var platformHost: String {
+        switch self {
+        case .us: return "us.api.insight.rapid7.com"
+        case .us2: return "us2.api.insight.rapid7.com"
+        case .us3: return "us3.api.insight.rapid7.com"
+        case .eu: return "eu.api.insight.rapid7.com"
+        case .ca: return "ca.api.insight.rapid7.com"
+        case .au: return "au.api.insight.rapid7.com"
+        case .ap: return "ap.api.insight.rapid7.com"
+        case .aps2: return "aps2.api.insight.rapid7.com"
+        case .me1: return "me1.api.insight.rapid7.com"
+        }
+    }
+    /// Legacy Log Search host, e.g. `us3.rest.logs.insight.rapid7.com` (literals, as above).
+    public var logSearchHost: String {
+        switch self {
+        case .us: return "us.rest.logs.insight.rapid7.com"
+        case .us2: return "us2.rest.logs.insight.rapid7.com"
+        case .us3: return "us3.rest.logs.insight.rapid7.com"
+        case .eu: return "eu.rest.logs.insight.rapid7.com"
+        case .ca: return "ca.rest.logs.insight.rapid7.com"
+        case .au: return "au.rest.logs.insight.rapid7.com"
+        case .ap: return "ap.rest.logs.insight.rapid7.com"
+        case .aps2: return "aps2.rest.logs.insight.rapid7.com"
+        case .me1: return "me1.rest.logs.insight.rapid7.com"
+        }
+    }
+    /// The host of a kind.
+    public func host(_ kind: HostKind) -> String { kind == .platform ? platformHost : logSearchHost }
     /// The product console host people see in their browser, e.g. `us3.idr.insight.rapid7.com`.
     public var consoleHost: String { "\(code).idr.insight.rapid7.com" }
     /// The base URL integrations are told to use: `https://us3.api.insight.rapid7.com`.
@@ -72,7 +99,7 @@ public enum Region: String, CaseIterable, Sendable, Codable, Hashable {
             } else {
                 return nil
             }
-            for region in allCases where equalFolded(code, region.staticCode) { return (region, kind) }
+            for region in allCases where code.equalsFolded(region.staticCode) { return (region, kind) }
             return nil
         }
     }
@@ -96,18 +123,8 @@ public enum Region: String, CaseIterable, Sendable, Codable, Hashable {
     /// it does not end so, or is nothing but the suffix.
     private static func dropSuffixFolded(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Slice<UnsafeBufferPointer<UInt8>>? {
         let length = suffix.utf8CodeUnitCount
-        guard bytes.count > length, equalFolded(bytes[(bytes.count - length)...], suffix) else { return nil }
+        guard bytes.count > length, bytes[(bytes.count - length)...].equalsFolded(suffix) else { return nil }
         return bytes[..<(bytes.count - length)]
-    }
-
-    /// ASCII bytes equal to `lower` (lower case) but for their case.
-    private static func equalFolded(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lower: StaticString) -> Bool {
-        guard bytes.count == lower.utf8CodeUnitCount else { return false }
-        let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
-        for (byte, want) in zip(bytes, expected) where byte != want {
-            guard (0x41...0x5A).contains(byte), byte | 0x20 == want else { return false }
-        }
-        return true
     }
 
     /// Which region a host belongs to, if it is one of the emulated hosts.

@@ -121,7 +121,7 @@ extension EmulatorState {
             for field in rateHeaders { answer.headers.set(field.name, field.value) }
             return answer
         }
-        if match.route.pattern == ["/"] || match.route.pattern.isEmpty, matches.isEmpty {
+        if matches.isEmpty, match.route.pattern == ["/"] || match.route.pattern.isEmpty {
             context.reason = "no such route"
             return Self.notFound()
         }
@@ -146,8 +146,8 @@ extension EmulatorState {
     /// The documented `/validate` answers: the hottest path. Made once per thread (`PerThread`):
     /// made per request they cost three allocations; shared by all threads, the server's event
     /// loops counted references on one answer's storage between them, which cost as much.
-    static var authorized: HTTPResponse { PerThread.answers.authorized }
-    static var unauthorized: HTTPResponse { PerThread.answers.unauthorized }
+    static var authorized: HTTPResponse { PerThread.withValues { $0.authorized } }
+    static var unauthorized: HTTPResponse { PerThread.withValues { $0.unauthorized } }
 
     static func notFound() -> HTTPResponse {
         .json(404, ["message": "HTTP 404 Not Found"])

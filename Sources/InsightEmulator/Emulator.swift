@@ -79,16 +79,10 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
                 retryAfter = response.headers["retry-after"].flatMap(Double.init)
             case .reset: status = 0
             }
-            state.journal.append { sequence in
-                var entry = JournalEntry(
-                    sequence: sequence, time: now, elapsed: now.timeIntervalSince(epoch), method: Journal.clip(request.method),
-                    region: region, hostKind: kind, path: Journal.clip(request.path),
-                    query: request.query.isEmpty ? "" : Journal.queryText(request.query),
-                    keyID: context.keyID, status: status, reason: context.reason)
-                entry.headerList = Journal.headerList(request.headers)
-                entry.retryAfter = retryAfter
-                return entry
-            }
+            state.journal.append(time: now, elapsed: now.timeIntervalSince(epoch), JournalEntry.Template(
+                method: Journal.clip(request.method), region: region, hostKind: kind, path: Journal.clip(request.path),
+                query: request.query.isEmpty ? "" : Journal.queryText(request.query), keyID: context.keyID, status: status,
+                reason: context.reason, headerList: Journal.headerList(request.headers), retryAfter: retryAfter))
             return reply
         }
     }

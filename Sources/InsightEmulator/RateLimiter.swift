@@ -34,17 +34,22 @@ public struct RateLimit: Sendable, Hashable {
 }
 
 /// Fixed windows per (key, family) on the injected clock; a window opens at the first request.
+///
+/// Every authenticated request asks it, so it does not hash a family: `EndpointFamily` has a
+/// `String` raw value, and a raw-valued enum hashes that string (about 25 ns of a 310 ns
+/// `/validate` in the emulator, with the window's key built by interpolation on top).
 struct RateLimiter: Sendable {
-    var limits: [EndpointFamily: RateLimit]
-    private var windows: [String: (start: Date, used: Int)] = [:]
+    /// The quota of each family, by its position in `EndpointFamily.allCases`; nil: unlimited.
+    private let quotas: [RateLimit?]
+    private var windows: [WindowKey: (start: Date, used: Int)] = [:]
+
+    private struct WindowKey: Hashable {
+        let key: String
+        let family: Int
+    }
 
     init(overrides: [EndpointFamily: RateLimit] = [:]) {
-        var limits: [EndpointFamily: RateLimit] = [:]
-        for family in EndpointFamily.allCases {
-            if let limit = family.defaultLimit { limits[family] = RateLimit(limit: limit) }
-        }
-        limits.merge(overrides) { _, new in new }
-        self.limits = limits
+        quotas = EndpointFamily.allCases.map { family in overrides[family] ?? family.defaultLimit.map { RateLimit(limit: $0) } }
     }
 
     enum Verdict {
@@ -54,8 +59,8 @@ struct RateLimiter: Sendable {
     }
 
     mutating func take(key: String, family: EndpointFamily, now: Date) -> Verdict {
-        guard let quota = limits[family] else { return .unlimited }
-        let id = "\(key)|\(family.rawValue)"
+        guard let quota = quotas[family.position] else { return .unlimited }
+        let id = WindowKey(key: key, family: family.position)
         var window = windows[id] ?? (now, 0)
         if now.timeIntervalSince(window.start) >= quota.window { window = (now, 0) }
         let reset = max(1, Int((quota.window - now.timeIntervalSince(window.start)).rounded(.up)))
@@ -66,5 +71,19 @@ struct RateLimiter: Sendable {
         window.used += 1
         windows[id] = window
         return .allowed(limit: quota.limit, remaining: quota.limit - window.used, reset: reset)
+    }
+}
+
+extension EndpointFamily {
+    /// Its position in `allCases`, without searching it.
+    var position: Int {
+        switch self {
+        case .logSearchQuery: return 0
+        case .logSearchPolling: return 1
+        case .logSearchManagement: return 2
+        case .idr: return 3
+        case .connect: return 4
+        case .platform: return 5
+        }
     }
 }

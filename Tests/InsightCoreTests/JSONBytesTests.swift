@@ -92,6 +92,32 @@ import Testing
     }
 }
 
+/// Header names: the well-known ones come back as literals, every other one folded; a field is
+/// found by its name in any case.
+@Suite struct HeaderNameTests {
+    static let wellKnown = ["host", "accept", "x-api-key", "user-agent", "connection", "content-type", "authorization",
+                            "cache-control", "content-length", "accept-encoding", "accept-language"]
+
+    @Test func aNameInAnyCaseIsItsLowerCase() {
+        var names = Self.wellKnown.flatMap { [$0, $0.uppercased(), $0.capitalized] }
+        // The same lengths as well-known names but other letters, and names near them.
+        names += ["hosT", "hoST", "hist", "accepT", "acceps", "x-api-kez", "x_api_key", "X-API-KEY-", "user_agent", "USER-AGENTS",
+                  "content-typf", "authorizatioN", "cache-controm", "content-lengtH", "accept-encodinG", "accept-languagf",
+                  "X-Request-Id", "ÉLISE-X", "", "A", "Ａccept", "acc\u{0130}pt"]
+        for name in names {
+            #expect(HTTPHeaders.lowercasedName(name) == name.lowercased(), "\(name)")
+        }
+    }
+
+    @Test func aFieldIsFoundByItsNameInAnyCase() {
+        let headers: HTTPHeaders = ["X-Api-Key": "k", "Retry-After": "30", "X-Custom": "c"]
+        #expect(headers.fields.map(\.name) == ["retry-after", "x-api-key", "x-custom"])
+        #expect(headers["x-api-key"] == "k" && headers["X-API-KEY"] == "k" && headers["Retry-after"] == "30")
+        #expect(headers["x-custom"] == "c" && headers["X-CUSTOM"] == "c")
+        #expect(headers["content-type"] == nil && headers["Content-Type"] == nil && headers[""] == nil)
+    }
+}
+
 /// Where bytes stop being what a reader needs, for errors that name a line and column.
 @Suite struct TextLocationTests {
     @Test func theFirstByteThatIsNotUTF8IsPlaced() {

@@ -25,6 +25,15 @@ import Testing
         #expect(Region(host: "us.idr.insight.rapid7.com") == nil)
     }
 
+    /// The hosts are literals, one per region and kind: they must spell the region's code.
+    @Test func theLiteralHostsSpellEachRegionsCode() {
+        for region in Region.allCases {
+            #expect(region.platformHost == "\(region.code).api.insight.rapid7.com")
+            #expect(region.logSearchHost == "\(region.code).rest.logs.insight.rapid7.com")
+            #expect(region.host(.platform) == region.platformHost && region.host(.logSearch) == region.logSearchHost)
+        }
+    }
+
     /// The lookup reads the host's bytes: every emulated host in any case, and nothing near one.
     @Test func theHostLookupTakesExactlyTheEmulatedHosts() throws {
         for region in Region.allCases {

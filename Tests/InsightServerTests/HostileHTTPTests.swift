@@ -8,6 +8,7 @@ import Glibc
 import InsightDriver
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import Logging
 import Testing
 
@@ -222,6 +223,51 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         #expect(heads.count == 4, "the HTTP/1.0 request without keep-alive is the last one answered")
         #expect(heads.map { $0.contains("connection: keep-alive") } == [false, true, false, false])
         #expect(heads.map { $0.contains("connection: close") } == [false, false, false, true])
+    }
+
+    /// An answer is sent again from the last one's parts only when it is the same answer: the
+    /// cheap comparison agrees with `==` on status, headers and bodies of equal length.
+    @Test func theAnswerComparisonAgreesWithEquality() {
+        let authorized = HTTPResponse.constantJSON(200, #"{"message":"Authorized"}"#)
+        let variants = [
+            authorized,
+            HTTPResponse.json(200, ["message": "Authorized"]),
+            HTTPResponse.constantJSON(200, #"{"message":"Authorizec"}"#),
+            HTTPResponse.constantJSON(201, #"{"message":"Authorized"}"#),
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: authorized.body),
+            HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Data()),
+            HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Data()),
+            HTTPResponse(status: 200, body: Data(repeating: 7, count: 600)),
+            HTTPResponse(status: 200, body: Data(repeating: 7, count: 599) + [8]),
+        ]
+        for left in variants {
+            for right in variants {
+                #expect(HTTPHandler.same(left, right) == (left == right), "\(left.status) \(left.bodyText) / \(right.status) \(right.bodyText)")
+            }
+        }
+    }
+
+    /// The emulator is handed the host as the region's literal and the method as NIO parsed it,
+    /// whatever case and port the Host header had; a Host header is never passed on.
+    @Test func theRoutedRequestCarriesTheCanonicalHostAndMethod() throws {
+        for (host, expected) in [("US2.API.Insight.Rapid7.com:443", "us2.api.insight.rapid7.com"), ("eu.rest.logs.insight.rapid7.com", "eu.rest.logs.insight.rapid7.com")] {
+            let head = HTTPRequestHead(version: .http1_1, method: .PATCH, uri: "/validate",
+                                       headers: ["Host": host, "X-Api-Key": "k", "HOST": "ignored.example"])
+            guard case .request(let request, let found, let viaPrefix) = HTTPHandler.route(head, body: Data()) else {
+                Issue.record("\(host) was not routed to the emulator")
+                continue
+            }
+            #expect(request.host == expected && request.method == "PATCH" && request.scheme == "https" && !viaPrefix)
+            #expect(found.region.host(found.kind) == expected)
+            #expect(request.headers.fields.map(\.name) == ["x-api-key"])
+        }
+        let prefixed = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/US3.rest.logs.insight.rapid7.com/management/logs",
+                                       headers: ["Host": "127.0.0.1:8080"])
+        guard case .request(let request, _, true) = HTTPHandler.route(prefixed, body: Data()) else {
+            Issue.record("the path prefix was not routed")
+            return
+        }
+        #expect(request.host == "us3.rest.logs.insight.rapid7.com" && request.path == "/management/logs")
     }
 
     /// Query items: plain ones as they are, `+` and percent escapes decoded as forms have them,
