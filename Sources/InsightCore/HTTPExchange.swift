@@ -19,7 +19,11 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// Adds a field, keeping the list sorted by lowercased name (stable for equal names).
     public mutating func add(_ name: String, _ value: String) {
-        let lower = Self.lowercasedName(name)
+        add(lowercased: Self.lowercasedName(name), value)
+    }
+
+    /// `add`, for a name already in lower case (from `lowercasedName`).
+    public mutating func add(lowercased lower: String, _ value: String) {
         if let index = fields.firstIndex(where: { $0.name > lower }) {
             fields.insert((lower, value), at: index)
         } else {
@@ -231,6 +235,8 @@ extension Slice where Base == UnsafeBufferPointer<UInt8> {
     func equalsFolded(_ lower: StaticString) -> Bool {
         guard count == lower.utf8CodeUnitCount else { return false }
         let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        // As sent, hosts and names are nearly always lower case already: one memcmp decides.
+        if let start = base.baseAddress, memcmp(start + startIndex, expected.baseAddress!, count) == 0 { return true }
         for (byte, want) in zip(self, expected) where byte != want {
             guard (0x41...0x5A).contains(byte), byte | 0x20 == want else { return false }
         }

@@ -210,15 +210,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return .answer(.json(400, ["message": .string("cannot parse the request target \(head.uri)")]))
         }
         var path = rawPath
-        // One pass: the first Host header, and every other field for the emulator. Header names
-        // are ASCII tokens (NIO's parser checks): a length test skips most at once.
+        // One pass: the first Host header, and every other field for the emulator, each name
+        // folded once (well-known ones to literals, which compare at once).
         var hostHeader: String?
         var headers = InsightCore.HTTPHeaders()
         for (name, value) in head.headers {
-            if name.utf8.count == 4, name.equalsIgnoringCase("host") {
+            let lower = InsightCore.HTTPHeaders.lowercasedName(name)
+            if lower == "host" {
                 if hostHeader == nil { hostHeader = value }
             } else {
-                headers.add(name, value)
+                headers.add(lowercased: lower, value)
             }
         }
         var host = arrival.tunnelHost ?? absoluteHost ?? hostHeader ?? ""
