@@ -10,21 +10,32 @@
 # and the startup time of `serve` (demo world, and the demo world at 1,000,000 investigations and
 # 10 x 10,000,000 log events): from exec to the first 200 of /validate.
 #
-#   Benchmarks/server.sh [--duration 10] [--connections 32] [--rounds 2]
+#   Benchmarks/server.sh [--duration 10] [--connections 32] [--rounds 2] [--pairs 8] [--pair-seconds 3]
 #
 # Targets (issue 13): validate >= 0.45x nginx and >= 0.9x NIO, p99 < 5 ms at 32 connections;
 # page >= 0.25x nginx; startup < 300 ms at any tenant size. Loopback only; every loop is bounded.
+#
+# This machine's speed drifts by 10-20 % over tens of seconds, as much as the two Swift servers
+# differ, so a round's ratio to NIO (two 10 s runs, 10 s apart) moves by as much. The NIO target
+# is therefore judged on --pairs short paired runs of the two on /validate, back to back, the
+# order swapped every pair (so a drift favours neither): the median of the pairs' ratios, with
+# their range. The nginx and p99 targets are judged on the worst round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10 connections=32 rounds=2
+duration=10 connections=32 rounds=2 pairs=8 pair_seconds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    *) echo "unknown option $1 (use --duration S, --connections N, --rounds N)" >&2; exit 2 ;;
+    --pairs) pairs=$2; shift 2 ;;
+    --pair-seconds) pair_seconds=$2; shift 2 ;;
+    *) echo "unknown option $1 (use --duration S, --connections N, --rounds N, --pairs N, --pair-seconds S)" >&2; exit 2 ;;
   esac
+done
+for value in "$duration" "$connections" "$rounds" "$pairs" "$pair_seconds"; do
+  case "$value" in ''|*[!0-9]*|0) echo "every option takes a whole number of 1 or more (got '$value')" >&2; exit 2 ;; esac
 done
 
 missing=()
@@ -146,11 +157,11 @@ cpu_ticks() { # pids… — user + system CPU ticks so far, summed
 }
 measure() { # "server pids", url, extra header args… — sets rps, p99 and cpu_us (server CPU per request); exits on any error answer
   local server_pids=$1 url=$2; shift 2
-  local before
+  local before seconds=${seconds:-$duration}
   before=$(cpu_ticks $server_pids)
-  wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url" > "$work/wrk.txt"
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" "$url" > "$work/wrk.txt"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
-  cpu_us=$(awk -v t="$(( $(cpu_ticks $server_pids) - before ))" -v hz="$ticks_per_second" -v rps="$rps" -v d="$duration" \
+  cpu_us=$(awk -v t="$(( $(cpu_ticks $server_pids) - before ))" -v hz="$ticks_per_second" -v rps="$rps" -v d="$seconds" \
     'BEGIN { printf "%.1f", t / hz * 1e6 / (rps * d) }')
   p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
   local errors
@@ -170,8 +181,8 @@ echo
 echo "wrk -t2 -c$connections -d${duration}s, $rounds round(s), release builds, 2 threads/workers each"
 printf "%-6s %-9s %-16s %10s %8s %10s %10s %12s\n" round row server "req/s" "p99 ms" "vs nginx" "vs NIO" "cpu us/req"
 nginx_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
-declare -A best=()
-keep_best() { best[$1]=$(awk -v a="$2" -v b="${best[$1]:-0}" 'BEGIN { print (a>b)?a:b }'); }
+declare -A worst=()
+keep_worst() { worst[$1]=$(awk -v a="$2" -v b="${worst[$1]:-1000000}" 'BEGIN { print (a<b)?a:b }'); }
 worst_p99=0
 for round in $(seq 1 "$rounds"); do
   for row in validate page; do
@@ -186,11 +197,31 @@ for round in $(seq 1 "$rounds"); do
     printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" swift-nio "$nio_rps" "$(to_ms "$nio_p99")" "$(ratio "$nio_rps" "$nginx_rps")x" 1.00x "$nio_cpu"
     printf "%-6s %-9s %-16s %10.0f %8s %10s %10s %12s\n" "$round" "$row" insight-replay "$replay_rps" "$(to_ms "$replay_p99")" \
       "$(ratio "$replay_rps" "$nginx_rps")x" "$(ratio "$replay_rps" "$nio_rps")x" "$replay_cpu"
-    keep_best "$row-nginx" "$(ratio "$replay_rps" "$nginx_rps")"
-    keep_best "$row-nio" "$(ratio "$replay_rps" "$nio_rps")"
+    keep_worst "$row-nginx" "$(ratio "$replay_rps" "$nginx_rps")"
     if [ "$row" = validate ]; then worst_p99=$(awk -v a="$(to_ms "$replay_p99")" -v b="$worst_p99" 'BEGIN { print (a>b)?a:b }'); fi
   done
 done
+
+echo
+echo "validate against swift-nio in $pairs pairs of ${pair_seconds} s runs, back to back, the order swapped each pair"
+printf "%-6s %12s %12s %8s %14s %14s\n" pair "nio req/s" "replay req/s" ratio "nio cpu us" "replay cpu us"
+pair_ratios=()
+for pair in $(seq 1 "$pairs"); do
+  for side in $( [ $((pair % 2)) = 1 ] && echo "nio replay" || echo "replay nio"); do
+    if [ "$side" = nio ]; then
+      seconds=$pair_seconds measure "$nio_validate_pid" "http://127.0.0.1:$nio_validate_port/validate" "${request_headers[@]}"
+      pair_nio_rps=$rps pair_nio_cpu=$cpu_us
+    else
+      seconds=$pair_seconds measure "$replay_pid" "http://127.0.0.1:$replay_port/validate" "${request_headers[@]}"
+      pair_replay_rps=$rps pair_replay_cpu=$cpu_us
+    fi
+  done
+  pair_ratios+=("$(ratio "$pair_replay_rps" "$pair_nio_rps")")
+  printf "%-6s %12.0f %12.0f %7sx %14s %14s\n" "$pair" "$pair_nio_rps" "$pair_replay_rps" "${pair_ratios[-1]}" "$pair_nio_cpu" "$pair_replay_cpu"
+done
+# Median (the mean of the middle two for an even count), lowest and highest.
+read -r nio_median nio_low nio_high < <(printf "%s\n" "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
+  END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }')
 
 echo
 echo "startup of serve, exec to the first 200 of /validate"
@@ -201,11 +232,11 @@ printf "  demo world, 1,000,000 investigations, 100,000,000 events %6s ms\n" "$l
 
 verdict() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { ok = (op == ">=") ? (a >= b) : (a < b); print ok ? "met" : "MISSED" }'; }
 echo
-echo "targets (best round):"
-printf "  validate >= 0.45x nginx        %6sx  %s\n" "${best[validate-nginx]}" "$(verdict "${best[validate-nginx]}" ">=" 0.45)"
-printf "  validate >= 0.90x swift-nio    %6sx  %s\n" "${best[validate-nio]}" "$(verdict "${best[validate-nio]}" ">=" 0.90)"
-printf "  validate p99 < 5 ms (worst)    %6s ms %s\n" "$worst_p99" "$(verdict "$worst_p99" "<" 5)"
-printf "  page >= 0.25x nginx            %6sx  %s\n" "${best[page-nginx]}" "$(verdict "${best[page-nginx]}" ">=" 0.25)"
+echo "targets:"
+printf "  validate >= 0.45x nginx (worst round)          %6sx  %s\n" "${worst[validate-nginx]}" "$(verdict "${worst[validate-nginx]}" ">=" 0.45)"
+printf "  validate >= 0.90x swift-nio (median of pairs)  %6sx  %s   (pairs %s-%sx)\n" "$nio_median" "$(verdict "$nio_median" ">=" 0.90)" "$nio_low" "$nio_high"
+printf "  validate p99 < 5 ms (worst round)              %6s ms %s\n" "$worst_p99" "$(verdict "$worst_p99" "<" 5)"
+printf "  page >= 0.25x nginx (worst round)              %6sx  %s\n" "${worst[page-nginx]}" "$(verdict "${worst[page-nginx]}" ">=" 0.25)"
 for value in "$small" "$large"; do
-  printf "  startup < 300 ms               %6s ms %s\n" "$value" "$( [ "$value" = timeout ] && echo MISSED || verdict "$value" "<" 300)"
+  printf "  startup < 300 ms                               %6s ms %s\n" "$value" "$( [ "$value" = timeout ] && echo MISSED || verdict "$value" "<" 300)"
 done
