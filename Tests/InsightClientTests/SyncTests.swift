@@ -1,5 +1,5 @@
 import Foundation
-import InsightClient
+@testable import InsightClient
 import InsightCore
 import InsightEmulator
 import Testing
@@ -79,6 +79,31 @@ enum SyncFixture {
         #expect(report.investigations == 250, "the 100 of the first page (40 since removed) and all 150 others")
     }
 
+    /// Dense seconds: more than a page in one second (the index steps), and clusters 0.7 s apart
+    /// (each request starts a second before the cursor, so it reads the cluster before again:
+    /// the rrns the client keeps must reach back that far). Every investigation once, and
+    /// nothing again on the next sync.
+    @Test func denseSecondsAreReadOnceEach() async throws {
+        let clock = VirtualClock()
+        var tenant = SyncFixture.tenant(investigations: 0)
+        let sizes = [250, 60, 45, 130, 1, 60, 60, 205, 70, 3, 99, 100]
+        for (cluster, count) in sizes.enumerated() {
+            // Each cluster within 0.05 s, 0.7 s after the one before, an hour before now.
+            var generator = DataGenerator(seed: UInt64(cluster), label: "dense")
+            let end = VirtualClock.defaultStart.addingTimeInterval(-3600 + Double(cluster) * 0.7)
+            tenant.investigations += Array(generator.investigations(count: count, region: .us2, organizationID: tenant.organizationID,
+                                                                    now: end, spreadDays: 0.05 / 86_400))
+        }
+        let total = sizes.reduce(0, +)
+        let emulator = Emulator(tenants: [tenant], clock: clock)
+        let client = ClientFixture.client(emulator, url: "https://us2.api.insight.rapid7.com", clock: clock)
+        let report = try await client.sync()
+        #expect(report.investigations == total)
+        #expect(Set(report.investigationRRNs).count == total)
+        clock.advance(seconds: 60)
+        #expect(try await client.sync().investigations == 0)
+    }
+
     @Test func theNextSyncFetchesOnlyWhatIsNew() async throws {
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [SyncFixture.tenant()], clock: clock)
@@ -107,6 +132,27 @@ enum SyncFixture {
         #expect(report.alerts == 240)
         let offsets = emulator.journal.ordered.filter { $0.path == "/idr/at/alerts/ops/search" }.map(\.query)
         #expect(offsets == ["size=100&index=0", "size=100&index=100", "size=100&index=200"])
+    }
+
+    /// Alerts come newest first: one arriving after the first page shifts every later page by
+    /// one, and the alert at the boundary is read twice. It is counted once.
+    @Test func anAlertArrivingBetweenPagesDoesNotCountTheBoundaryTwice() async throws {
+        let clock = VirtualClock()
+        let emulator = Emulator(tenants: [SyncFixture.tenant(investigations: 120, alertsEach: 2)], clock: clock)
+        let transport = HookedTransport(emulator, after: "/idr/at/alerts/ops/search") { emulator in
+            emulator.mutateTenants(in: .us2) { tenant in
+                var arrived = tenant.alerts[0]
+                arrived.rrn += "-arrived"
+                arrived.createdTime = clock.now().addingTimeInterval(-1)
+                tenant.alerts.append(arrived)
+            }
+        }
+        let client = ClientFixture.client(transport, url: "https://us2.api.insight.rapid7.com", clock: clock)
+        let report = try await client.sync()
+        #expect(report.alerts == 240, "every alert there was at the start, once (the one that arrived is ahead of the offset)")
+        #expect(RRNDigest("rrn:alerts:us1:a:alert:1") == RRNDigest("rrn:alerts:us1:a:alert:1"))
+        let digests = Set((0..<100_000).map { RRNDigest("rrn:alerts:us1:org:alert:\($0)") })
+        #expect(digests.count == 100_000)
     }
 
     @Test func logEventsFollowNextPagesThroughPolling() async throws {
