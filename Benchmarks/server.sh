@@ -26,16 +26,19 @@ cd "$(dirname "$0")/.."
 duration=10 connections=32 rounds=2 pairs=8 pair_seconds=3
 while [ $# -gt 0 ]; do
   case "$1" in
-    --duration) duration=$2; shift 2 ;;
-    --connections) connections=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --pairs) pairs=$2; shift 2 ;;
-    --pair-seconds) pair_seconds=$2; shift 2 ;;
+    --duration|--connections|--rounds|--pairs|--pair-seconds)
+      [ $# -ge 2 ] || { echo "$1 needs a value, e.g. $1 3" >&2; exit 2; }
+      name=${1#--}
+      printf -v "${name//-/_}" '%s' "$2"
+      shift 2 ;;
     *) echo "unknown option $1 (use --duration S, --connections N, --rounds N, --pairs N, --pair-seconds S)" >&2; exit 2 ;;
   esac
 done
-for value in "$duration" "$connections" "$rounds" "$pairs" "$pair_seconds"; do
-  case "$value" in ''|*[!0-9]*|0) echo "every option takes a whole number of 1 or more (got '$value')" >&2; exit 2 ;; esac
+for option in duration connections rounds pairs pair_seconds; do
+  value=${!option}
+  case "$value" in
+    ''|*[!0-9]*|0) echo "--${option//_/-} takes a whole number of 1 or more (got '$value'), e.g. --${option//_/-} 3" >&2; exit 2 ;;
+  esac
 done
 
 missing=()
