@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "InsightClient", targets: ["InsightClient"]),
         .library(name: "InsightRecordings", targets: ["InsightRecordings"]),
         .library(name: "InsightDriver", targets: ["InsightDriver"]),
+        // Preloaded into an outside client (LD_PRELOAD) to run it on the emulator's virtual clock
+        // and send the Rapid7 hosts to the emulator; never linked into a Swift target.
+        .library(name: "InsightPreload", type: .dynamic, targets: ["InsightPreload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +32,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "InsightCore"),
+        // The page of virtual time shared with the client's processes, and the interposer that reads it.
+        .target(name: "CVirtualTime"),
+        .target(name: "InsightPreload", dependencies: ["CVirtualTime"]),
         .target(name: "InsightEmulator", dependencies: ["InsightCore"]),
         .target(
             name: "InsightServer",
@@ -54,7 +60,7 @@ let package = Package(
         .target(
             name: "InsightDriver",
             dependencies: [
-                "InsightCore", "InsightEmulator", "InsightClient", "InsightRecordings", "InsightServer",
+                "InsightCore", "InsightEmulator", "InsightClient", "InsightRecordings", "InsightServer", "CVirtualTime",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

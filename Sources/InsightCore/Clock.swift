@@ -9,6 +9,17 @@ public protocol InsightClock: Sendable {
     func now() -> Date
     /// Waits `seconds`. On a virtual clock this advances time and returns at once.
     func sleep(seconds: Double) async throws
+    /// Calls `body` once `seconds` of this clock's time have passed, on a thread of the clock's
+    /// choosing: the server's answer after a scenario's latency. A virtual clock moves time and
+    /// calls it at once.
+    func after(seconds: Double, _ body: @escaping @Sendable () -> Void)
+}
+
+extension InsightClock {
+    /// Wall time, by default.
+    public func after(seconds: Double, _ body: @escaping @Sendable () -> Void) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds), execute: body)
+    }
 }
 
 /// Wall-clock time, for `serve` and other real-time use.
@@ -54,6 +65,11 @@ public final class VirtualClock: InsightClock, @unchecked Sendable {
     public func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
         advance(seconds: seconds)
+    }
+
+    public func after(seconds: Double, _ body: @escaping @Sendable () -> Void) {
+        advance(seconds: seconds)
+        body()
     }
 
     /// Moves time forward; negative or zero amounts leave it where it is.
@@ -109,6 +125,11 @@ public final class ScaledClock: InsightClock, @unchecked Sendable {
     public func sleep(seconds: Double) async throws {
         guard seconds > 0 else { return }
         try await Task.sleep(nanoseconds: UInt64(seconds / scale * 1_000_000_000))
+    }
+
+    /// Latency passes `scale` times faster than the wall clock.
+    public func after(seconds: Double, _ body: @escaping @Sendable () -> Void) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds / scale), execute: body)
     }
 
     /// Moves time forward at once.

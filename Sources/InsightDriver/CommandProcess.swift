@@ -14,7 +14,8 @@ struct CommandProcess {
     let directory: String?
     let timeout: Double
 
-    func run() async -> Outcome {
+    /// Runs the command; `started` learns its process id as soon as it runs.
+    func run(started: @Sendable (Int32) -> Void = { _ in }) async -> Outcome {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("insight-replay-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -24,8 +25,8 @@ struct CommandProcess {
         defer { try? FileManager.default.removeItem(at: folder) }
         let outURL = folder.appendingPathComponent("stdout")
         let errURL = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         // env finds the program on the PATH the scenario's environment gives.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -43,7 +44,7 @@ struct CommandProcess {
             }
             process.standardOutput = out
             process.standardError = err
-            outcome = try await runToExit(process)
+            outcome = try await runToExit(process, started: started)
         } catch {
             return Outcome(launchError: "\(arguments.joined(separator: " ")): \(error.localizedDescription)")
         }
@@ -56,11 +57,12 @@ struct CommandProcess {
         return result
     }
 
-    private func runToExit(_ process: Process) async throws -> Outcome {
+    private func runToExit(_ process: Process, started: @Sendable (Int32) -> Void) async throws -> Outcome {
         let exited = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in exited.continuation.finish() }
         try process.run()
         let pid = process.processIdentifier
+        started(pid)
         let fired = TimeoutFlag()
         let watchdog = Task {
             try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))

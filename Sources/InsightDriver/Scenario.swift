@@ -122,13 +122,26 @@ public struct CommandSpec: Sendable {
     public var environment: [(name: String, value: EnvironmentValue)] = []
     /// Wall seconds before the process is stopped (SIGTERM, then SIGKILL).
     public var timeout: Double = 120
-    /// Run under libfaketime at the scenario's time scale, so the process's own sleeps (a
-    /// Retry-After, a backoff) pass as fast as the emulator's time.
+    /// How the process's time runs: on the emulator's virtual clock (exact), or on the wall
+    /// clock at the scenario's time scale.
+    public var time: CommandTime = .virtual
+    /// With `time: scaled`, run under libfaketime at the scenario's time scale, so the
+    /// process's own sleeps (a Retry-After, a backoff) pass as fast as the emulator's time.
     public var faketime = false
     /// The working folder; default the current one.
     public var directory: String?
 
     public init(arguments: [String]) { self.arguments = arguments }
+}
+
+/// How an outside client's time runs.
+public enum CommandTime: String, Sendable, CaseIterable {
+    /// Its clock reads, sleeps and timeouts answer from the emulator's virtual clock (through
+    /// the preloaded interposer); time moves only when nothing else can happen, so request
+    /// times are exact and the same at any machine load.
+    case virtual
+    /// The wall clock at `time_scale` virtual seconds per second; checked with tolerances.
+    case scaled
 }
 
 /// A variable's value: text, or a tenant key's secret (never written in the file).

@@ -169,8 +169,11 @@ struct ScenarioParser {
         var timeScale = 1.0
         if let value = map.optional("time_scale"), let client {
             timeScale = part { () throws -> Double in
-                guard client.command != nil else {
+                guard let command = client.command else {
                     throw value.error("time_scale applies to a command client; the built-in clients run on virtual time")
+                }
+                if command.time == .virtual {
+                    throw value.error("time_scale goes with client.time: scaled; on virtual time (the default) a command client's time is exact")
                 }
                 let scale = try value.number(min: 0.001)
                 if scale > 1_000_000 { throw value.error("must be 1000000 or less, found \(scale)") }
@@ -705,10 +708,22 @@ struct ScenarioParser {
             }
             spec.timeout = try map.optional("timeout")?.number(min: 0.1) ?? 120
             spec.faketime = try map.optional("faketime")?.bool() ?? false
+            if let timeValue = map.optional("time") {
+                let name = try timeValue.string()
+                guard let time = CommandTime(rawValue: name) else {
+                    throw timeValue.error("must be one of \(CommandTime.allCases.map(\.rawValue).joined(separator: ", ")), found '\(name)'")
+                }
+                if time == .virtual, spec.faketime {
+                    throw timeValue.error("faketime goes with time: scaled (on virtual time the client's sleeps already take no wall time)")
+                }
+                spec.time = time
+            } else if spec.faketime {
+                spec.time = .scaled
+            }
             spec.directory = try map.optional("directory")?.nonEmptyString()
             command = spec
         } else {
-            for field in ["env", "timeout", "faketime", "directory"] where map.keys.contains(field) {
+            for field in ["env", "timeout", "faketime", "time", "directory"] where map.keys.contains(field) {
                 throw map.optional(field)!.error("\(field) goes with command (a client that is a program of yours)")
             }
         }

@@ -7,10 +7,14 @@ import InsightServer
 /// catalogue's scenarios, and is judged by what the seed requires of any client.
 public struct ClientOverride: Sendable {
     public var command: CommandSpec
+    /// Virtual (exact) or scaled wall time.
+    public var time: CommandTime
+    /// Virtual seconds per wall second, on scaled time.
     public var timeScale: Double
 
-    public init(command: CommandSpec, timeScale: Double) {
+    public init(command: CommandSpec, time: CommandTime = .virtual, timeScale: Double) {
         self.command = command
+        self.time = time
         self.timeScale = timeScale
     }
 
@@ -24,57 +28,113 @@ public struct ClientOverride: Sendable {
 
 extension ScenarioRunner {
     /// Runs a scenario whose client is a command: the emulator holds the scenario's tenant,
-    /// faults and timeline on a clock that follows the wall clock at the time scale, and is
-    /// served on a free loopback port as HTTPS proxy and TLS port; the command runs with the
-    /// environment that points it there; what the emulator saw and what the process did are
-    /// then checked.
+    /// faults and timeline, served on a free loopback port as HTTPS proxy and TLS port; the
+    /// command runs with the environment that points it there and the interposer preloaded;
+    /// what the emulator saw and what the process did are then checked.
+    ///
+    /// On virtual time (the default) the process's clock is the emulator's, and a
+    /// `TimeCoordinator` moves it to the next wake-up when nothing else can happen: request
+    /// times are exact. On scaled time (asked for, or forced by a program the interposer cannot
+    /// reach, which the result says) the emulator follows the wall clock at the time scale.
     func runCommand(_ scenario: Scenario, override: ClientOverride?) async -> ScenarioResult {
         let wallStart = Date()
         let command = override?.command ?? scenario.client.command!
+        var mode = override?.time ?? command.time
         let scale = override?.timeScale ?? scenario.timeScale
-        // The client's clock is the wall clock: the tenant's data and expiries count from now.
-        let world = ScenarioWorld(scenario, start: wallStart)
-        let clock = ScaledClock(start: wallStart, scale: scale)
+        var timeNote: String?
+        var failures: [String] = []
+        if mode == .virtual,
+           case .unreachable(let reason) = ProgramKind.of(arguments: command.arguments, path: ProcessInfo.processInfo.environment["PATH"],
+                                                          directory: command.directory)
+        {
+            mode = .scaled
+            timeNote = "scaled time (\(Self.scaleText(scale))×, tolerance −\(Self.seconds(0.05 * scale)) +\(Self.seconds(0.5 * scale))), not virtual: \(reason)"
+        }
+        let shared: SharedClock?
+        let scaled: ScaledClock?
+        let world: ScenarioWorld
+        do {
+            if mode == .virtual {
+                shared = try SharedClock(start: scenario.start)
+                scaled = nil
+                world = ScenarioWorld(scenario, start: scenario.start)
+            } else {
+                // The client's clock is the wall clock: the tenant's data and expiries count from now.
+                shared = nil
+                scaled = ScaledClock(start: wallStart, scale: scale)
+                world = ScenarioWorld(scenario, start: wallStart)
+            }
+        } catch {
+            return ScenarioResult(name: scenario.name, provenance: scenario.provenance, file: scenario.file,
+                                  failures: ["cannot run the client: \(error)"], diagnosis: nil, diagnosisText: nil, journal: [],
+                                  syncedInvestigations: nil, syncedLogSources: nil, virtualSeconds: 0,
+                                  wallSeconds: Date().timeIntervalSince(wallStart))
+        }
+        let clock: any InsightClock = shared ?? scaled!
         let emulator = world.makeEmulator(clock: clock)
         var observed = Observed()
-        observed.defaultTolerance = max(0.0005, 0.5 * scale)
-        observed.earlyTolerance = max(0.0005, 0.05 * scale)
-        var failures: [String] = []
+        // Exact to the millisecond on virtual time; on scaled time half a wall second late, a
+        // twentieth of one early.
+        observed.defaultTolerance = mode == .virtual ? 0.0005 : max(0.0005, 0.5 * scale)
+        observed.earlyTolerance = mode == .virtual ? 0.0005 : max(0.0005, 0.05 * scale)
         var outcome = CommandObservation()
+        var unreached: [String] = []
 
         do {
+            guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
             let authority = try CertificateAuthority.loadOrCreate(directory: caDirectory)
+            if authority.validFrom > world.clock.start {
+                throw CommandSetupError("""
+                    the local CA in \(caDirectory) is valid from \(authority.validFrom.iso8601), after the scenario's start \
+                    \(world.clock.start.iso8601), so a client on virtual time would find its certificates not yet valid: \
+                    replace it with `insight-replay ca --reset` (new CAs are valid from 2000)
+                    """)
+            }
             let environment = try clientEnvironment(scenario, world: world, command: command, authority: authority)
             try await withServer(emulator, authority: authority) { server in
                 var environment = environment
                 for (name, value) in ClientEnvironment.proxy(server.baseURL, authority: authority).variables { environment[name] = value }
+                for (name, value) in Interposer.environment(library: library, plainPort: server.port, tlsPort: server.tlsPort,
+                                                            clock: shared?.path, preload: environment["LD_PRELOAD"]) {
+                    environment[name] = value
+                }
                 environment["INSIGHT_REPLAY_BASE"] = server.baseURL
                 environment["INSIGHT_REPLAY_TLS_BASE"] = server.tlsBaseURL
                 environment["INSIGHT_REPLAY_ADMIN"] = server.baseURL + "/_admin"
-                environment["INSIGHT_REPLAY_TIME_SCALE"] = "\(scale)"
+                environment["INSIGHT_REPLAY_TIME"] = mode.rawValue
+                environment["INSIGHT_REPLAY_TIME_SCALE"] = mode == .virtual ? nil : "\(scale)"
+                let threads = shared == nil ? [] : try await server.eventLoopThreadIDs()
+                let coordinator = shared.map { TimeCoordinator(clock: $0, ports: server.ports, serverThreads: threads) }
+                coordinator?.start()
+                defer {
+                    coordinator?.stop()
+                    unreached = coordinator?.uncontrolled ?? []
+                }
                 let plan = override == nil ? scenario.steps.map { step in step == .run ? RunStep.run("run") : RunStep(step) }
                     : RunStep.collapse(scenario.steps)
                 var runs = 0
                 for step in plan {
                     switch step {
                     case .wait(let seconds):
-                        clock.advance(seconds: seconds)
+                        shared?.advance(seconds: seconds)
+                        scaled?.advance(seconds: seconds)
                     case .token(let token):
                         environment["R7_API_KEY"] = world.resolve(token)
                     case .run(let steps):
                         runs += 1
                         environment["R7_STEPS"] = steps
-                        if command.faketime {
+                        if let scaled, command.faketime {
                             guard let library = FakeTime.library else {
                                 throw CommandSetupError(FakeTime.missing)
                             }
-                            for (name, value) in FakeTime.environment(library: library, start: clock.now(), scale: scale,
+                            for (name, value) in FakeTime.environment(library: library, start: scaled.now(), scale: scale,
                                                                       preload: environment["LD_PRELOAD"]) {
                                 environment[name] = value
                             }
                         }
                         let result = await CommandProcess(arguments: command.arguments, environment: environment,
-                                                          directory: command.directory, timeout: command.timeout).run()
+                                                          directory: command.directory, timeout: command.timeout)
+                            .run { pid in coordinator?.track(root: pid) }
                         let marker = plan.count > 1 ? "--- run \(runs) (\(steps)) ---\n" : ""
                         outcome.stdout += marker + result.stdout
                         outcome.stderr += marker + result.stderr
@@ -89,6 +149,9 @@ extension ScenarioRunner {
             }
         } catch {
             failures.append("cannot run the client: \(error)")
+        }
+        for program in unreached {
+            failures.append("time was not under control: \(program) runs without the C library's clock (a static or Go program), so its sleeps took real time while the emulator's clock jumped; give the scenario client.time: scaled")
         }
         observed.journal = emulator.journal.ordered
         observed.deliveries = emulator.deliveries
@@ -113,10 +176,17 @@ extension ScenarioRunner {
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
             failures: failures.map { Redaction.scrub($0, secrets: world.secrets) }, diagnosis: nil, diagnosisText: nil,
             journal: observed.journal, syncedInvestigations: nil, syncedLogSources: nil,
-            virtualSeconds: clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+            virtualSeconds: shared?.elapsed ?? scaled?.elapsed ?? 0, wallSeconds: Date().timeIntervalSince(wallStart))
         result.clientOutput = Self.outputText(outcome)
         result.exitCode = outcome.exitCode
+        result.timeNote = timeNote ?? (mode == .virtual ? nil
+            : "scaled time (\(Self.scaleText(scale))×, tolerance −\(Self.seconds(0.05 * scale)) +\(Self.seconds(0.5 * scale)))")
         return result
+    }
+
+    static func scaleText(_ scale: Double) -> String { scale == scale.rounded() ? String(Int(scale)) : String(scale) }
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))s" : String(format: "%.3gs", value)
     }
 
     /// The process's own environment without the variables the driver sets, then the

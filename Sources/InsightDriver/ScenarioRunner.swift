@@ -24,6 +24,8 @@ public struct ScenarioResult: Sendable {
     public var captured: [RecordedExchange] = []
     /// What a command client printed (keys scrubbed), and its last exit code.
     public var clientOutput: String?
+    /// How a command client's time ran, when not on the exact virtual clock (scaled, and why).
+    public var timeNote: String?
     public var exitCode: Int32?
     /// The scenario's timeline (key revoked, role removed …) and fault rules, for reports.
     public var timeline: [TimelineMark] = []

@@ -127,7 +127,7 @@ public final class CertificateAuthority: @unchecked Sendable {
         let now = Date()
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
-            notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+            notValidBefore: Self.earliestValidity, notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
             issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
@@ -202,6 +202,14 @@ public final class CertificateAuthority: @unchecked Sendable {
         permittedIPRanges: [ASN1OctetString(contentBytes: [127, 0, 0, 0, 255, 0, 0, 0]),
                             ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1] + [UInt8](repeating: 0xFF, count: 16)))])
 
+    /// Where a new CA's validity starts: 2000-01-01. A client on the emulator's virtual clock
+    /// lives at its scenario's `start`, which may be any date, and must find the certificates
+    /// valid then. The name constraints keep a long-lived CA from vouching for anything else.
+    static let earliestValidity = Date(timeIntervalSince1970: 946_684_800)
+
+    /// When this CA's certificate starts to be valid.
+    public var validFrom: Date { certificate.notValidBefore }
+
     /// Whether the CA issues for `host`: the emulated hosts and localhost only.
     static func mayIssue(for host: String) -> Bool {
         host == "localhost" || ProxyPolicy.isEmulated(host: host)
@@ -219,9 +227,9 @@ public final class CertificateAuthority: @unchecked Sendable {
         let authorityKey = try certificate.extensions.subjectKeyIdentifier?.keyIdentifier
         return try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: leafKey.publicKey,
-            // A day back for clock skew; 397 days ahead, the longest any client accepts. A
-            // client run under a clock accelerator stays inside it for any scenario's span.
-            notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(397 * 86_400),
+            // From the CA's own start (a client on virtual time may live at a scenario's start,
+            // years back); 397 days ahead of now, which outlasts any scenario's span.
+            notValidBefore: certificate.notValidBefore, notValidAfter: now.addingTimeInterval(397 * 86_400),
             issuer: certificate.subject, subject: try DistinguishedName { CommonName(host) },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {

@@ -92,6 +92,21 @@ public final class EmulatorServer: Sendable {
     /// `https://127.0.0.1:TLSPORT`, when a TLS port is open.
     public var tlsBaseURL: String? { tlsPort.map { "https://\(host):\($0)" } }
 
+    /// The kernel's ids of the event-loop threads: an outside client's virtual time moves only
+    /// while none of them is running (a request read but not yet answered).
+    public func eventLoopThreadIDs() async throws -> [Int32] {
+        var ids: [Int32] = []
+        for loop in group.makeIterator() {
+            // /proc/thread-self names "PID/task/TID".
+            let link = try await loop.submit { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") }.get()
+            if let id = link.split(separator: "/").last.flatMap({ Int32($0) }) { ids.append(id) }
+        }
+        return ids
+    }
+
+    /// The ports this server listens on (plain, then TLS).
+    public var ports: [Int] { [port] + (tlsPort.map { [$0] } ?? []) }
+
     /// Stops accepting, closes the sockets and the event loops.
     public func shutdown() async throws {
         for channel in channels { try? await channel.close() }

@@ -124,17 +124,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
         case .respond(let response, let delay) where delay > 0:
             let response = links?.rewrite(response) ?? response
-            if let virtual = settings.emulator.clock as? VirtualClock {
-                virtual.advance(seconds: delay)
-                write(response, persistence: persistence, context: context)
-            } else {
-                // Latency is virtual seconds: on a scaled clock it passes `scale` times faster.
-                let wall = delay / ((settings.emulator.clock as? ScaledClock)?.scale ?? 1)
-                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                context.eventLoop.scheduleTask(in: .milliseconds(Int64(wall * 1000))) {
+            // Latency is the clock's time: a virtual clock moves and answers at once, a scaled one
+            // waits `scale` times less, the shared clock of an outside client waits its turn.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            settings.emulator.clock.after(seconds: delay) {
+                let send: @Sendable () -> Void = {
                     let (handler, context) = bound.value
                     handler.write(response, persistence: persistence, context: context)
                 }
+                if loop.inEventLoop { send() } else { loop.execute(send) }
             }
         case .respond(let response, _):
             write(links?.rewrite(response) ?? response, persistence: persistence, context: context)

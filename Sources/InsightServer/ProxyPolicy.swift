@@ -22,6 +22,9 @@ public enum ProxyPolicy {
         return ["localhost", "[::1]", "::1"].contains(host) || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
     }
 
+    /// Every host name the emulator serves, lower case: what the interposer resolves.
+    public static let emulatedHosts: [String] = Region.allCases.flatMap { [$0.platformHost, $0.logSearchHost, $0.consoleHost] }
+
     /// The patterns of allowed hosts, for refusals and `--print-env`.
     public static let allowedPatterns = ["REGION.api.insight.rapid7.com", "REGION.rest.logs.insight.rapid7.com",
                                          "REGION.idr.insight.rapid7.com"]
