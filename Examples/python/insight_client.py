@@ -23,6 +23,7 @@ whatever Retry-After says.
 import json
 import os
 import re
+import ssl
 import sys
 import time
 import urllib.error
@@ -32,6 +33,9 @@ import urllib.request
 REGIONS = ["us", "us2", "us3", "eu", "ca", "au", "ap"]
 MAX_ATTEMPTS = 5
 IGNORE_RETRY_AFTER = "--ignore-retry-after" in sys.argv
+# One TLS context for every call, as a long-running integration keeps one: making a context
+# reads the whole trust store. The opener still takes HTTPS_PROXY from the environment.
+OPENER = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
 
 
 class Failure(Exception):
@@ -50,7 +54,7 @@ def request(method, url, key, body=None, attempts=MAX_ATTEMPTS):
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=120) as response:
+            with OPENER.open(req, timeout=120) as response:
                 text = response.read().decode()
                 return response.status, (json.loads(text) if text else {})
         except urllib.error.HTTPError as error:

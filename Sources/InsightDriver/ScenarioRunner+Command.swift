@@ -82,7 +82,7 @@ extension ScenarioRunner {
 
         do {
             guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
-            let authority = try CertificateAuthority.loadOrCreate(directory: caDirectory)
+            let authority = try authorities.load(caDirectory)
             if authority.validFrom > world.clock.start {
                 throw CommandSetupError("""
                     the local CA in \(caDirectory) is valid from \(authority.validFrom.iso8601), after the scenario's start \
@@ -97,6 +97,14 @@ extension ScenarioRunner {
                 for (name, value) in Interposer.environment(library: library, plainPort: server.port, tlsPort: server.tlsPort,
                                                             clock: shared?.path, preload: environment["LD_PRELOAD"]) {
                     environment[name] = value
+                }
+                if ClientTrust.isJava(command.arguments) {
+                    switch ClientTrust.javaOptions(authority, proxyPort: server.port) {
+                    case .success(let options):
+                        environment["JAVA_TOOL_OPTIONS"] = [options, environment["JAVA_TOOL_OPTIONS"]].compactMap { $0 }.joined(separator: " ")
+                    case .failure(let error):
+                        throw CommandSetupError("cannot make the JVM trust the local CA: \(error)")
+                    }
                 }
                 environment["INSIGHT_REPLAY_BASE"] = server.baseURL
                 environment["INSIGHT_REPLAY_TLS_BASE"] = server.tlsBaseURL
@@ -274,6 +282,21 @@ enum RunStep: Equatable {
         }
         if !pending.isEmpty { plan.append(.run(pending.joined(separator: ","))) }
         return plan
+    }
+}
+
+/// The local CA of a runner's command scenarios, loaded at first use.
+final class AuthorityCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var loaded: [String: CertificateAuthority] = [:]
+
+    func load(_ directory: String) throws -> CertificateAuthority {
+        try lock.withLock {
+            if let authority = loaded[directory] { return authority }
+            let authority = try CertificateAuthority.loadOrCreate(directory: directory)
+            loaded[directory] = authority
+            return authority
+        }
     }
 }
 

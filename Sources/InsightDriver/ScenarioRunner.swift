@@ -54,6 +54,8 @@ public struct ScenarioRunner: Sendable {
     public let recordMode: RecordMode
     /// Where the local CA of command clients lives (made there on first use).
     public let caDirectory: String
+    /// The CA loaded once for every command scenario of this runner (its leaves are made once).
+    let authorities = AuthorityCache()
     /// `run --client`: a command in place of every scenario's seeds/000 client.
     public let clientOverride: ClientOverride?
 
@@ -75,11 +77,12 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the scenarios `jobs` at a time (each on its own emulator and virtual clock, so they
     /// are independent) and hands each result to `each` in the scenarios' order, as soon as it
-    /// and all before it are done. A run with a command client goes one at a time: each starts
-    /// a proxy and a process of its own on the wall clock, which contention would skew.
+    /// and all before it are done. Command clients on virtual time run in parallel too (their
+    /// time moves only when they wait, so contention changes nothing); a run with one on
+    /// scaled wall time goes one at a time, since contention would skew its times.
     public func run(_ scenarios: [Scenario], jobs: Int, each: (Int, ScenarioResult) async -> Void) async {
-        let commands = clientOverride != nil || scenarios.contains { $0.client.command != nil }
-        let parallel = commands ? 1 : max(1, jobs)
+        let scaled = clientOverride.map { $0.time == .scaled } ?? scenarios.contains { $0.client.command?.time == .scaled }
+        let parallel = scaled ? 1 : max(1, jobs)
         var pending: [Int: ScenarioResult] = [:]
         var next = 0
         await withTaskGroup(of: (Int, ScenarioResult).self) { group in

@@ -625,22 +625,41 @@ static int redirect_port(int port) {
 
 EXPORT int connect(int fd, const struct sockaddr *address, socklen_t length) {
     RESOLVE(connect);
+    uint32_t host = 0;
+    int port = -1, v6 = 0;
     if (address && address->sa_family == AF_INET && length >= (socklen_t)sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)address;
-        uint32_t host = ntohl(in->sin_addr.s_addr);
-        if ((host >> 16) == ((127u << 8) | 77u)) {
-            int port = redirect_port(ntohs(in->sin_port));
-            if (port > 0) {
-                struct sockaddr_in target = *in;
-                target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                target.sin_port = htons((uint16_t)port);
-                return real_connect(fd, (const struct sockaddr *)&target, sizeof target);
+        host = ntohl(in->sin_addr.s_addr);
+        port = ntohs(in->sin_port);
+    } else if (address && address->sa_family == AF_INET6 && length >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        // A dual-stack socket (Java's) connects to the IPv4-mapped form ::ffff:127.77.0.N.
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            memcpy(&host, &in6->sin6_addr.s6_addr[12], 4);
+            host = ntohl(host);
+            port = ntohs(in6->sin6_port);
+            v6 = 1;
+        }
+    }
+    if (port >= 0 && (host >> 16) == ((127u << 8) | 77u)) {
+        int target = redirect_port(port);
+        if (target == 0) {
+            // The platform's hosts listen on 443 (and 80) only.
+            errno = ECONNREFUSED;
+            return -1;
+        }
+        if (target > 0) {
+            if (v6) {
+                struct sockaddr_in6 to = *(const struct sockaddr_in6 *)address;
+                uint32_t loopback = htonl(INADDR_LOOPBACK);
+                memcpy(&to.sin6_addr.s6_addr[12], &loopback, 4);
+                to.sin6_port = htons((uint16_t)target);
+                return real_connect(fd, (const struct sockaddr *)&to, sizeof to);
             }
-            if (port == 0) {
-                // The platform's hosts listen on 443 (and 80) only.
-                errno = ECONNREFUSED;
-                return -1;
-            }
+            struct sockaddr_in to = *(const struct sockaddr_in *)address;
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            to.sin_port = htons((uint16_t)target);
+            return real_connect(fd, (const struct sockaddr *)&to, sizeof to);
         }
     }
     return real_connect(fd, address, length);

@@ -8,10 +8,7 @@ import InsightCore
 /// |---|---|
 /// | `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`, `http_proxy` | curl, Python (urllib, requests, httpx), Go, Node ≥ 22.21 with `NODE_USE_ENV_PROXY=1` |
 /// | `NO_PROXY`, `no_proxy` | the same; the server itself is reached directly |
-/// | `SSL_CERT_FILE` | OpenSSL (Python's `ssl`, Ruby), Go on Linux |
-/// | `REQUESTS_CA_BUNDLE` | Python requests |
-/// | `CURL_CA_BUNDLE` | curl, Python requests |
-/// | `NODE_EXTRA_CA_CERTS` | Node (added to its own roots) |
+/// | trust variables (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `CURL_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `PYTHONPATH`, `WGETRC`) | see `ClientTrust` |
 public struct ClientEnvironment: Sendable {
     /// Variables in the order they are printed.
     public private(set) var variables: [(name: String, value: String)] = []
@@ -32,9 +29,7 @@ public struct ClientEnvironment: Sendable {
         var environment = ClientEnvironment()
         for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] { environment.set(name, proxy) }
         for name in ["NO_PROXY", "no_proxy"] { environment.set(name, "127.0.0.1,localhost,::1") }
-        let bundle = absolute(authority.bundlePath)
-        for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { environment.set(name, bundle) }
-        environment.set("NODE_EXTRA_CA_CERTS", absolute(authority.certificatePath))
+        for (name, value) in ClientTrust.variables(authority) { environment.set(name, value) }
         environment.set("NODE_USE_ENV_PROXY", "1")
         environment.set("INSIGHT_REPLAY_PROXY", proxy)
         environment.set("INSIGHT_REPLAY_CA", absolute(authority.certificatePath))

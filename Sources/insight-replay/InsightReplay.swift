@@ -8,7 +8,7 @@ struct InsightReplay: AsyncParsableCommand {
         commandName: "insight-replay",
         abstract: "Replay Rapid7 Insight API scenarios against an offline emulator and check how an integration copes.",
         version: "0.1.0",
-        subcommands: [Run.self, List.self, DiagnoseCommand.self, ReproduceCommand.self, Serve.self, CA.self, History.self, Record.self, Export.self, Import.self, Recordings.self, BenchStore.self, BenchScale.self, BenchRequest.self, Hostile.self],
+        subcommands: [Run.self, List.self, DiagnoseCommand.self, ReproduceCommand.self, Serve.self, Exec.self, CA.self, History.self, Record.self, Export.self, Import.self, Recordings.self, BenchStore.self, BenchScale.self, BenchRequest.self, Hostile.self],
         defaultSubcommand: Run.self)
 
     /// Bad input exits 2 across the tool, including the parser's own usage errors (64 by default).

@@ -133,8 +133,19 @@ struct Serve: AsyncParsableCommand {
         }
         if printEnv {
             guard port != 0 else { throw ValidationError("--print-env needs the --port the server listens on (not 0)") }
-            print(Self.environment(proxy: "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)", authority: authority,
-                                   emulator: emulator).exportLines)
+            var environment = Self.environment(proxy: "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)", authority: authority,
+                                               emulator: emulator)
+            var notes = ["# Clients that ignore these variables reach the emulator only under `insight-replay exec -- CMD`:",
+                         "#   Node 20 (fetch, https.request), aiohttp sessions without trust_env, Go binaries built without net/http's proxy support."]
+            if ProgramPath.find("keytool") != nil {
+                switch ClientTrust.javaOptions(authority, proxyPort: port) {
+                case .success(let options): environment.set("JAVA_TOOL_OPTIONS", options)
+                case .failure(let error): notes.append("# Java: \(error)")
+                }
+            } else {
+                notes.append("# Java: no JDK found (keytool); under exec a JVM gets a truststore and the proxy")
+            }
+            print((notes + [environment.exportLines]).joined(separator: "\n"))
             return
         }
         let server: EmulatorServer
@@ -174,18 +185,24 @@ struct Serve: AsyncParsableCommand {
     /// service-user key of us also as `R7_API_KEY`, with `R7_REGION` and `R7_BASE_URL`).
     static func environment(proxy: String, authority: CertificateAuthority, emulator: Emulator) -> ClientEnvironment {
         var environment = ClientEnvironment.proxy(proxy, authority: authority)
+        for (name, value) in keyVariables(emulator) { environment.set(name, value) }
+        return environment
+    }
+
+    /// Every key of the world as `R7_KEY_<ID>`; the us service-user key also as `R7_API_KEY`,
+    /// with `R7_REGION` and `R7_BASE_URL`.
+    static func keyVariables(_ emulator: Emulator) -> [(String, String)] {
+        var variables: [(String, String)] = []
         let tenants = emulator.allTenants
         for tenant in tenants {
-            for key in tenant.keys { environment.set("R7_KEY_\(ClientEnvironment.variableName(key.id))", key.secret) }
+            for key in tenant.keys { variables.append(("R7_KEY_\(ClientEnvironment.variableName(key.id))", key.secret)) }
         }
         if let first = tenants.first(where: { $0.region == .us }) ?? tenants.first,
            let key = first.keys.first(where: { $0.kind == .user }) ?? first.keys.first
         {
-            environment.set("R7_API_KEY", key.secret)
-            environment.set("R7_REGION", first.region.code)
-            environment.set("R7_BASE_URL", first.region.platformBaseURL)
+            variables += [("R7_API_KEY", key.secret), ("R7_REGION", first.region.code), ("R7_BASE_URL", first.region.platformBaseURL)]
         }
-        return environment
+        return variables
     }
 
     /// Wires the admin API's scenario upload to the driver's strict loader.

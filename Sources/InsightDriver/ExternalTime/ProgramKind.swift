@@ -1,4 +1,5 @@
 import Foundation
+import InsightServer
 
 /// Whether the interposer can reach a program: it works through the C library's dynamic
 /// linking, so a statically linked program, or a Go program (whose runtime reads the clock and
@@ -68,12 +69,5 @@ enum ProgramKind: Equatable {
     }
 
     /// `name` as `env` finds it: a path as given, else the first executable on `path`.
-    static func locate(_ name: String, path: String?) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        for folder in (path ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    static func locate(_ name: String, path: String?) -> String? { ProgramPath.find(name, path: path) }
 }

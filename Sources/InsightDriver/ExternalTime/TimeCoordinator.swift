@@ -62,10 +62,14 @@ public final class TimeCoordinator: @unchecked Sendable {
     private var isStopped: Bool { lock.withLock { stopped } }
 
     private func loop() {
+        // While the client computes, look again soon, then less often (up to 2 ms): each look
+        // reads /proc, and a client that computes long does not need a look every 100 µs.
+        var pause: Int64 = 100_000
         while !isStopped {
             let seen = clock.activity
             guard let next = clock.earliest() else {
                 clock.waitForActivity(after: seen, nanoseconds: 5_000_000)
+                pause = 100_000
                 continue
             }
             if next.deadline <= clock.nanoseconds {
@@ -73,7 +77,8 @@ public final class TimeCoordinator: @unchecked Sendable {
                 continue
             }
             guard quiet() else {
-                clock.waitForActivity(after: seen, nanoseconds: 200_000)
+                clock.waitForActivity(after: seen, nanoseconds: pause)
+                pause = clock.activity == seen ? min(pause * 2, 2_000_000) : 100_000
                 continue
             }
             // A second look, a moment later, with nothing come or gone in between.
@@ -81,6 +86,7 @@ public final class TimeCoordinator: @unchecked Sendable {
             guard clock.activity == seen, quiet(), let confirmed = clock.earliest(), confirmed.deadline == next.deadline else { continue }
             clock.move(to: next.deadline)
             moves += 1
+            pause = 100_000
         }
     }
 
@@ -107,7 +113,7 @@ public final class TimeCoordinator: @unchecked Sendable {
             found.append(pid)
             checkReached(pid)
             for task in Self.list("/proc/\(pid)/task") {
-                let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+                let children = Self.read("/proc/\(pid)/task/\(task)/children") ?? ""
                 queue += children.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             }
         }
@@ -148,13 +154,30 @@ public final class TimeCoordinator: @unchecked Sendable {
         }
     }
 
+    /// A /proc file read to its end. /proc files report a size of 0 and come in chunks as the
+    /// kernel writes them; a reader that trusts the size, or stops at a short read, misses lines.
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func list(_ folder: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     }
 
     /// The state letter of a thread (R running or runnable, S sleeping, D in the disk, Z …).
     static func state(pid: Int32, tid: Int32) -> Character? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+        guard let text = read("/proc/\(pid)/task/\(tid)/stat"),
               let close = text.lastIndex(of: ")")
         else { return nil }
         // "tid (comm) S …": the command may hold spaces and parentheses; the state follows the last ')'.
@@ -181,7 +204,7 @@ public final class TimeCoordinator: @unchecked Sendable {
     func bytesInFlight() -> Bool {
         var pending: [Substring] = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = Self.read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 4, fields[4] != "00000000:00000000" else { continue }
