@@ -9,12 +9,14 @@ WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib -Xlinker -lcurl --product insight-replay
+RUN swift build -c release --static-swift-stdlib -Xlinker -lcurl --product insight-replay \
+ && swift build -c release --product InsightPreload
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 libcurl4 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/.build/release/insight-replay /usr/local/bin/insight-replay
+COPY --from=build /src/.build/release/libInsightPreload.so /usr/local/bin/libInsightPreload.so
 WORKDIR /work
 COPY Scenarios ./Scenarios
 COPY Recordings ./Recordings

@@ -12,7 +12,10 @@ if ! ls /usr/lib/*/libcurl.so /usr/lib/libcurl.so >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev >&2
 fi
 swift build -c release --static-swift-stdlib -Xlinker -lcurl --scratch-path "$scratch" --product insight-replay >&2
+# The interposer `exec` and command scenarios preload: a C library, found beside the binary.
+swift build -c release --scratch-path "$scratch" --product InsightPreload >&2
 binary="$scratch/release/insight-replay"
+[ -f "$scratch/release/libInsightPreload.so" ] || { echo "FAIL: libInsightPreload.so was not built beside $binary"; exit 1; }
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")"
 echo "binary: $binary ($(du -h "$binary" | cut -f1))"
 echo "shared libraries it needs:"
@@ -21,6 +24,7 @@ if ldd "$binary" | grep -q "not found"; then echo "FAIL: a library is missing"; 
 if ldd "$binary" | grep -q "$toolchain"; then echo "FAIL: a library comes from the toolchain at $toolchain"; exit 1; fi
 work="$(mktemp -d)"; trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cp "$binary" "$work/insight-replay"
+cp "$(dirname "$binary")/libInsightPreload.so" "$work/libInsightPreload.so"
 cd "$work"
 run() { env -i PATH=/usr/bin:/bin HOME="$work" LD_LIBRARY_PATH= "$work/insight-replay" "$@"; }
 run --version
@@ -32,4 +36,7 @@ eval "$(run serve --print-env --port "$port")"
 answer="$(curl -sS --max-time 10 -H "X-Api-Key: $R7_KEY_DEMO_US2_USER" https://us2.api.insight.rapid7.com/validate)"
 echo "through the proxy, verification on: $answer"
 [ "$answer" = '{"message":"Authorized"}' ] || { echo "FAIL"; cat serve.log; exit 1; }
+answer="$(run exec -- sh -c 'curl -sS --max-time 10 -H "X-Api-Key: $R7_KEY_DEMO_US2_USER" https://us2.api.insight.rapid7.com/validate')"
+echo "under exec, verification on: $answer"
+[ "$answer" = '{"message":"Authorized"}' ] || { echo "FAIL: exec"; exit 1; }
 echo "static build OK: runs without the Swift toolchain"

@@ -201,14 +201,24 @@ def audit():
     return sum(query(host, f"/audit/logs/{log['id']}", key, days=30) for log in logs)
 
 
+# seeds/003: a notification answered with anything but 2xx is resent after these intervals
+# (seconds), in three cycles: 1, 3, 5, 10, 10 s; 0, 1, 3, 5, 30 s; 1, 1, 3, 5, 10, 30 min.
+RESEND_INTERVALS = [1, 3, 5, 10, 10, 0, 1, 3, 5, 30, 60, 60, 180, 300, 600, 1800]
+
+
 def notify(text):
     url = os.environ.get("R7_TRIGGER_URL", "").strip()
     if not re.fullmatch(r"https://[a-z0-9]+\.api\.insight\.rapid7\.com/connect/v\d/(workflows/[\w-]+/events/execute|execute/async/workflows/[\w-]+)", url):
         raise Failure(f"'{url}' is not an InsightConnect API trigger URL")
-    status, body = request("POST", url, api_key("R7_TRIGGER_API_KEY"), body={"message": text})
-    if status not in (200, 202):
-        raise Failure(f"the trigger answered {status}: {body.get('message') or body.get('error', {}).get('message', '')}")
-    return 1
+    key = api_key("R7_TRIGGER_API_KEY")
+    for wait in [0] + RESEND_INTERVALS:
+        time.sleep(wait)
+        status, body = request("POST", url, key, body={"message": text}, attempts=1)
+        if 200 <= status < 300:
+            return 1
+        if status in (401, 403, 404):
+            break  # the settings are wrong: resending cannot help
+    raise Failure(f"the trigger answered {status}: {body.get('message') or body.get('error', {}).get('message', '')}")
 
 
 def main(argv):

@@ -63,7 +63,7 @@ struct Exec: AsyncParsableCommand {
                 if let loaded { return ScenarioWorld(loaded, start: start).makeEmulator(clock: clock) }
                 return Emulator(tenants: DemoWorld.tenants(now: start, size: DemoWorld.Size()), clock: clock, seed: DemoWorld.seed)
             } keys: { emulator in
-                Serve.keyVariables(emulator)
+                ExecSession.keyVariables(emulator)
             }
         } catch {
             printError("insight-replay exec: \(error)")

@@ -60,10 +60,13 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of every seeds/000 scenario's client: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets R7_BASE_URL, R7_API_KEY … (see README). Each scenario then reports what your client did differently from what the seed requires.")
     var client: String?
 
-    @Option(name: .long, help: "With --client: virtual seconds per wall second (default 60).")
+    @Option(name: .long, help: "With --client: virtual (its clock, sleeps and timeouts run on the emulator's clock: exact, no waiting) or scaled (the wall clock at --time-scale).")
+    var time: String = "virtual"
+
+    @Option(name: .long, help: "With --client --time scaled: virtual seconds per wall second (default 60).")
     var timeScale: Double = 60
 
-    @Option(name: .long, help: "With --client: run it under libfaketime so its own sleeps follow the time scale: auto (when installed), on, off.")
+    @Option(name: .long, help: "With --client --time scaled: run it under libfaketime so its own sleeps follow the time scale: auto (when installed), on, off.")
     var faketime: String = "auto"
 
     @Option(name: .long, help: "With --client: wall seconds each run of it may take.")
@@ -84,6 +87,7 @@ struct Run: AsyncParsableCommand {
             guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
             guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
             guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
+            guard CommandTime(rawValue: time) != nil else { throw ValidationError("--time must be virtual or scaled, not '\(time)' (e.g. --time scaled --time-scale 60)") }
         }
     }
 
@@ -121,12 +125,14 @@ struct Run: AsyncParsableCommand {
         if let client {
             var command = CommandSpec(arguments: ["/bin/sh", "-c", client])
             command.timeout = clientTimeout
-            command.faketime = faketime == "on" || (faketime == "auto" && FakeTime.isInstalled)
-            if faketime == "on", !FakeTime.isInstalled {
+            let mode = CommandTime(rawValue: time) ?? .virtual
+            command.time = mode
+            command.faketime = mode == .scaled && (faketime == "on" || (faketime == "auto" && FakeTime.isInstalled))
+            if mode == .scaled, faketime == "on", !FakeTime.isInstalled {
                 printError("--faketime on: libfaketime is not installed (Debian: apt-get install faketime)")
                 throw ExitCode(2)
             }
-            override = ClientOverride(command: command, timeScale: timeScale)
+            override = ClientOverride(command: command, time: mode, timeScale: timeScale)
             let applicable = scenarios.filter(ClientOverride.applies)
             let skipped = scenarios.count - applicable.count
             if applicable.isEmpty {
@@ -134,7 +140,9 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             if skipped > 0 { printError("--client: \(skipped) scenario(s) without a seeds/000 client (audit, notifier, recordings) are not run") }
-            printError("--client: \(applicable.count) scenario(s), time scale \(timeScale)×\(command.faketime ? ", under libfaketime" : " (its own sleeps are real: --faketime on, or install faketime)")")
+            printError(mode == .virtual
+                ? "--client: \(applicable.count) scenario(s), on the emulator's virtual clock (exact times; its sleeps take no wall time)"
+                : "--client: \(applicable.count) scenario(s), time scale \(timeScale)×\(command.faketime ? ", under libfaketime" : " (its own sleeps are real: --faketime on, or install faketime)")")
             scenarios = applicable
         }
         let mode: RecordMode

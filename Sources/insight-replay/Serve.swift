@@ -185,24 +185,8 @@ struct Serve: AsyncParsableCommand {
     /// service-user key of us also as `R7_API_KEY`, with `R7_REGION` and `R7_BASE_URL`).
     static func environment(proxy: String, authority: CertificateAuthority, emulator: Emulator) -> ClientEnvironment {
         var environment = ClientEnvironment.proxy(proxy, authority: authority)
-        for (name, value) in keyVariables(emulator) { environment.set(name, value) }
+        for (name, value) in ExecSession.keyVariables(emulator) { environment.set(name, value) }
         return environment
-    }
-
-    /// Every key of the world as `R7_KEY_<ID>`; the us service-user key also as `R7_API_KEY`,
-    /// with `R7_REGION` and `R7_BASE_URL`.
-    static func keyVariables(_ emulator: Emulator) -> [(String, String)] {
-        var variables: [(String, String)] = []
-        let tenants = emulator.allTenants
-        for tenant in tenants {
-            for key in tenant.keys { variables.append(("R7_KEY_\(ClientEnvironment.variableName(key.id))", key.secret)) }
-        }
-        if let first = tenants.first(where: { $0.region == .us }) ?? tenants.first,
-           let key = first.keys.first(where: { $0.kind == .user }) ?? first.keys.first
-        {
-            variables += [("R7_API_KEY", key.secret), ("R7_REGION", first.region.code), ("R7_BASE_URL", first.region.platformBaseURL)]
-        }
-        return variables
     }
 
     /// Wires the admin API's scenario upload to the driver's strict loader.

@@ -28,6 +28,22 @@ public struct ExecSession {
         public var timeNote: String?
     }
 
+    /// Every key of the world as `R7_KEY_<ID>`; the us service-user key also as `R7_API_KEY`,
+    /// with `R7_REGION` and `R7_BASE_URL` (what `serve --print-env` prints, too).
+    public static func keyVariables(_ emulator: Emulator) -> [(String, String)] {
+        var variables: [(String, String)] = []
+        let tenants = emulator.allTenants
+        for tenant in tenants {
+            for key in tenant.keys { variables.append(("R7_KEY_\(ClientEnvironment.variableName(key.id))", key.secret)) }
+        }
+        if let first = tenants.first(where: { $0.region == .us }) ?? tenants.first,
+           let key = first.keys.first(where: { $0.kind == .user }) ?? first.keys.first
+        {
+            variables += [("R7_API_KEY", key.secret), ("R7_REGION", first.region.code), ("R7_BASE_URL", first.region.platformBaseURL)]
+        }
+        return variables
+    }
+
     /// Runs the command against the emulator `makeEmulator` builds on the clock it is given
     /// (starting at `start`); `keys` names the variables that give the command the emulator's
     /// keys (`R7_API_KEY`, `R7_KEY_<ID>` …).

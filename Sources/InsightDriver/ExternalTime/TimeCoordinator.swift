@@ -68,7 +68,10 @@ public final class TimeCoordinator: @unchecked Sendable {
         while !isStopped {
             let seen = clock.activity
             guard let next = clock.earliest() else {
-                clock.waitForActivity(after: seen, nanoseconds: 5_000_000)
+                // Nobody waits on the clock; still look at the client's processes now and then,
+                // so a program the interposer cannot reach is named even if it never waits.
+                _ = clientProcesses()
+                clock.waitForActivity(after: seen, nanoseconds: 20_000_000)
                 pause = 100_000
                 continue
             }
