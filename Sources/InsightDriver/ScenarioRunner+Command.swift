@@ -98,14 +98,8 @@ extension ScenarioRunner {
                                                             clock: shared?.path, preload: environment["LD_PRELOAD"]) {
                     environment[name] = value
                 }
-                if ClientTrust.isJava(command.arguments) {
-                    switch ClientTrust.javaOptions(authority, proxyPort: server.port) {
-                    case .success(let options):
-                        environment["JAVA_TOOL_OPTIONS"] = [options, environment["JAVA_TOOL_OPTIONS"]].compactMap { $0 }.joined(separator: " ")
-                    case .failure(let error):
-                        throw CommandSetupError("cannot make the JVM trust the local CA: \(error)")
-                    }
-                }
+                environment["JAVA_TOOL_OPTIONS"] = try ExecSession.javaToolOptions(command.arguments, authority: authority, proxyPort: server.port,
+                                                                                  existing: environment["JAVA_TOOL_OPTIONS"])
                 environment["INSIGHT_REPLAY_BASE"] = server.baseURL
                 environment["INSIGHT_REPLAY_TLS_BASE"] = server.tlsBaseURL
                 environment["INSIGHT_REPLAY_ADMIN"] = server.baseURL + "/_admin"

@@ -28,6 +28,17 @@ public struct ExecSession {
         public var timeNote: String?
     }
 
+    /// `JAVA_TOOL_OPTIONS` for a command that starts a JVM (the truststore and proxy before any
+    /// options already set); the existing value for any other command.
+    static func javaToolOptions(_ arguments: [String], authority: CertificateAuthority, proxyPort: Int,
+                                existing: String?) throws -> String? {
+        guard ClientTrust.isJava(arguments) else { return existing }
+        switch ClientTrust.javaOptions(authority, proxyPort: proxyPort) {
+        case .success(let options): return [options, existing].compactMap { $0 }.joined(separator: " ")
+        case .failure(let error): throw CommandSetupError("cannot make the JVM trust the local CA: \(error)")
+        }
+    }
+
     /// Every key of the world as `R7_KEY_<ID>`; the us service-user key also as `R7_API_KEY`,
     /// with `R7_REGION` and `R7_BASE_URL` (what `serve --print-env` prints, too).
     public static func keyVariables(_ emulator: Emulator) -> [(String, String)] {
@@ -73,14 +84,8 @@ public struct ExecSession {
                                                         clock: shared?.path, preload: environment["LD_PRELOAD"]) {
                 environment[name] = value
             }
-            if ClientTrust.isJava(arguments) {
-                switch ClientTrust.javaOptions(authority, proxyPort: server.port) {
-                case .success(let options):
-                    environment["JAVA_TOOL_OPTIONS"] = [options, environment["JAVA_TOOL_OPTIONS"]].compactMap { $0 }.joined(separator: " ")
-                case .failure(let error):
-                    throw CommandSetupError("cannot make the JVM trust the local CA: \(error)")
-                }
-            }
+            environment["JAVA_TOOL_OPTIONS"] = try Self.javaToolOptions(arguments, authority: authority, proxyPort: server.port,
+                                                                       existing: environment["JAVA_TOOL_OPTIONS"])
             environment["INSIGHT_REPLAY_BASE"] = server.baseURL
             environment["INSIGHT_REPLAY_TLS_BASE"] = server.tlsBaseURL
             environment["INSIGHT_REPLAY_ADMIN"] = server.baseURL + "/_admin"
