@@ -298,16 +298,21 @@ struct RunRecordings {
     /// its parent: `Scenarios/x.yaml` finds `Recordings/`), else `./Recordings`.
     static func folders(besideScenarioFiles files: [String]) -> [String] {
         var found: [String] = []
-        for folder in Set(files.map { ($0 as NSString).deletingLastPathComponent }).sorted() {
-            let base = folder.isEmpty ? "." : folder
-            for candidate in [(base as NSString).appendingPathComponent("Recordings"),
-                              ((base as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Recordings")] {
-                let path = (candidate as NSString).standardizingPath
+        // Absolute first: `run .` and `run x.yaml` name files whose folder is "." or "", which
+        // have no parent to take; a URL made against the working folder always does.
+        let folders = Set(files.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().path })
+        for folder in folders.sorted() {
+            // The scenario's own folder, then up to two above it (Scenarios/seed-000/x.yaml finds ./Recordings).
+            var base = URL(fileURLWithPath: folder)
+            for _ in 0..<3 {
+                let path = base.appendingPathComponent("Recordings").path
                 var isDirectory: ObjCBool = false
                 if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                     if !found.contains(path) { found.append(path) }
                     break
                 }
+                guard base.path != "/" else { break }
+                base.deleteLastPathComponent()
             }
         }
         return found.isEmpty ? ["Recordings"] : found

@@ -84,8 +84,17 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/project/Recordings", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/a.yaml"]) == [root + "/project/Recordings"])
-        // Nothing beside them: the working directory's Recordings, as before.
-        #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/nested/b.yaml"]) == ["Recordings"])
+        // Two folders down (Scenarios/seed-000/x.yaml), as the catalogue is laid out.
+        #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/nested/b.yaml"]) == [root + "/project/Recordings"])
+        // Further down than that, nothing is guessed: the working directory's Recordings.
+        try FileManager.default.createDirectory(atPath: root + "/project/Scenarios/nested/deeper/still", withIntermediateDirectories: true)
+        #expect(RunRecordings.folders(besideScenarioFiles: [root + "/project/Scenarios/nested/deeper/still/c.yaml"]) == ["Recordings"])
+        // Relative forms (against the working folder, which tests share, so not changed here).
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relative = String(repeating: "../", count: depth) + root.dropFirst() + "/project/Scenarios/nested/b.yaml"
+        for form in [relative, "./" + relative] {
+            #expect(RunRecordings.folders(besideScenarioFiles: [form]) == [root + "/project/Recordings"], "\(form)")
+        }
     }
 }
 
