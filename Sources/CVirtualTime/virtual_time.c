@@ -12,6 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/// Maps the page in `fd` (closed either way); NULL with errno set.
+static struct vt_page *map_page(int fd) {
+    void *map = mmap(NULL, sizeof(struct vt_page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return map == MAP_FAILED ? NULL : map;
+}
+
 struct vt_page *vt_page_create(const char *path, int64_t realtime_origin_ns, int64_t monotonic_origin_ns) {
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return NULL;
@@ -21,14 +30,8 @@ struct vt_page *vt_page_create(const char *path, int64_t realtime_origin_ns, int
         errno = saved;
         return NULL;
     }
-    void *map = mmap(NULL, sizeof(struct vt_page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int saved = errno;
-    close(fd);
-    if (map == MAP_FAILED) {
-        errno = saved;
-        return NULL;
-    }
-    struct vt_page *page = map;
+    struct vt_page *page = map_page(fd);
+    if (!page) return NULL;
     memset(page, 0, sizeof *page);
     page->version = VT_VERSION;
     page->realtime_origin_ns = realtime_origin_ns;
@@ -40,16 +43,10 @@ struct vt_page *vt_page_create(const char *path, int64_t realtime_origin_ns, int
 struct vt_page *vt_page_map(const char *path) {
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) return NULL;
-    void *map = mmap(NULL, sizeof(struct vt_page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int saved = errno;
-    close(fd);
-    if (map == MAP_FAILED) {
-        errno = saved;
-        return NULL;
-    }
-    struct vt_page *page = map;
+    struct vt_page *page = map_page(fd);
+    if (!page) return NULL;
     if (__atomic_load_n(&page->magic, __ATOMIC_ACQUIRE) != VT_MAGIC || page->version != VT_VERSION) {
-        munmap(map, sizeof(struct vt_page));
+        munmap(page, sizeof(struct vt_page));
         errno = EINVAL;
         return NULL;
     }

@@ -23,9 +23,6 @@ public final class TimeCoordinator: @unchecked Sendable {
     private var unreached: [Int32: String] = [:]
     private var unregisteredSince: [Int32: UInt64] = [:]
 
-    /// How many times time was moved, for reports and tests.
-    public private(set) var moves = 0
-
     public init(clock: SharedClock, ports: [Int], serverThreads: [Int32]) {
         self.clock = clock
         self.ports = Set(ports)
@@ -88,7 +85,6 @@ public final class TimeCoordinator: @unchecked Sendable {
             clock.waitForActivity(after: seen, nanoseconds: 100_000)
             guard clock.activity == seen, quiet(), let confirmed = clock.earliest(), confirmed.deadline == next.deadline else { continue }
             clock.move(to: next.deadline)
-            moves += 1
             pause = 100_000
         }
     }
