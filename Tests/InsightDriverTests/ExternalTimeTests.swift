@@ -64,6 +64,30 @@ import Testing
         #expect(result.timeNote == "scaled time (60×, tolerance −3s +30s)")
     }
 
+    /// `swift run` does not build the library; from a source tree it is compiled from the
+    /// package's C sources, and the result is a working interposer.
+    @Test(.enabled(if: tool("cc") && tool("sh"), "needs a C compiler"))
+    func theInterposerCompilesFromThePackagesSources() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("preload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let target = folder.appendingPathComponent(Interposer.fileName).path
+        #expect(Interposer.compile(sources: URL(fileURLWithPath: repositoryRoot).appendingPathComponent("Sources"), to: target))
+        // Preloaded with a clock page at 2026-01-01, `date` reads the virtual time.
+        let clock = try SharedClock(start: VirtualClock.defaultStart)
+        clock.advance(seconds: 90)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "date -u +%FT%T"]
+        process.environment = ["LD_PRELOAD": target, "INSIGHT_REPLAY_CLOCK": clock.path, "PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "2026-01-01T00:01:30")
+    }
+
     // MARK: exec
 
     /// What Rapid7's own InsightConnect plugins do (`requests.Session().send`, which verifies
