@@ -45,6 +45,8 @@ struct Observed {
     /// Where request times count from: the scenario's start in process; a command's first
     /// request (its start-up is no part of its behaviour).
     var timeOrigin = 0.0
+    /// The journal sequence at which each run of a command client started (steps between waits).
+    var runStarts: [Int] = []
 }
 
 /// A command client's runs: the last exit, and everything it printed (keys scrubbed).

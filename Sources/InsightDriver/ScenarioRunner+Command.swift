@@ -79,6 +79,7 @@ extension ScenarioRunner {
         observed.earlyTolerance = mode == .virtual ? 0.0005 : max(0.0005, 0.05 * scale)
         var outcome = CommandObservation()
         var unreached: [String] = []
+        var runStarts: [Int] = []
 
         do {
             guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
@@ -124,6 +125,7 @@ extension ScenarioRunner {
                         environment["R7_API_KEY"] = world.resolve(token)
                     case .run(let steps):
                         runs += 1
+                        runStarts.append(emulator.journal.total)
                         environment["R7_STEPS"] = steps
                         if let scaled, command.faketime {
                             guard let library = FakeTime.library else {
@@ -167,6 +169,7 @@ extension ScenarioRunner {
         outcome.stderr = Redaction.scrub(outcome.stderr, secrets: world.secrets)
         observed.command = outcome
         observed.timeOrigin = observed.journal.first?.elapsed ?? 0
+        observed.runStarts = runStarts
         let rules = SeedRules(scenario: scenario, tolerance: observed.earlyTolerance)
         if override != nil {
             failures += rules.judge(observed)
@@ -174,9 +177,12 @@ extension ScenarioRunner {
             // A 429's Retry-After binds every client (reference §3): checked whatever the scenario says.
             failures += scenario.expect.check(observed) + rules.retryAfter(observed.journal)
         }
+        // What the client did wrong, in the seed's terms, as a built-in client's failure reads.
+        let conduct = rules.diagnosis(observed, failures: failures)
         var result = ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
-            failures: failures.map { Redaction.scrub($0, secrets: world.secrets) }, diagnosis: nil, diagnosisText: nil,
+            failures: failures.map { Redaction.scrub($0, secrets: world.secrets) }, diagnosis: conduct,
+            diagnosisText: conduct.map { Redaction.scrub($0.description, secrets: world.secrets) },
             journal: observed.journal, syncedInvestigations: nil, syncedLogSources: nil,
             virtualSeconds: shared?.elapsed ?? scaled?.elapsed ?? 0, wallSeconds: Date().timeIntervalSince(wallStart))
         result.clientOutput = Self.outputText(outcome)

@@ -182,11 +182,13 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
         var careless = CommandSpec(arguments: ["/bin/sh", "-c", #"for i in 1 2 3; do curl -s -o /dev/null -H "X-Api-Key: $R7_API_KEY" "$R7_BASE_URL/validate"; done; exit 0"#])
         careless.directory = repositoryRoot
         let result = await commandRunner(override: ClientOverride(command: careless, timeScale: 60)).run(scenarios[0])
+        // The rules in the order the diagnosis ranks them: what it did, then how it exited.
         #expect(result.failures == [
-            "exited 0, but the seed's case here is wrong_regional_url (Wrong Regional URL): a client must report the failure (non-zero exit) and say what is wrong",
             "sent GET us.api.insight.rapid7.com/validate 2 more time(s) after it was answered 401: a 401 is not transient; stop and tell the user what to fix",
             "never told the user that the key belongs to us3: the seed says to verify the region; name it (https://us3.api.insight.rapid7.com)",
+            "exited 0, but the seed's case here is wrong_regional_url (Wrong Regional URL): a client must report the failure (non-zero exit) and say what is wrong",
         ])
+        #expect(result.diagnosis?.category == .wrongRegionalURL)
     }
 }
 
