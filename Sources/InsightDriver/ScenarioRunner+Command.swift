@@ -48,7 +48,7 @@ extension ScenarioRunner {
                                                           directory: command.directory)
         {
             mode = .scaled
-            timeNote = "scaled time (\(Self.scaleText(scale))×, tolerance −\(Self.seconds(0.05 * scale)) +\(Self.seconds(0.5 * scale))), not virtual: \(reason)"
+            timeNote = Self.scaledNote(scale) + ", not virtual: \(reason)"
         }
         let shared: SharedClock?
         let scaled: ScaledClock?
@@ -187,9 +187,13 @@ extension ScenarioRunner {
             virtualSeconds: shared?.elapsed ?? scaled?.elapsed ?? 0, wallSeconds: Date().timeIntervalSince(wallStart))
         result.clientOutput = Self.outputText(outcome)
         result.exitCode = outcome.exitCode
-        result.timeNote = timeNote ?? (mode == .virtual ? nil
-            : "scaled time (\(Self.scaleText(scale))×, tolerance −\(Self.seconds(0.05 * scale)) +\(Self.seconds(0.5 * scale)))")
+        result.timeNote = timeNote ?? (mode == .virtual ? nil : Self.scaledNote(scale))
         return result
+    }
+
+    /// `scaled time (60×, tolerance −3s +30s)`: how a result on scaled time says so.
+    static func scaledNote(_ scale: Double) -> String {
+        "scaled time (\(scaleText(scale))×, tolerance −\(seconds(0.05 * scale)) +\(seconds(0.5 * scale)))"
     }
 
     static func scaleText(_ scale: Double) -> String { scale == scale.rounded() ? String(Int(scale)) : String(scale) }
