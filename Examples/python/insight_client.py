@@ -118,13 +118,18 @@ def validate(base, key):
     if status == 200:
         return
     if status == 401:
-        home = next((r for r in REGIONS if r != region_of(base)
-                     and request("GET", f"https://{r}.api.insight.rapid7.com/validate", key, attempts=1)[0] == 200), None)
+        home = home_region(key, region_of(base))
         if home:
             raise Failure(f"Wrong regional URL: the key belongs to region {home}, the URL points at {region_of(base)}. "
                           f"Set the URL to https://{home}.api.insight.rapid7.com")
         raise Failure("Authentication failed: the API key is not valid (revoked, expired or mistyped). Generate a new key")
     raise Failure(f"/validate answered {status}: {body.get('message', '')}")
+
+
+def home_region(key, other_than):
+    """The region whose /validate accepts the key (it has no side effects), or None."""
+    return next((r for r in REGIONS if r != other_than
+                 and request("GET", f"https://{r}.api.insight.rapid7.com/validate", key, attempts=1)[0] == 200), None)
 
 
 def investigations(base, key):
@@ -164,8 +169,13 @@ def get_list(url, key, what, forbidden):
 def query(host, path, key, days=7):
     now = int(time.time() * 1000)
     params = urllib.parse.urlencode({"query": "where()", "from": now - days * 86_400_000, "to": now, "per_page": 500})
-    status, body = request("GET", f"{host}{path}?{params}", key)
-    events = 0
+    return sum(len(body.get("events", [])) for body in pages(f"{host}{path}?{params}", key))
+
+
+def pages(url, key):
+    """Log Search: the first answer, 202 polling on its Self link, then each Next page; yields
+    every page's body."""
+    status, body = request("GET", url, key)
     for _ in range(10_000):  # bounded: a page or a poll per round
         if status == 202:
             time.sleep(1)
@@ -173,10 +183,10 @@ def query(host, path, key, days=7):
             continue
         if status != 200:
             raise Failure(f"Log Search query answered {status}: {body.get('message', '')}")
-        events += len(body.get("events", []))
+        yield body
         nxt = link(body, "Next")
         if not nxt:
-            return events
+            return
         status, body = request("GET", nxt, key)
     raise Failure("Log Search never finished the query")
 
@@ -185,12 +195,20 @@ def link(body, rel):
     return next((l["href"] for l in body.get("links", []) if l.get("rel") == rel), None)
 
 
-def audit():
+def storage_region():
+    """R7_STORAGE_REGION as a region code: `us3`, or the name Settings → Audit Log shows."""
     region = os.environ.get("R7_STORAGE_REGION", "").strip()
-    code = {"united states - 1": "us", "united states - 2": "us2", "united states - 3": "us3", "europe": "eu",
-            "canada": "ca", "australia": "au", "japan": "ap"}.get(region.lower(), region.lower())
+    folded = re.sub(r"[\s._-]", "", region.lower())
+    code = {"unitedstates": "us", "unitedstates1": "us", "unitedstates2": "us2", "unitedstates3": "us3", "europe": "eu",
+            "canada": "ca", "australia": "au", "japan": "ap", "asiapacific": "ap"}.get(folded, folded)
     if code not in REGIONS:
-        raise Failure(f"storage region '{region}' is not one of {', '.join(REGIONS)}")
+        raise Failure(f"storage region '{region}' is not one of {', '.join(REGIONS)}: copy the Data Storage Region "
+                      "from Settings → Audit Log")
+    return code
+
+
+def audit():
+    code = storage_region()
     key = api_key("R7_AUDIT_API_KEY")
     host = f"https://{code}.rest.logs.insight.rapid7.com"
     body = get_list(f"{host}/audit/management/logs", key, "audit logs",

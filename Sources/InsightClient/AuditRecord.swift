@@ -67,6 +67,13 @@ extension AuditRecord {
     }
 }
 
+extension AuditRecord {
+    /// An audit log's event decoded as a puller must: the record, or why the schema refuses it.
+    public static func decode(timestamp: Int64, sequenceNumber: Int64, message: String) -> Result<AuditRecord, RejectedRecord> {
+        AuditDecoder.decode(["timestamp": .int(timestamp), "sequence_number": .int(sequenceNumber), "message": .string(message)])
+    }
+}
+
 /// A record that could not be decoded, with the reason; never dropped silently.
 public struct RejectedRecord: Error, Sendable, Hashable {
     public let sequenceNumber: Int64

@@ -47,6 +47,12 @@ struct Observed {
     var timeOrigin = 0.0
     /// The journal sequence at which each run of a command client started (steps between waits).
     var runStarts: [Int] = []
+    /// Each run of a command client, for the rules of its kind.
+    var runs: [CommandRun] = []
+    /// The tenant's audit log at the end, for judging an audit-log pull.
+    var auditLog: [LogSearchEvent] = []
+    /// The instant virtual time counts from (where `CommandRun.startedAt` is 0).
+    var clockStart = Date(timeIntervalSince1970: 0)
 }
 
 /// A command client's runs: the last exit, and everything it printed (keys scrubbed).

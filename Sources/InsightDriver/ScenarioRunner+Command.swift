@@ -3,26 +3,71 @@ import InsightCore
 import InsightEmulator
 import InsightServer
 
-/// `run --client CMD`: the user's command stands in for the built-in seeds/000 client in the
-/// catalogue's scenarios, and is judged by what the seed requires of any client.
+/// The three integrations a client can be: what `run --client --kind` selects.
+public enum ClientKind: String, Sendable, CaseIterable, Comparable {
+    /// A SIEM connector's URL + token (validate, sync).
+    case siem
+    /// An audit-log pull: storage region + API key, records handed on with a checkpoint.
+    case audit
+    /// An InsightConnect trigger notifier: trigger URL + API key, events resent on the schedule.
+    case notifier
+
+    /// What a user would call it.
+    public var title: String {
+        switch self {
+        case .siem: return "SIEM connector (URL + token)"
+        case .audit: return "audit-log pull (storage region + API key)"
+        case .notifier: return "InsightConnect trigger notifier (API URL + API key)"
+        }
+    }
+
+    /// How a scenario ends when nothing is wrong.
+    var success: String {
+        switch self {
+        case .siem: return "with the data synced"
+        case .audit: return "with every record handed on"
+        case .notifier: return "with every event delivered"
+        }
+    }
+
+    public static func < (a: ClientKind, b: ClientKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+extension Scenario {
+    /// The integration its client is, from the settings it gives: an audit or notifier block,
+    /// else a URL.
+    public var clientKind: ClientKind? {
+        if client.audit != nil { return .audit }
+        if client.notifier != nil { return .notifier }
+        return client.url != nil ? .siem : nil
+    }
+}
+
+/// `run --client CMD`: the user's command stands in for the built-in client of its kind in the
+/// catalogue's scenarios, and is judged by what the seeds require of any client of that kind.
 public struct ClientOverride: Sendable {
     public var command: CommandSpec
     /// Virtual (exact) or scaled wall time.
     public var time: CommandTime
     /// Virtual seconds per wall second, on scaled time.
     public var timeScale: Double
+    /// The integrations the command is a client of.
+    public var kinds: Set<ClientKind>
 
-    public init(command: CommandSpec, time: CommandTime = .virtual, timeScale: Double) {
+    public init(command: CommandSpec, time: CommandTime = .virtual, timeScale: Double, kinds: Set<ClientKind> = [.siem]) {
         self.command = command
         self.time = time
         self.timeScale = timeScale
+        self.kinds = kinds
     }
 
-    /// Whether a scenario can run with a command in place of its client: a seeds/000 client
-    /// (URL + token) answered by the emulator, not by recordings.
-    public static func applies(to scenario: Scenario) -> Bool {
-        scenario.client.url != nil && scenario.client.command == nil && scenario.recordings.isEmpty
-            && scenario.client.audit == nil && scenario.client.notifier == nil
+    /// Whether a scenario can run with the command in place of its client: a built-in client of
+    /// one of `kinds`, answered by the emulator, not by recordings.
+    public func applies(to scenario: Scenario) -> Bool {
+        guard let kind = scenario.clientKind else { return false }
+        return kinds.contains(kind) && scenario.client.command == nil && scenario.recordings.isEmpty
     }
 }
 
@@ -79,9 +124,13 @@ extension ScenarioRunner {
         observed.earlyTolerance = mode == .virtual ? 0.0005 : max(0.0005, 0.05 * scale)
         var outcome = CommandObservation()
         var unreached: [String] = []
-        var runStarts: [Int] = []
+        var runs: [CommandRun] = []
+        var workspace: ClientWorkspace?
+        defer { workspace?.remove() }
 
         do {
+            let folder = try ClientWorkspace()
+            workspace = folder
             guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
             let authority = try authorities.load(caDirectory)
             if authority.validFrom > world.clock.start {
@@ -91,7 +140,7 @@ extension ScenarioRunner {
                     replace it with `insight-replay ca --reset` (new CAs are valid from 2000)
                     """)
             }
-            let environment = try clientEnvironment(scenario, world: world, command: command, authority: authority)
+            let environment = try clientEnvironment(scenario, world: world, command: command, authority: authority, workspace: folder)
             try await withServer(emulator, authority: authority) { server in
                 var environment = environment
                 for (name, value) in ClientEnvironment.proxy(server.baseURL, authority: authority).variables { environment[name] = value }
@@ -113,9 +162,47 @@ extension ScenarioRunner {
                     coordinator?.stop()
                     unreached = coordinator?.uncontrolled ?? []
                 }
-                let plan = override == nil ? scenario.steps.map { step in step == .run ? RunStep.run("run") : RunStep(step) }
-                    : RunStep.collapse(scenario.steps)
-                var runs = 0
+                let plan: [RunStep]
+                if override == nil {
+                    plan = scenario.steps.map { step in step == .run ? RunStep.run("run") : RunStep(step) }
+                } else if scenario.clientKind == .siem {
+                    plan = RunStep.collapse(scenario.steps)
+                } else {
+                    plan = RunStep.each(scenario.steps)
+                }
+                let marked = plan.filter(\.isRun).count > 1
+                /// One run of the command with `variables` added; false when it could not start.
+                func launch(_ label: String, step: Step?, variables: [String: String], events: [String]) async throws -> Bool {
+                    var run = CommandRun(step: step, number: runs.count + 1, startedAt: shared?.elapsed ?? scaled?.elapsed ?? 0,
+                                         journalStart: emulator.journal.total, deliveriesStart: emulator.deliveries.count, events: events)
+                    for (name, value) in variables { environment[name] = value }
+                    if let scaled, command.faketime {
+                        guard let library = FakeTime.library else { throw CommandSetupError(FakeTime.missing) }
+                        for (name, value) in FakeTime.environment(library: library, start: scaled.now(), scale: scale,
+                                                                  preload: environment["LD_PRELOAD"]) {
+                            environment[name] = value
+                        }
+                    }
+                    let result = await CommandProcess(arguments: command.arguments, environment: environment,
+                                                      directory: command.directory, timeout: command.timeout)
+                        .run { pid in coordinator?.track(root: pid) }
+                    for name in variables.keys where name != "R7_STEPS" { environment[name] = nil }
+                    let marker = marked ? "--- run \(run.number) (\(label)) ---\n" : ""
+                    outcome.stdout += marker + result.stdout
+                    outcome.stderr += marker + result.stderr
+                    outcome.exitCode = result.exitCode
+                    outcome.timedOut = outcome.timedOut || result.timedOut
+                    run.exitCode = result.exitCode
+                    run.report = result.reported
+                    run.records = folder.records()
+                    runs.append(run)
+                    if let error = result.launchError {
+                        outcome.launchError = error
+                        return false
+                    }
+                    return true
+                }
+                var events = 0
                 for step in plan {
                     switch step {
                     case .wait(let seconds):
@@ -124,30 +211,11 @@ extension ScenarioRunner {
                     case .token(let token):
                         environment["R7_API_KEY"] = world.resolve(token)
                     case .run(let steps):
-                        runs += 1
-                        runStarts.append(emulator.journal.total)
-                        environment["R7_STEPS"] = steps
-                        if let scaled, command.faketime {
-                            guard let library = FakeTime.library else {
-                                throw CommandSetupError(FakeTime.missing)
-                            }
-                            for (name, value) in FakeTime.environment(library: library, start: scaled.now(), scale: scale,
-                                                                      preload: environment["LD_PRELOAD"]) {
-                                environment[name] = value
-                            }
-                        }
-                        let result = await CommandProcess(arguments: command.arguments, environment: environment,
-                                                          directory: command.directory, timeout: command.timeout)
-                            .run { pid in coordinator?.track(root: pid) }
-                        let marker = plan.count > 1 ? "--- run \(runs) (\(steps)) ---\n" : ""
-                        outcome.stdout += marker + result.stdout
-                        outcome.stderr += marker + result.stderr
-                        outcome.exitCode = result.exitCode
-                        outcome.timedOut = outcome.timedOut || result.timedOut
-                        if let error = result.launchError {
-                            outcome.launchError = error
-                            return
-                        }
+                        guard try await launch(steps, step: nil, variables: ["R7_STEPS": steps], events: []) else { return }
+                    case .step(let step):
+                        let (variables, given) = try folder.prepare(step, scenario: scenario, firstEvent: events + 1)
+                        events += given.count
+                        guard try await launch(step.description, step: step, variables: variables, events: given) else { return }
                     }
                 }
             }
@@ -169,8 +237,11 @@ extension ScenarioRunner {
         outcome.stderr = Redaction.scrub(outcome.stderr, secrets: world.secrets)
         observed.command = outcome
         observed.timeOrigin = observed.journal.first?.elapsed ?? 0
-        observed.runStarts = runStarts
-        let rules = SeedRules(scenario: scenario, tolerance: observed.earlyTolerance)
+        observed.runStarts = runs.map(\.journalStart)
+        observed.runs = runs
+        observed.clockStart = world.clock.start
+        if scenario.clientKind == .audit, let tenant = emulator.tenant(scenario.tenant.region) { observed.auditLog = Array(tenant.auditEvents) }
+        let rules = SeedRules(scenario: scenario, tolerance: observed.earlyTolerance, lateTolerance: observed.defaultTolerance)
         if override != nil {
             failures += rules.judge(observed)
         } else {
@@ -193,10 +264,9 @@ extension ScenarioRunner {
 
     /// `scaled time (60×, tolerance −3s +30s)`: how a result on scaled time says so.
     static func scaledNote(_ scale: Double) -> String {
-        "scaled time (\(scaleText(scale))×, tolerance −\(seconds(0.05 * scale)) +\(seconds(0.5 * scale)))"
+        "scaled time (\(Scenario.plainNumber(scale))×, tolerance −\(seconds(0.05 * scale)) +\(seconds(0.5 * scale)))"
     }
 
-    static func scaleText(_ scale: Double) -> String { scale == scale.rounded() ? String(Int(scale)) : String(scale) }
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value))s" : String(format: "%.3gs", value)
     }
@@ -205,7 +275,7 @@ extension ScenarioRunner {
     /// scenario's client settings as `R7_*` variables, every key as `R7_KEY_<ID>`, and the
     /// scenario's own `env` last.
     func clientEnvironment(_ scenario: Scenario, world: ScenarioWorld, command: CommandSpec,
-                           authority: CertificateAuthority) throws -> [String: String]
+                           authority: CertificateAuthority, workspace: ClientWorkspace) throws -> [String: String]
     {
         var environment = ProcessInfo.processInfo.environment.filter { name, _ in
             !(name.hasPrefix("R7_") || name.hasPrefix("INSIGHT_REPLAY_") || name.hasPrefix("FAKETIME")
@@ -220,13 +290,19 @@ extension ScenarioRunner {
         if let token = spec.token { environment["R7_API_KEY"] = world.resolve(token) }
         if let admin = spec.adminToken { environment["R7_ADMIN_API_KEY"] = world.resolve(admin) }
         if let user = spec.serviceUser { environment["R7_SERVICE_USER"] = user }
+        environment["R7_STATE_DIR"] = workspace.stateDirectory
         if let audit = spec.audit {
             environment["R7_STORAGE_REGION"] = audit.storageRegion
             environment["R7_AUDIT_API_KEY"] = world.resolve(audit.token)
+            environment["R7_PER_PAGE"] = String(audit.perPage)
+            environment["R7_ALERT_AFTER"] = Scenario.plainNumber(audit.alertAfter)
         }
         if let notifier = spec.notifier {
             environment["R7_TRIGGER_URL"] = notifier.url
             environment["R7_TRIGGER_API_KEY"] = world.resolve(notifier.token)
+            environment["R7_DISABLE_PERCENT"] = Scenario.plainNumber(notifier.disableThreshold * 100)
+            environment["R7_DISABLE_WINDOW"] = Scenario.plainNumber(notifier.disableWindow)
+            environment["R7_DISABLE_MINIMUM"] = String(notifier.minimumRequests)
         }
         for (id, secret) in world.keyIDs { environment["R7_KEY_\(ClientEnvironment.variableName(id))"] = secret }
         environment["INSIGHT_REPLAY_SCENARIO"] = scenario.name
@@ -260,12 +336,34 @@ enum RunStep: Equatable {
     case wait(Double)
     /// The user pastes another key into the client's settings: later runs get it as `R7_API_KEY`.
     case token(TokenSpec)
+    /// A run standing for one audit or notifier step (`R7_STEPS=audit_pull`, `notify` …).
+    case step(Step)
+
+    /// Whether it runs the command.
+    var isRun: Bool {
+        switch self {
+        case .run, .step: return true
+        case .wait, .token: return false
+        }
+    }
 
     init(_ step: Step) {
         switch step {
         case .wait(let seconds): self = .wait(seconds)
         case .setToken(let token): self = .token(token)
         default: self = .run(step.description)
+        }
+    }
+
+    /// An audit-log pull's or a notifier's steps: each its own run, so a pull is a restart and
+    /// a notifier keeps its queue and state in `R7_STATE_DIR` between steps.
+    static func each(_ steps: [Step]) -> [RunStep] {
+        steps.map { step in
+            switch step {
+            case .wait(let seconds): return .wait(seconds)
+            case .setToken(let token): return .token(token)
+            default: return .step(step)
+            }
         }
     }
 

@@ -22,6 +22,8 @@ struct SeedRules {
     let scenario: Scenario
     /// Virtual seconds a measured wait may fall short by (the wall clock's jitter at the time scale).
     let tolerance: Double
+    /// Virtual seconds a wait the seed fixes (the resend schedule) may run over by.
+    var lateTolerance = 0.0005
 
     /// Statuses after which repeating the same request cannot help.
     static let final = [401, 403]
@@ -46,21 +48,27 @@ struct SeedRules {
             return [Finding(line: "the client could not be started: \(error)", category: scenario.expect.diagnosis ?? .serviceUnavailable,
                             evidence: [], remedy: "check the command and that its program is installed")]
         }
+        // A notifier's POSTs to its trigger follow the seed's resend schedule, judged on its own.
+        let kind = scenario.clientKind
         findings += repeatsAfterFinal(journal)
         findings += rateLimits(journal)
         findings += serverErrorRetries(journal)
-        findings += paging(journal, runStarts: observed.runStarts)
-        // The region can be named only when the key works in another known region than the URL's.
-        let urlRegion = scenario.client.url.flatMap { URL(string: $0.trimmingCharacters(in: .whitespaces))?.host }.flatMap { Region(host: $0) }
-        if scenario.expect.diagnosis == .wrongRegionalURL, let command = observed.command, let urlRegion,
-           urlRegion != scenario.tenant.region
+        switch kind {
+        case .audit?: findings += auditFindings(observed)
+        case .notifier?: findings += notifierFindings(observed)
+        default: findings += paging(journal, runStarts: observed.runStarts)
+        }
+        // The region can be named only when the key works in another known region than the one set.
+        if [.wrongRegionalURL, .incorrectIntegrationParameters].contains(scenario.expect.diagnosis), let command = observed.command,
+           let configured = configuredRegion, configured != scenario.tenant.region
         {
             let region = scenario.tenant.region
             let output = command.stdout + command.stderr
             if !output.localizedCaseInsensitiveContains(region.platformHost) && output.range(of: "\\b\(region.code)\\b", options: [.regularExpression, .caseInsensitive]) == nil {
+                let setting = kind == .audit ? "storage region" : kind == .notifier ? "API URL" : "URL"
                 findings.append(Finding(
-                    line: "never told the user that the key belongs to \(region.code): the seed says to verify the region; name it (\(region.platformBaseURL))",
-                    category: .wrongRegionalURL, evidence: journal.filter { $0.status == 401 }.prefix(3).map(Self.describe),
+                    line: "never told the user that the key belongs to \(region.code), not to the \(setting)'s \(configured.code): the seed says to verify the region; name it (\(region.platformBaseURL))",
+                    category: scenario.expect.diagnosis!, evidence: journal.filter { $0.status == 401 || $0.status == 404 }.prefix(3).map(Self.describe),
                     remedy: "on a 401, try the key on the other regions' /validate and name the one that accepts it"))
             }
         }
@@ -78,7 +86,7 @@ struct SeedRules {
                         remedy: "exit non-zero when the integration cannot get its data, and print what the user must fix"))
                 } else if scenario.expect.diagnosis == nil, code != 0 {
                     findings.append(Finding(
-                        line: "exited \(code), but this scenario ends with the data synced: nothing is wrong for the client to report",
+                        line: "exited \(code), but this scenario ends \(scenario.clientKind?.success ?? "with the data synced"): nothing is wrong for the client to report",
                         category: .noDataSyncing, evidence: Self.last(journal), remedy: "exit 0 when the data arrived"))
                 }
             }
@@ -105,12 +113,19 @@ struct SeedRules {
             remedies: remedies)
     }
 
+    /// The region the client was set to: its URL's, its storage region, or its API URL's.
+    var configuredRegion: Region? {
+        if let audit = scenario.client.audit { return Region(name: audit.storageRegion) }
+        let url = scenario.client.notifier?.url ?? scenario.client.url
+        return url.flatMap { URL(string: $0.trimmingCharacters(in: .whitespaces))?.host }.flatMap { Region(host: $0) }
+    }
+
     // MARK: The rules
 
     func repeatsAfterFinal(_ journal: [JournalEntry]) -> [Finding] {
         var findings: [Finding] = []
         var refused: [String: (entry: JournalEntry, index: Int, repeats: [Int])] = [:]
-        for (index, entry) in journal.enumerated() {
+        for (index, entry) in journal.enumerated() where !isTrigger(entry) {
             let request = Self.endpoint(entry)
             if var seen = refused[request] {
                 seen.repeats.append(index)
@@ -134,7 +149,7 @@ struct SeedRules {
     func rateLimits(_ journal: [JournalEntry]) -> [Finding] {
         var findings: [Finding] = []
         var retried = Set<String>()
-        for (index, entry) in journal.enumerated() where entry.status == 429 {
+        for (index, entry) in journal.enumerated() where entry.status == 429 && !isTrigger(entry) {
             let request = Self.endpoint(entry)
             let asked = entry.retryAfter.map { "Retry-After: \(Scenario.formatSeconds($0))" } ?? "no Retry-After"
             guard let nextIndex = journal.indices.dropFirst(index + 1).first(where: { journal[$0].host == entry.host }) else {
@@ -167,7 +182,7 @@ struct SeedRules {
     func serverErrorRetries(_ journal: [JournalEntry]) -> [Finding] {
         var findings: [Finding] = []
         var runs: [String: [(Int, JournalEntry)]] = [:]
-        for (index, entry) in journal.enumerated() {
+        for (index, entry) in journal.enumerated() where !isTrigger(entry) {
             let request = Self.endpoint(entry)
             if entry.status >= 500 || entry.status == 0 {
                 runs[request, default: []].append((index, entry))

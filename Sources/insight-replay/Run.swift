@@ -57,8 +57,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Folder of bundled recordings loaded before the run (default: the Recordings folder beside each scenario's folder, else ./Recordings).")
     var recordingsFolder: String?
 
-    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of every seeds/000 scenario's client: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets R7_BASE_URL, R7_API_KEY … (see README). Each scenario then reports what your client did differently from what the seed requires.")
+    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of the built-in client of each scenario of its --kind: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets its settings as R7_* variables (see README, \"The contract of each kind\"). Each scenario then reports what your client did differently from what the seeds require.")
     var client: String?
+
+    @Option(name: .long, help: "With --client: the integration it is: siem (a SIEM connector's URL + token, the default), audit (an audit-log pull), notifier (an InsightConnect trigger), or several with commas, or all.")
+    var kind: String = "siem"
 
     @Option(name: .long, help: "With --client: virtual (its clock, sleeps and timeouts run on the emulator's clock: exact, no waiting) or scaled (the wall clock at --time-scale).")
     var time: String = "virtual"
@@ -74,6 +77,22 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    /// `siem`, `audit,notifier`, `all`: the kinds `--kind` names.
+    static func kinds(_ text: String) throws -> Set<ClientKind> {
+        var kinds = Set<ClientKind>()
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            if word == "all" {
+                kinds.formUnion(ClientKind.allCases)
+            } else if let kind = ClientKind(rawValue: word) {
+                kinds.insert(kind)
+            } else {
+                throw ValidationError("--kind: '\(word)' is not a kind of client; use siem, audit, notifier (comma separated) or all")
+            }
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--kind: name siem, audit, notifier or all") }
+        return kinds
+    }
+
     func validate() throws {
         for (option, path) in [("--junit", junit), ("--json", json), ("--html", html)] {
             if let path, let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
@@ -88,6 +107,7 @@ struct Run: AsyncParsableCommand {
             guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
             guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
             guard CommandTime(rawValue: time) != nil else { throw ValidationError("--time must be virtual or scaled, not '\(time)' (e.g. --time scaled --time-scale 60)") }
+            _ = try Self.kinds(kind)
         }
     }
 
@@ -132,14 +152,17 @@ struct Run: AsyncParsableCommand {
                 printError("--faketime on: libfaketime is not installed (Debian: apt-get install faketime)")
                 throw ExitCode(2)
             }
-            override = ClientOverride(command: command, time: mode, timeScale: timeScale)
-            let applicable = scenarios.filter(ClientOverride.applies)
+            let kinds = try Self.kinds(kind)
+            let chosen = ClientOverride(command: command, time: mode, timeScale: timeScale, kinds: kinds)
+            override = chosen
+            let applicable = scenarios.filter { chosen.applies(to: $0) }
             let skipped = scenarios.count - applicable.count
+            let named = kinds.sorted().map(\.title).joined(separator: ", ")
             if applicable.isEmpty {
-                printError("--client: none of these scenarios has a seeds/000 client (url + token) answered by the emulator")
+                printError("--client: none of these scenarios has a client of kind \(kind) (\(named)) answered by the emulator; choose another with --kind siem, audit or notifier")
                 throw ExitCode(2)
             }
-            if skipped > 0 { printError("--client: \(skipped) scenario(s) without a seeds/000 client (audit, notifier, recordings) are not run") }
+            if skipped > 0 { printError("--client: \(skipped) scenario(s) of another kind than \(named), or answered by recordings, are not run (--kind all runs every kind)") }
             printError(mode == .virtual
                 ? "--client: \(applicable.count) scenario(s), on the emulator's virtual clock (exact times; its sleeps take no wall time)"
                 : "--client: \(applicable.count) scenario(s), time scale \(timeScale)×\(command.faketime ? ", under libfaketime" : " (its own sleeps are real: --faketime on, or install faketime)")")
@@ -356,6 +379,22 @@ struct History: AsyncParsableCommand {
 
     @Option(name: .long, help: "Show one scenario's outcomes across runs instead.")
     var scenario: String?
+
+    /// `siem`, `audit,notifier`, `all`: the kinds `--kind` names.
+    static func kinds(_ text: String) throws -> Set<ClientKind> {
+        var kinds = Set<ClientKind>()
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            if word == "all" {
+                kinds.formUnion(ClientKind.allCases)
+            } else if let kind = ClientKind(rawValue: word) {
+                kinds.insert(kind)
+            } else {
+                throw ValidationError("--kind: '\(word)' is not a kind of client; use siem, audit, notifier (comma separated) or all")
+            }
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--kind: name siem, audit, notifier or all") }
+        return kinds
+    }
 
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000, not \(limit)") }

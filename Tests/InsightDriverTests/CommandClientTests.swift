@@ -185,7 +185,7 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
         // The rules in the order the diagnosis ranks them: what it did, then how it exited.
         #expect(result.failures == [
             "sent GET us.api.insight.rapid7.com/validate 2 more time(s) after it was answered 401: a 401 is not transient; stop and tell the user what to fix",
-            "never told the user that the key belongs to us3: the seed says to verify the region; name it (https://us3.api.insight.rapid7.com)",
+            "never told the user that the key belongs to us3, not to the URL's us: the seed says to verify the region; name it (https://us3.api.insight.rapid7.com)",
             "exited 0, but the seed's case here is wrong_regional_url (Wrong Regional URL): a client must report the failure (non-zero exit) and say what is wrong",
         ])
         #expect(result.diagnosis?.category == .wrongRegionalURL)

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""A notifier to an InsightConnect API trigger, as a security product would write it: an API URL
+and an API key in; events queued, sent, resent on the seed's schedule, and the integration
+disabled when 60% of its requests in 12 hours fail. Standard library only; tested unmodified by
+`insight-replay run --client "python3 Examples/python/notifier.py" --kind notifier`.
+
+Settings and hand-over (the notifier contract of `run --client`, README):
+  R7_TRIGGER_URL, R7_TRIGGER_API_KEY   the two settings
+  R7_STEPS                             what this run does: notify (send R7_EVENTS_FILE's events),
+                                       test_notification, disable, enable or delete
+  R7_EVENTS_FILE                       the events to send, a JSON object a line
+  R7_STATE_DIR                         the integration's state, queue and recent outcomes
+  R7_DISABLE_PERCENT, R7_DISABLE_WINDOW, R7_DISABLE_MINIMUM   the auto-disable rule (60, 43200, 5)
+
+The last stdout line is {"delivered": N, "undelivered": N, "queued": N, "state": "enabled",
+"disabled" or "deleted"}; exit 1 when an event was not delivered or could not be taken.
+
+--flaw fixed-resend is a deliberate bug for the examples: it resends every 5 seconds, three
+times, instead of on the seed's schedule.
+"""
+import json
+import os
+import re
+import sys
+import time
+
+from insight_client import RESEND_INTERVALS, Failure, api_key, home_region, request
+
+FIXED_RESEND = "--flaw" in sys.argv and "fixed-resend" in sys.argv
+TRIGGER = re.compile(r"https://([a-z0-9]+)\.api\.insight\.rapid7\.com/connect/v\d/"
+                     r"(workflows/[\w-]+/events/execute|execute/async/workflows/[\w-]+)")
+
+
+class Integration:
+    """The integration's state between runs, saved after every change."""
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, "notifier.json")
+        try:
+            with open(self.path) as file:
+                self.value = json.load(file)
+        except FileNotFoundError:
+            self.value = {"state": "enabled", "queue": [], "outcomes": []}
+
+    def save(self):
+        temporary = self.path + ".tmp"
+        with open(temporary, "w") as file:
+            json.dump(self.value, file)
+        os.replace(temporary, self.path)
+
+
+def settings():
+    url = os.environ.get("R7_TRIGGER_URL", "").strip()
+    match = TRIGGER.fullmatch(url)
+    if not match:
+        raise Failure(f"'{url}' is not an InsightConnect API trigger URL (https://REGION.api.insight.rapid7.com/connect/v1/…)")
+    return url, match.group(1), api_key("R7_TRIGGER_API_KEY")
+
+
+def send(url, key, body):
+    """One event on the seed's schedule: (delivered?, last status, last message)."""
+    waits = [5, 5, 5] if FIXED_RESEND else RESEND_INTERVALS
+    for wait in [0] + waits:
+        time.sleep(wait)
+        status, answer = request("POST", url, key, body=body, attempts=1)
+        if 200 <= status < 300:
+            return True, status, ""
+    return False, status, message_of(answer)
+
+
+def message_of(answer):
+    return answer.get("message") or answer.get("error", {}).get("message", "")
+
+
+def explain(status, message, region, key):
+    """What the user must fix after a trigger refused."""
+    if status in (401, 404):
+        home = home_region(key, region)
+        if home:
+            return (f"the API key belongs to region {home}, but the API URL points at {region}: "
+                    f"use the workflow's API URL in {home} (https://{home}.api.insight.rapid7.com/connect/…)")
+        if status == 401:
+            return "the trigger refuses the API key (401): generate a new user key and paste it into the API key field"
+        return "there is no such workflow (404): copy the API URL from the workflow's API trigger again"
+    if "not active" in message.lower():
+        return "the workflow is not active: activate it in Automation → Workflows, then Test integration"
+    return f"InsightConnect answered {status} {message}".strip()
+
+
+def deliver(integration, url, region, key, report):
+    """The queue in order while enabled; the 60% rule checked after each outcome."""
+    percent = float(os.environ.get("R7_DISABLE_PERCENT") or 60)
+    window = float(os.environ.get("R7_DISABLE_WINDOW") or 43_200)
+    minimum = int(os.environ.get("R7_DISABLE_MINIMUM") or 5)
+    value = integration.value
+    while value["state"] == "enabled" and value["queue"]:
+        ok, status, message = send(url, key, {"events": [value["queue"][0]]})
+        value["queue"].pop(0)
+        now = time.time()
+        value["outcomes"] = [o for o in value["outcomes"] if now - o[0] < window] + [[now, ok]]
+        if ok:
+            report["delivered"] += 1
+        else:
+            report["undelivered"] += 1
+            print(f"error: a notification was not delivered after its resends: {explain(status, message, region, key)}",
+                  file=sys.stderr)
+        failed = sum(1 for _, good in value["outcomes"] if not good)
+        if len(value["outcomes"]) >= minimum and failed * 100 >= percent * len(value["outcomes"]):
+            value["state"] = "disabled"
+            print(f"error: the InsightConnect integration was automatically disabled: {failed} of "
+                  f"{len(value['outcomes'])} requests were unsuccessful in the last {int(window / 3600)} hours; "
+                  "fix the cause, then enable it again", file=sys.stderr)
+        integration.save()
+
+
+def run(step, integration, report):
+    value = integration.value
+    if step in ("disable", "enable", "delete"):
+        if value["state"] == "deleted":
+            raise Failure("the integration was deleted: set it up again")
+        if step == "delete":
+            value.update(state="deleted", queue=[], outcomes=[])
+        elif step == "enable":
+            value.update(state="enabled", outcomes=[])
+        else:
+            value["state"] = "disabled"
+        integration.save()
+        return
+    if step == "notify":
+        events_path = os.environ.get("R7_EVENTS_FILE")
+        with open(events_path) as file:
+            events = [json.loads(line) for line in file if line.strip()]
+        if value["state"] == "deleted":
+            raise Failure(f"the integration was deleted: {len(events)} event(s) not taken")
+        value["queue"] += events
+        integration.save()
+    url, region, key = settings()
+    if step == "test_notification":
+        status, answer = request("POST", url, key, attempts=1, body={"events": [{
+            "title": "[Test message] Test integration", "text": "[Test message] If you can read this, the integration works."}]})
+        if not 200 <= status < 300:
+            raise Failure(f"the test notification failed: {explain(status, message_of(answer), region, key)}")
+        report["delivered"] += 1
+        return
+    if value["state"] == "disabled":
+        print(f"error: the integration is disabled; {len(value['queue'])} event(s) wait until it is enabled",
+              file=sys.stderr)
+        return
+    deliver(integration, url, region, key, report)
+
+
+def main():
+    integration = Integration(os.environ.get("R7_STATE_DIR") or ".")
+    report = {"delivered": 0, "undelivered": 0}
+    code = 0
+    try:
+        for step in (os.environ.get("R7_STEPS") or "test_notification").split(","):
+            run(step.strip(), integration, report)
+    except Failure as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        code = 1
+    value = integration.value
+    print(json.dumps({**report, "queued": len(value["queue"]), "state": value["state"]}))
+    if report["undelivered"] or value["state"] != "enabled" and value["queue"]:
+        code = 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

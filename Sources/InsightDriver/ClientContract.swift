@@ -1,0 +1,111 @@
+import Foundation
+import InsightCore
+
+/// What a command client of each kind is given beyond its settings, and what it hands back:
+/// the contract `run --client` holds it to (README, "The contract of each kind").
+///
+/// | kind | one run stands for | inputs | what it hands back |
+/// |---|---|---|---|
+/// | SIEM connector | the steps between two waits (`R7_STEPS=validate,sync`) | `R7_BASE_URL`, `R7_API_KEY` | exit 0 when the data arrived |
+/// | audit-log pull | one pull (`R7_STEPS=audit_pull`), a restart of the puller | `R7_STORAGE_REGION`, `R7_AUDIT_API_KEY`, `R7_PER_PAGE`, `R7_ALERT_AFTER`, `R7_SINK_CAPACITY` (a crash: the sink takes no more) | each record appended to `R7_RECORDS_FILE` as a JSON line; last stdout line `{"processed": N, "rejected": N, "alert": null or text}` |
+/// | notifier | one step (`R7_STEPS=notify`, `test_notification`, `disable`, `enable` or `delete`) | `R7_TRIGGER_URL`, `R7_TRIGGER_API_KEY`, `R7_EVENTS_FILE` (the events of a `notify`, a JSON object a line), `R7_DISABLE_PERCENT`, `R7_DISABLE_WINDOW`, `R7_DISABLE_MINIMUM` | last stdout line `{"delivered": N, "undelivered": N, "queued": N, "state": "enabled", "disabled" or "deleted"}` |
+///
+/// Every kind has `R7_STATE_DIR`, a folder kept between the runs of a scenario (the checkpoint,
+/// the queue and the notifier's state live there) and removed after it.
+struct ClientWorkspace {
+    let folder: URL
+    var stateDirectory: String { folder.appendingPathComponent("state").path }
+    var recordsFile: String { folder.appendingPathComponent("records.jsonl").path }
+    var eventsFile: String { folder.appendingPathComponent("events.jsonl").path }
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("insight-replay-client-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: folder.appendingPathComponent("state").path, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    /// The variables a run of `step` gets, and the ids of the events it is given (written to
+    /// `R7_EVENTS_FILE`, numbered on from `firstEvent`).
+    func prepare(_ step: Step, scenario: Scenario, firstEvent: Int) throws -> (variables: [String: String], events: [String]) {
+        var variables: [String: String] = ["R7_STEPS": step.contractName]
+        var events: [String] = []
+        try? FileManager.default.removeItem(atPath: recordsFile)
+        try? FileManager.default.removeItem(atPath: eventsFile)
+        switch step {
+        case .auditPull(let capacity):
+            _ = FileManager.default.createFile(atPath: recordsFile, contents: nil)
+            variables["R7_RECORDS_FILE"] = recordsFile
+            if let capacity { variables["R7_SINK_CAPACITY"] = String(capacity) }
+        case .notify(let count):
+            let numbers = firstEvent..<firstEvent + count
+            events = numbers.map { Self.eventID(scenario: scenario.name, number: $0) }
+            let lines = numbers.map { Self.event(scenario: scenario.name, number: $0) + "\n" }
+            try Data(lines.joined().utf8).write(to: URL(fileURLWithPath: eventsFile))
+            variables["R7_EVENTS_FILE"] = eventsFile
+        default:
+            break
+        }
+        return (variables, events)
+    }
+
+    /// The records a run appended, one a line (blank lines skipped, each line's number kept).
+    func records() -> [(line: Int, text: String)] {
+        guard let data = FileManager.default.contents(atPath: recordsFile) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .compactMap { index, line in
+                let text = line.trimmingCharacters(in: .whitespaces)
+                return text.isEmpty ? nil : (index + 1, text)
+            }
+    }
+
+    /// Event `number` of a scenario, as its line in `R7_EVENTS_FILE`.
+    static func event(scenario: String, number: Int) -> String {
+        let object: JSON = ["id": .string(eventID(scenario: scenario, number: number)),
+                            "title": .string("\(scenario) event \(number)"), "severity": "medium"]
+        return String(decoding: object.encoded(), as: UTF8.self)
+    }
+
+    static func eventID(scenario: String, number: Int) -> String { "\(scenario)#\(number)" }
+
+    /// Whether a body carries event `id`, however it was nested or quoted (the id ends where a
+    /// digit does not follow).
+    static func body(_ body: String, carries id: String) -> Bool {
+        var search = body[...]
+        while let range = search.range(of: id) {
+            if range.upperBound == body.endIndex || !body[range.upperBound].isNumber { return true }
+            search = body[range.upperBound...]
+        }
+        return false
+    }
+}
+
+/// One run of a command client, for judging it by its kind's rules.
+struct CommandRun {
+    /// The scenario step it stood for (nil for a SIEM connector's runs of several steps).
+    var step: Step?
+    var number: Int
+    /// Virtual seconds since the start when it began.
+    var startedAt: Double
+    /// The journal's total and the deliveries' count when it began.
+    var journalStart: Int
+    var deliveriesStart: Int
+    /// The events it was given (`R7_EVENTS_FILE`), by id.
+    var events: [String] = []
+    var records: [(line: Int, text: String)] = []
+    var exitCode: Int32?
+    /// The last JSON object it printed on a line of stdout.
+    var report: [String: JSON]?
+}
+
+extension Step {
+    /// What `R7_STEPS` says for a run standing for this step alone.
+    var contractName: String {
+        switch self {
+        case .auditPull: return "audit_pull"
+        case .notify: return "notify"
+        case .notifier(let action): return action.rawValue
+        default: return description
+        }
+    }
+}
