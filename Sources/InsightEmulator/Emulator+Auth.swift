@@ -102,6 +102,10 @@ extension EmulatorState {
                 return nil
             }
             return "role \(Roles.logSearchViewOnly)"
+        case .logSearchWrite:
+            if let missing = authorize(principal, .logSearch) { return missing }
+            if user.platformAdmin || user.hasRole(Roles.logSearchAdmin) || user.hasRole(Roles.idrAdministrator) { return nil }
+            return "role \(Roles.logSearchAdmin) (Log Search View Only may read, not change)"
         case .platformAdmin, .auditAdmin:
             return user.platformAdmin ? nil : "platform admin"
         case .insightConnect:

@@ -17,6 +17,7 @@ extension EmulatorState {
         case .investigationAlerts: return investigationAlerts(match, request, tenant: tenant)
         case .alertSearch: return searchAlerts(request, tenant: tenant, now: context.now)
         case .alertGet: return getAlert(match, tenant: tenant)
+        case .alertPatch: return patchAlert(match, request, tenant: tenant)
         case .alertActors: return alertActors(match, request, tenant: tenant)
         case .alertEvidences: return alertEvidences(match, request, tenant: tenant)
         case .idrUser: return idrUser(match, tenant: tenant)
@@ -33,6 +34,7 @@ extension EmulatorState {
         case .attachmentDelete: return deleteAttachment(match, tenant: tenant)
         case .threatCreate: return createThreat(request, tenant: tenant)
         case .threatIndicators(let replace): return threatIndicators(match, request, tenant: tenant, replace: replace)
+        case .threatDelete: return deleteThreat(match, tenant: tenant)
         case .bulkClose: return bulkClose(request, tenant: tenant)
         case .productAlerts: return productAlerts(match, tenant: tenant)
         case .accountGet: return getAccount(match, tenant: tenant)
@@ -45,17 +47,14 @@ extension EmulatorState {
         case .logGet: return getLog(match, tenant: tenant)
         case .logsetsList: return listLogsets(tenant: tenant)
         case .logsetGet: return getLogset(match, tenant: tenant)
-        case .labelGet: return getLabel(match)
         case .queryLogsGet: return startQuery(.keys(match.param("keys")), request, tenant: tenant, context: context, audit: false)
         case .queryLogsPost: return startQuery(.body, request, tenant: tenant, context: context, audit: false)
         case .queryLogset: return startQuery(.logset(match.param("id")), request, tenant: tenant, context: context, audit: false)
-        case .savedQueries: return .json(200, ["saved_queries": .array(tenants[tenant].savedQueries().map(\.json))])
-        case .savedQuery:
-            guard let found = tenants[tenant].savedQueries().first(where: { $0.id == match.param("id") }) else {
-                return .json(404, ["message": "HTTP 404 Not Found"])  // get_a_saved_query_404.json.resp
-            }
-            return .json(200, ["saved_query": found.json])
+        case .savedQueryRun: return runSavedQuery(match, request, tenant: tenant, context: context)
+        case .queryContext(let audit): return queryContext(match, request, tenant: tenant, audit: audit)
         case .queryPoll: return pollQuery(match.param("id"), request, tenant: tenant, context: context, audit: false)
+        case .managed(let kind, let verb): return manage(kind, verb, match, request, tenant: tenant, now: context.now)
+        case .actionTargets(let modify): return actionTargets(match, request, tenant: tenant, modify: modify)
         case .auditLogsList: return listAuditLogs(tenant: tenant)
         case .auditLogGet: return getAuditLog(match, tenant: tenant)
         case .auditQueryGet: return startQuery(.keys(match.param("keys")), request, tenant: tenant, context: context, audit: true)

@@ -313,6 +313,17 @@ extension EmulatorState {
         }
     }
 
+    /// `POST …/customthreats/key/{key}/delete` (a community threat's deletion, found in public
+    /// clients as POST with an optional `reason`): the threat is gone. ASSUMED answer: 200 with
+    /// the threat as it was, its indicators counted (no public recording).
+    mutating func deleteThreat(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
+        guard let index = tenants[tenant].threats.firstIndex(where: { $0.key == match.param("key") }) else {
+            return error(404, "Threat not found", .platform)
+        }
+        let threat = tenants[tenant].threats.remove(at: index)
+        return .json(200, Self.threatJSON(threat, rejected: []))
+    }
+
     // MARK: Bulk close, product alerts
 
     /// The alerts of the investigation at `position`: its generated ones side by side (see
@@ -339,9 +350,12 @@ extension EmulatorState {
         case .success(let found): body = found
         case .failure(let response): return response
         }
-        guard let source = body["source"]?.stringValue?.uppercased(), ["USER", "ALERT", "HUNT", "AUTOMATION"].contains(source) else {
-            return badRequest("source is required: USER, ALERT, HUNT or AUTOMATION")
+        // MANUAL is what clients send for investigations people opened (the IDR plugin's default);
+        // ASSUMED the same investigations as v1's USER source.
+        guard let source = body["source"]?.stringValue?.uppercased(), ["MANUAL", "USER", "ALERT", "HUNT", "AUTOMATION"].contains(source) else {
+            return badRequest("source is required: MANUAL, ALERT, HUNT, AUTOMATION or USER")
         }
+        let sources: Set<String> = source == "MANUAL" || source == "USER" ? ["MANUAL", "USER"] : [source]
         guard let fromText = body["from"]?.stringValue, let from = Self.parseTime(fromText),
               let toText = body["to"]?.stringValue, let to = Self.parseTime(toText), from < to
         else { return badRequest("from and to are required, like 2026-01-01T00:00:00Z, from before to") }
@@ -353,7 +367,7 @@ extension EmulatorState {
                                 time: \.createdTime)
         query.lower = .init(time: from, inclusive: true)
         query.upper = .init(time: to, inclusive: false)
-        query.filter = { $0.source == source && $0.status != "CLOSED" }
+        query.filter = { sources.contains($0.source) && $0.status != "CLOSED" }
         var positions: [Int] = []
         var offset = 0
         while positions.count < limit {

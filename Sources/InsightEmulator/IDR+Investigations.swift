@@ -280,6 +280,15 @@ extension EmulatorState {
         var item = tenants[tenant].investigations[index]
         if let failure = update(&item, with: body, tenant: tenant) { return failure }
         tenants[tenant].investigations[index] = item
+        return changed(item, match, tenant: tenant)
+    }
+
+    /// v1's `PUT …/status/{value}` and `…/assignee` answer `{"data": [investigation]}` in v1's
+    /// item shape (XSOAR set_status.json, assign_user.json: the only recorded v1 answers); v2's
+    /// answer the bare investigation (IDR plugin). ASSUMED where the record is one client's
+    /// fixture: no second public recording of the v1 answer confirms it.
+    func changed(_ item: Investigation, _ match: RouteMatch, tenant: Int) -> HTTPResponse {
+        if match.route.pattern.dropFirst().first == "v1" { return .json(200, ["data": [Self.investigationV1(item)]]) }
         return .json(200, Self.investigationV2(item, organizationID: tenants[tenant].organizationID))
     }
 
@@ -292,7 +301,7 @@ extension EmulatorState {
         var item = tenants[tenant].investigations[index]
         if let failure = update(&item, with: ["assignee": ["email": .string(email)]], tenant: tenant) { return failure }
         tenants[tenant].investigations[index] = item
-        return .json(200, Self.investigationV2(item, organizationID: tenants[tenant].organizationID))
+        return changed(item, match, tenant: tenant)
     }
 
     mutating func investigationAlerts(_ match: RouteMatch, _ request: HTTPRequest, tenant: Int) -> HTTPResponse {

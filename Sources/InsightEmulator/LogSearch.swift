@@ -35,9 +35,19 @@ extension EmulatorState {
             "logsets_info": [["id": .string(log.logsetID), "name": .string(log.logsetName),
                               "rrn": .string("rrn:logsearch:\(region.code):logset:\(log.logsetID)"),
                               "links": [["rel": "Self", "href": .string("\(base)/logsets/\(log.logsetID)")]]]],
-            "source_type": "token", "token_seed": .null, "tokens": [], "structures": [], "user_data": [:],
+            // A token and a structure per log, and user_data's keys, as the IDR plugin's
+            // get_a_log.json.resp and logs.json.resp show them (values ASSUMED, fixed by the log's id).
+            "source_type": "token", "token_seed": .null, "tokens": [.string(Self.derivedUUID(log.id, "token"))],
+            "structures": [.string(Self.derivedUUID(log.id, "structure"))],
+            "user_data": ["platform_managed": "true", "le_agent_filename": "", "le_agent_follow": "false"],
             "retention_period": "default", "links": [["rel": "Self", "href": .string("\(base)/logs/\(log.id)")]],
         ]
+    }
+
+    /// A UUID fixed by a name and a purpose.
+    static func derivedUUID(_ name: String, _ purpose: String) -> String {
+        var random = SeededRandom(seed: 0, label: "\(name)/\(purpose)")
+        return random.uuid()
     }
 
     mutating func getLog(_ match: RouteMatch, tenant: Int) -> HTTPResponse {
@@ -85,9 +95,32 @@ extension EmulatorState {
         return table
     }()
 
-    func getLabel(_ match: RouteMatch) -> HTTPResponse {
-        guard let label = Self.labels[match.param("id")] else { return .json(404, ["code": 404, "message": "HTTP 404 Not Found"]) }
-        return .json(200, ["label": label])
+    /// The label an event carries: the reserved "Login Failure" on a failed result (ASSUMED rule;
+    /// the platform labels what its detection rules match, and a failed login is what label 1
+    /// is for). Labels travel as `{id, links[Self]}` (the description's event labels), which
+    /// clients follow to `/management/labels/{id}`.
+    static let failureLabel = String(format: "00000000-0000-0000-0000-%012d", 1)
+
+    static func labels(of event: LogSearchEvent) -> [String] {
+        event.message.contains(#""result":"FAILED""#) ? [failureLabel] : []
+    }
+
+    /// `"labels":[…]` of an event, written to bytes; `base` is the query base (`…/query`).
+    static func writeLabels(_ event: LogSearchEvent, base: String, into bytes: inout [UInt8]) {
+        bytes.append(contentsOf: #"{"labels":["#.utf8)
+        for (offset, id) in labels(of: event).enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: #"{"id":"#.utf8)
+            JSON.appendString(id, to: &bytes)
+            bytes.append(contentsOf: #","links":[{"href":"#.utf8)
+            JSON.appendString(labelHref(id, base: base), to: &bytes)
+            bytes.append(contentsOf: #","rel":"Self"}]}"#.utf8)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    static func labelHref(_ id: String, base: String) -> String {
+        String(base.dropLast("/query".count).replacingOccurrences(of: "/audit", with: "")) + "/management/labels/\(id)"
     }
 
     // MARK: Audit logs (seeds/002; reference §6)
@@ -305,6 +338,9 @@ extension EmulatorState {
                 [entry.key: ["groups_timeseries": [], "series": .array(entry.value.series.map(cell)), "totals": cell(entry.value.total)]]
             })
         } else {
+            // The events the query matched: the description's `count`, beside the global series
+            // (the recorded groupby answer, log_id8.json.resp, has none).
+            statistics["count"] = .int(Int64(matched))
             statistics["stats"] = ["global_timeseries": cell(total)]
             statistics["timeseries"] = ["global_timeseries": .array(series.map(cell))]
             statistics["groups"] = []
@@ -320,9 +356,15 @@ extension EmulatorState {
 
     /// What a statistical query in progress answers in `partial` (log_id7.json.resp).
     static func partial(_ query: LEQLQuery, window: (Int64, Int64)) -> JSON {
-        ["cardinality": 0, "granularity": .int(max(1, (window.1 - window.0) / Int64(buckets))), "from": .int(window.0),
+        var partial: JSON = ["cardinality": 0, "granularity": .int(max(1, (window.1 - window.0) / Int64(buckets))), "from": .int(window.0),
          "to": .int(window.1), "type": .string(query.calculate?.function ?? "count"), "stats": [:], "groups": [], "others": [:],
          "status": 204, "timeseries": [:], "groups_timeseries": [], "all_exact_result": true]
+        // Without groupby, the matched count so far (the description's StatsContinueInitial).
+        if query.groupBy == nil, case .object(var object) = partial {
+            object["count"] = 0
+            partial = .object(object)
+        }
+        return partial
     }
 
     /// `GET /query/{id}`: 202 with progress until the query is done, then 200 with the events.
@@ -362,7 +404,8 @@ extension EmulatorState {
 
     /// `eventJSON`'s bytes, written directly (`EventBytesTests` checks they are the same).
     static func writeEvent(_ event: LogSearchEvent, base: String, into bytes: inout [UInt8]) {
-        bytes.append(contentsOf: #"{"labels":[],"links":[{"href":"#.utf8)
+        writeLabels(event, base: base, into: &bytes)
+        bytes.append(contentsOf: #","links":[{"href":"#.utf8)
         JSON.appendString("\(base)/context/\(event.sequenceNumber)?per_page=50&timestamp=\(event.timestamp)&log_keys=\(event.logID)&context_type=SURROUND", to: &bytes)
         bytes.append(contentsOf: #","rel":"Context"}],"log_id":"#.utf8)
         JSON.appendString(event.logID, to: &bytes)
@@ -383,7 +426,8 @@ extension EmulatorState {
     static func eventJSON(_ event: LogSearchEvent, base: String) -> JSON {
         let context = "\(base)/context/\(event.sequenceNumber)?per_page=50&timestamp=\(event.timestamp)&log_keys=\(event.logID)&context_type=SURROUND"
         return ["log_id": .string(event.logID), "timestamp": .int(event.timestamp), "sequence_number": .int(event.sequenceNumber),
-                "sequence_number_str": .string(String(event.sequenceNumber)), "message": .string(event.message), "labels": [],
+                "sequence_number_str": .string(String(event.sequenceNumber)), "message": .string(event.message),
+                "labels": .array(labels(of: event).map { ["id": .string($0), "links": [["rel": "Self", "href": .string(labelHref($0, base: base))]]] }),
                 "links": [["rel": "Context", "href": .string(context)]]]
     }
 

@@ -11,6 +11,8 @@ enum Permission: Sendable {
     case anyValidKey
     case insightIDR
     case logSearch
+    /// "Read Write or Above" in the Log Search description: a view-only role may not change objects.
+    case logSearchWrite
     case platformAdmin
     /// Audit logs: an organization key or a platform admin's user key (reference §6).
     case auditAdmin
@@ -24,14 +26,16 @@ enum Endpoint: Sendable, Hashable {
     case validate
     case investigationsList(version: Int), investigationCreate, investigationSearch
     case investigationGet, investigationPatch, investigationSetField(String), investigationAssign, investigationAlerts
-    case alertSearch, alertGet, alertActors, alertEvidences, idrUser, userSearch, accountGet, accountSearch
+    case alertSearch, alertGet, alertPatch, alertActors, alertEvidences, idrUser, userSearch, accountGet, accountSearch
     case commentsList, commentCreate, commentDelete
     case attachmentsList, attachmentUpload, attachmentGet, attachmentMetadata, attachmentDelete
-    case threatCreate, threatIndicators(replace: Bool), bulkClose, productAlerts, assetGet, assetSearch
+    case threatCreate, threatIndicators(replace: Bool), threatDelete, bulkClose, productAlerts, assetGet, assetSearch
     case accountUsers
     case triggerLegacy, triggerAsync, workflowsList
-    case logsList, logGet, logsetsList, logsetGet, labelGet
-    case queryLogsGet, queryLogsPost, queryLogset, queryPoll, savedQueries, savedQuery
+    case logsList, logGet, logsetsList, logsetGet
+    case queryLogsGet, queryLogsPost, queryLogset, queryPoll, queryContext(audit: Bool), savedQueryRun
+    case managed(ManagedKind, ManagedVerb)
+    case actionTargets(modify: Bool)
     case auditLogsList, auditLogGet, auditQueryGet, auditQueryPost, auditPoll
 }
 
@@ -102,6 +106,7 @@ enum Router {
         Route(["PUT"], "/idr/v1/investigations/{id}/assignee", .investigationAssign, .idr, .insightIDR),
         Route(["POST"], "/idr/at/alerts/ops/search", .alertSearch, .idr, .insightIDR),
         Route(["GET"], "/idr/at/alerts/{rrn}", .alertGet, .idr, .insightIDR),
+        Route(["PATCH"], "/idr/at/alerts/{rrn}", .alertPatch, .idr, .insightIDR),
         Route(["GET"], "/idr/at/alerts/{rrn}/actors", .alertActors, .idr, .insightIDR),
         Route(["GET"], "/idr/at/alerts/{rrn}/evidences", .alertEvidences, .idr, .insightIDR),
         Route(["POST"], "/idr/v1/users/_search", .userSearch, .idr, .insightIDR),
@@ -119,9 +124,12 @@ enum Router {
         Route(["POST"], "/idr/v1/customthreats", .threatCreate, .idr, .insightIDR),
         Route(["POST"], "/idr/v1/customthreats/key/{key}/indicators/add", .threatIndicators(replace: false), .idr, .insightIDR),
         Route(["POST"], "/idr/v1/customthreats/key/{key}/indicators/replace", .threatIndicators(replace: true), .idr, .insightIDR),
+        Route(["POST"], "/idr/v1/customthreats/key/{key}/delete", .threatDelete, .idr, .insightIDR),
         Route(["POST"], "/idr/v1/investigations/bulk_close", .bulkClose, .idr, .insightIDR),
+        Route(["POST"], "/idr/v2/investigations/bulk_close", .bulkClose, .idr, .insightIDR),
         Route(["GET"], "/idr/v1/investigations/{id}/product_alerts", .productAlerts, .idr, .insightIDR),
         Route(["GET"], "/idr/v2/investigations/{id}/product_alerts", .productAlerts, .idr, .insightIDR),
+        Route(["GET"], "/idr/v2/investigations/{id}/rapid7-product-alerts", .productAlerts, .idr, .insightIDR),
         Route(["GET"], "/idr/v1/accounts/{rrn}", .accountGet, .idr, .insightIDR),
         Route(["POST"], "/idr/v1/accounts/_search", .accountSearch, .idr, .insightIDR),
         // ASSUMED path and shape: the account API ("Rapid7 account controls: get users",
@@ -138,13 +146,17 @@ enum Router {
         Route(["GET"], "/management/logs/{id}", .logGet, .logSearchManagement, .logSearch, .logSearch),
         Route(["GET"], "/management/logsets", .logsetsList, .logSearchManagement, .logSearch, .logSearch),
         Route(["GET"], "/management/logsets/{id}", .logsetGet, .logSearchManagement, .logSearch, .logSearch),
-        Route(["GET"], "/management/labels/{id}", .labelGet, .logSearchManagement, .logSearch, .logSearch),
         Route(["GET"], "/query/logs/{keys}", .queryLogsGet, .logSearchQuery, .logSearch, .logSearch),
+        // A saved query run on the logs it names, or on the logs given (the description's order).
+        Route(["GET"], "/query/logs/{keys}/{saved}", .savedQueryRun, .logSearchQuery, .logSearch, .logSearch),
+        Route(["GET"], "/query/saved_query/{saved}", .savedQueryRun, .logSearchQuery, .logSearch, .logSearch),
         Route(["POST"], "/query/logs", .queryLogsPost, .logSearchQuery, .logSearch, .logSearch),
         Route(["GET"], "/query/logsets/{id}", .queryLogset, .logSearchQuery, .logSearch, .logSearch),
-        // Before /query/{id}: the first route that fits is taken.
-        Route(["GET"], "/query/saved_queries", .savedQueries, .logSearchManagement, .logSearch, .logSearch),
-        Route(["GET"], "/query/saved_queries/{id}", .savedQuery, .logSearchManagement, .logSearch, .logSearch),
+        Route(["GET"], "/query/context/{id}", .queryContext(audit: false), .logSearchQuery, .logSearch, .logSearch),
+        Route(["GET"], "/management/actions/{id}/targets", .actionTargets(modify: false), .logSearchManagement, .logSearch, .logSearch),
+        Route(["PATCH"], "/management/actions/{id}/targets", .actionTargets(modify: true), .logSearchManagement, .logSearchWrite, .logSearch),
+    ] + ManagedKind.allCases.flatMap(managedRoutes) + [
+        // After the fixed /query/… routes: the first route that fits is taken.
         Route(["GET"], "/query/{id}", .queryPoll, .logSearchPolling, .logSearch, .logSearch),
         Route(["GET"], "/audit/management/logs", .auditLogsList, .logSearchManagement, .auditAdmin, .logSearch),
         Route(["GET"], "/audit/management/logs/{id}", .auditLogGet, .logSearchManagement, .auditAdmin, .logSearch),
@@ -152,8 +164,27 @@ enum Router {
         // reference §6: one client calls /audit/query/logs/{key}; accept both.
         Route(["GET"], "/audit/query/logs/{keys}", .auditQueryGet, .logSearchQuery, .auditAdmin, .logSearch),
         Route(["POST"], "/audit/query/logs", .auditQueryPost, .logSearchQuery, .auditAdmin, .logSearch),
+        // The Context link audit events carry, like every event (ASSUMED on the audit API).
+        Route(["GET"], "/audit/query/context/{id}", .queryContext(audit: true), .logSearchQuery, .auditAdmin, .logSearch),
         Route(["GET"], "/audit/query/{id}", .auditPoll, .logSearchPolling, .auditAdmin, .logSearch),
     ] }
+
+    /// A kind's collection and its objects: list and create; read, replace, modify and delete
+    /// (targets and variables have no PATCH in the description).
+    private static func managedRoutes(_ kind: ManagedKind) -> [Route] {
+        let path = kind.path
+        var routes = [
+            Route(["GET"], path, .managed(kind, .list), .logSearchManagement, .logSearch, .logSearch),
+            Route(["POST"], path, .managed(kind, .create), .logSearchManagement, .logSearchWrite, .logSearch),
+            Route(["GET"], path + "/{id}", .managed(kind, .get), .logSearchManagement, .logSearch, .logSearch),
+            Route(["PUT"], path + "/{id}", .managed(kind, .replace), .logSearchManagement, .logSearchWrite, .logSearch),
+            Route(["DELETE"], path + "/{id}", .managed(kind, .delete), .logSearchManagement, .logSearchWrite, .logSearch),
+        ]
+        if kind != .target && kind != .variable {
+            routes.append(Route(["PATCH"], path + "/{id}", .managed(kind, .modify), .logSearchManagement, .logSearchWrite, .logSearch))
+        }
+        return routes
+    }
 
     /// The space a request's path is in, and its path within that space.
     static func locate(_ request: HTTPRequest, kind: Region.HostKind?) -> (space: APISpace, segments: [String]) {

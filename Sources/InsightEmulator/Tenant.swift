@@ -129,6 +129,9 @@ public struct Alert: Sendable, Hashable {
     public var firstEventTime: Date
     public var latestEventTime: Date
     public var detectionRuleRRN: String
+    /// What `PATCH /idr/at/alerts/{rrn}` may change beyond status and priority.
+    public var disposition = "UNDECIDED"
+    public var assigneeID: String? = nil
 }
 
 /// One Log Search log (an event source), as `/management/logs` lists it.
@@ -230,6 +233,9 @@ public struct Tenant: Sendable {
     public var comments: [Comment] = []
     public var attachments: [Attachment] = []
     public var threats: [CustomThreat] = []
+    /// Log Search objects the API wrote, by `ManagedKind` (saved queries, labels, detection rules,
+    /// notifications, targets, variables); a kind never written reads as an account starts.
+    public var managed: [String: [JSON]] = [:]
 
     public init(
         region: Region, organizationID: String, organizationName: String, users: [User] = [],

@@ -31,14 +31,9 @@ enum Contract {
 @Suite struct AlertFidelityTests {
     let emulator = Emulator(tenants: [Fixture.rich()], clock: VirtualClock())
 
-    func firstAlert() async throws -> JSON {
-        let search = try await emulator.handle(Fixture.json("POST", "/idr/at/alerts/ops/search?size=1", ["search": [:]]))
-        return try #require(search.json?["alerts"]?.arrayValue?.first)
-    }
-
     /// IDR plugin unit_test/payloads/test_get_alert_information.json.resp.
     @Test func aWholeAlertHasTheRecordedKeys() async throws {
-        let alert = try await firstAlert()
+        let alert = try await Fixture.firstAlert(emulator)
         Contract.check(alert, [
             "rrn": .string, "version": .int, "created_at": .string, "updated_at": .string, "alerted_at": .string,
             "ingested_at": .string, "external_source": .string, "external_id": .string, "organization": .object,
@@ -68,7 +63,7 @@ enum Contract {
 
     /// test_get_alert_actors_minimum.json.resp and test_get_alert_evidence_minimum.json.resp.
     @Test func actorsAndEvidencesArePagedWithTheAlertsMetadata() async throws {
-        let rrn = try #require(try await firstAlert()["rrn"]?.stringValue)
+        let rrn = try #require(try await Fixture.firstAlert(emulator)["rrn"]?.stringValue)
         let actors = try await emulator.handle(Fixture.query("/idr/at/alerts/\(rrn)/actors", [("size", "1"), ("index", "0")]))
         #expect(actors.status == 200)
         Contract.check(actors.json?["actors"]?.arrayValue?.first, ["rrn": .string, "id": .string, "type": .string, "user_id": .string, "display_name": .string])
@@ -91,7 +86,7 @@ enum Contract {
     }
 
     @Test func noKeyAndMissingRoleAreRefused() async throws {
-        let rrn = try #require(try await firstAlert()["rrn"]?.stringValue)
+        let rrn = try #require(try await Fixture.firstAlert(emulator)["rrn"]?.stringValue)
         #expect(try await emulator.handle(Fixture.request(path: "/idr/at/alerts/\(rrn)/actors", key: nil)).status == 401)
         #expect(try await emulator.handle(Fixture.request(path: "/idr/at/alerts/\(rrn)/actors", key: Fixture.noProductKey)).status == 403)
     }
@@ -256,7 +251,7 @@ enum Contract {
             #expect(try await emulator.handle(Fixture.request(path: "/idr/v2/investigations/\(id)")).json?["status"] == "CLOSED")
         }
         let bad = try await emulator.handle(Fixture.json("POST", "/idr/v1/investigations/bulk_close", ["source": "EMAIL", "from": "x", "to": "y"]))
-        #expect(bad.json?["message"] == "source is required: USER, ALERT, HUNT or AUTOMATION")
+        #expect(bad.json?["message"] == "source is required: MANUAL, ALERT, HUNT, AUTOMATION or USER")
         let backwards = try await emulator.handle(Fixture.json("POST", "/idr/v1/investigations/bulk_close", [
             "source": "USER", "from": "2026-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"]))
         #expect(backwards.status == 400)

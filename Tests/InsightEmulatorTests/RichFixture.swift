@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import InsightCore
 import InsightEmulator
 
@@ -33,6 +34,12 @@ extension Fixture {
         var request = request(method, host, path: components.path, key: key, query: components.queryItems ?? [])
         request.body = body.encoded()
         return request
+    }
+
+    /// The first alert an alert search finds.
+    static func firstAlert(_ emulator: Emulator) async throws -> JSON {
+        let search = try await emulator.handle(json("POST", "/idr/at/alerts/ops/search?size=1", ["search": [:]]))
+        return try #require(search.json?["alerts"]?.arrayValue?.first)
     }
 
     static func query(_ path: String, _ items: [(String, String)], key: String? = analystKey, host: String = "us2.api.insight.rapid7.com") -> HTTPRequest {
