@@ -22,7 +22,11 @@ echo "shared libraries it needs:"
 ldd "$binary" | sed 's/^/  /'
 if ldd "$binary" | grep -q "not found"; then echo "FAIL: a library is missing"; exit 1; fi
 if ldd "$binary" | grep -q "$toolchain"; then echo "FAIL: a library comes from the toolchain at $toolchain"; exit 1; fi
-work="$(mktemp -d)"; trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+work="$(mktemp -d)"
+# The server is stopped, and waited for, however the script ends: it is started without a shell
+# function between, so $! is the server itself and nothing outlives the script.
+stop() { if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; rm -rf "$work"; }
+trap stop EXIT
 cp "$binary" "$work/insight-replay"
 cp "$(dirname "$binary")/libInsightPreload.so" "$work/libInsightPreload.so"
 cd "$work"
@@ -30,7 +34,7 @@ run() { env -i PATH=/usr/bin:/bin HOME="$work" LD_LIBRARY_PATH= "$work/insight-r
 run --version
 run ca --path
 port=$((20000 + RANDOM % 20000))
-run serve --port "$port" > serve.log 2>&1 & server=$!
+env -i PATH=/usr/bin:/bin HOME="$work" LD_LIBRARY_PATH= "$work/insight-replay" serve --port "$port" > serve.log 2>&1 & server=$!
 for _ in $(seq 1 50); do grep -q "listening" serve.log 2>/dev/null && break; sleep 0.1; done
 eval "$(run serve --print-env --port "$port")"
 answer="$(curl -sS --max-time 10 -H "X-Api-Key: $R7_KEY_DEMO_US2_USER" https://us2.api.insight.rapid7.com/validate)"
@@ -39,4 +43,7 @@ echo "through the proxy, verification on: $answer"
 answer="$(run exec -- sh -c 'curl -sS --max-time 10 -H "X-Api-Key: $R7_KEY_DEMO_US2_USER" https://us2.api.insight.rapid7.com/validate')"
 echo "under exec, verification on: $answer"
 [ "$answer" = '{"message":"Authorized"}' ] || { echo "FAIL: exec"; exit 1; }
-echo "static build OK: runs without the Swift toolchain"
+kill "$server"; wait "$server" 2>/dev/null || true
+if kill -0 "$server" 2>/dev/null || pgrep -f "$work/insight-replay" > /dev/null; then echo "FAIL: the server outlived its stop"; exit 1; fi
+server=
+echo "static build OK: runs without the Swift toolchain; the server it started is gone"

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import InsightCore
 import InsightEmulator
 
@@ -126,20 +129,88 @@ public struct RunReport: Sendable, Codable {
 
 /// Report files are checked before a run starts, so a long run never ends on "cannot write".
 public enum ReportPath {
-    /// What is wrong with writing a report to `path`, or nil.
+    /// What is wrong with writing a report to `path`, or nil. `-` is standard output; a symlink
+    /// is judged by what it points to; a device or FIFO is written in place.
     public static func problem(_ path: String, option: String) -> String? {
+        if path == "-" { return nil }
+        let target = resolved(path)
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { return "\(option) \(path) is a folder; give a file name, e.g. \(path)/report" }
-            if !FileManager.default.isWritableFile(atPath: path) { return "\(option) \(path) is not writable" }
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { return "\(option) \(path) is a folder; give a file name, e.g. \(path)/report\(suggestedExtension(option))" }
+            if !FileManager.default.isWritableFile(atPath: target) { return "\(option) \(path) is not writable" }
             return nil
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = (target as NSString).deletingLastPathComponent
         let folder = parent.isEmpty ? "." : parent
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "\(option) \(path): the folder \(folder) does not exist; create it first (mkdir -p \(folder))"
         }
         if !FileManager.default.isWritableFile(atPath: folder) { return "\(option) \(path): the folder \(folder) is not writable" }
         return nil
+    }
+
+    static func suggestedExtension(_ option: String) -> String {
+        switch option {
+        case "--junit": return ".xml"
+        case "--json": return ".json"
+        case "--html": return ".html"
+        default: return ""
+        }
+    }
+
+    /// The path a symlink chain ends at (the path itself when it is not a link).
+    static func resolved(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { return current }
+            current = destination.hasPrefix("/") ? destination : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+        }
+        return current
+    }
+
+    public struct WriteError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Writes a report as `>` would, and never replaces what is at the path with something else:
+    /// `-` goes to standard output; a symlink is written through (the link stays a link); a
+    /// device, FIFO or socket is written in place (a FIFO without a reader is refused, not
+    /// waited on); a regular file or a new one is replaced whole (written beside, then renamed),
+    /// so a reader never sees half a report.
+    public static func write(_ text: String, to path: String) throws {
+        let data = Data(text.utf8)
+        if path == "-" {
+            FileHandle.standardOutput.write(data)
+            return
+        }
+        let target = resolved(path)
+        var info = stat()
+        if lstat(target, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFDIR { throw WriteError(description: "\(path) is a folder") }
+            // In place: O_NONBLOCK only for the open, so a FIFO nobody reads is refused at once.
+            let fd = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else {
+                let reason = errno == ENXIO ? "it is a FIFO with no reader; start the reader first" : String(cString: strerror(errno))
+                throw WriteError(description: "cannot write to \(path): \(reason)")
+            }
+            defer { close(fd) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            var offset = 0
+            while offset < data.count {
+                let written = data.withUnsafeBytes { bytes in Foundation.write(fd, bytes.baseAddress! + offset, data.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(description: "cannot write to \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
+            return
+        }
+        do {
+            try data.write(to: URL(fileURLWithPath: target), options: .atomic)
+        } catch {
+            throw WriteError(description: "cannot write \(path): \(error.localizedDescription)")
+        }
     }
 }

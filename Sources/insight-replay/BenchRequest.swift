@@ -13,10 +13,10 @@ struct BenchRequest: AsyncParsableCommand {
         commandName: "bench-request",
         abstract: "Benchmark: CPU per request of the server's path in process, beside a fixed answer on the same NIO handlers.")
 
-    @Option(name: .long, help: "Requests per round and row.")
+    @Option(name: .long, parsing: .unconditional, help: "Requests per round and row.")
     var requests: Int = 200_000
 
-    @Option(name: .long, help: "Rounds (each alternates the two; the best of each is reported).")
+    @Option(name: .long, parsing: .unconditional, help: "Rounds (each alternates the two; the best of each is reported).")
     var rounds: Int = 3
 
     @Option(name: .long, help: "Only this row: validate or page.")
@@ -24,8 +24,8 @@ struct BenchRequest: AsyncParsableCommand {
 
     func validate() throws {
         if let only, !Self.rows.contains(where: { $0.name == only }) { throw ValidationError("--only must be validate or page") }
-        guard requests > 0, requests <= 10_000_000 else { throw ValidationError("--requests must be 1…10000000") }
-        guard rounds > 0, rounds <= 20 else { throw ValidationError("--rounds must be 1…20") }
+        try OptionRange.check("--requests", requests, 1...10_000_000, example: 200_000)
+        try OptionRange.check("--rounds", rounds, 1...20, example: 3)
     }
 
     func run() async throws {

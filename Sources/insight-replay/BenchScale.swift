@@ -12,16 +12,16 @@ struct BenchScale: AsyncParsableCommand {
         commandName: "bench-scale",
         abstract: "Benchmark: sync and page tenants of 1k to 1M investigations and 10k to 100M log events, as a table.")
 
-    @Option(name: .long, help: "Pages probed per kind (investigations, alerts, log events) and row.")
+    @Option(name: .long, parsing: .unconditional, help: "Pages probed per kind (investigations, alerts, log events) and row.")
     var probes: Int = 300
 
-    @Option(name: .long, help: "Rows whose whole sync holds more items than this are not synced (only probed).")
+    @Option(name: .long, parsing: .unconditional, help: "Rows whose whole sync holds more items than this are not synced (only probed).")
     var syncLimit: Int = 12_000_000
 
     @Option(name: .long, help: "Only these rows (comma-separated numbers from 1).")
     var rows: String?
 
-    @Option(name: .long, help: ArgumentHelp("Run one row in this process and print it as JSON (used by the table).", visibility: .hidden))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Run one row in this process and print it as JSON (used by the table).", visibility: .hidden))
     var row: Int?
 
     /// Investigations, logs and events per log of each row.
@@ -32,7 +32,8 @@ struct BenchScale: AsyncParsableCommand {
     static let targetRow = 3
 
     func validate() throws {
-        guard probes > 0 else { throw ValidationError("--probes must be positive") }
+        try OptionRange.check("--probes", probes, 1...1_000_000, example: 300)
+        try OptionRange.check("--sync-limit", syncLimit, 1...1_000_000_000, example: 12_000_000)
         if let row, !(1...Self.tenants.count).contains(row) { throw ValidationError("--row must be 1…\(Self.tenants.count)") }
     }
 

@@ -9,17 +9,21 @@ struct BenchStore: AsyncParsableCommand {
         commandName: "bench-store",
         abstract: "Benchmark: import N exchanges into SQLite, load them back, and time lookups.")
 
-    @Option(name: .long, help: "Exchanges in the recording.")
+    @Option(name: .long, parsing: .unconditional, help: "Exchanges in the recording.")
     var exchanges: Int = 100_000
 
-    @Option(name: .long, help: "Lookups to time.")
+    @Option(name: .long, parsing: .unconditional, help: "Lookups to time.")
     var lookups: Int = 20_000
 
     @Option(name: .long, help: "Store to write (kept, for the server benchmark); default a temporary file.")
     var store: String?
 
+    func validate() throws {
+        try OptionRange.check("--exchanges", exchanges, 1...10_000_000, example: 100_000)
+        try OptionRange.check("--lookups", lookups, 1...10_000_000, example: 20_000)
+    }
+
     func run() async throws {
-        guard exchanges > 0, lookups > 0 else { throw ValidationError("--exchanges and --lookups must be positive") }
         let path = store ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
         let at = Date()
         let recording = Recording(

@@ -63,7 +63,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With --live and --trigger-url: send the test message (it runs the customer's workflow).")
     var sendTestMessage = false
 
-    @Option(name: .long, help: "Seconds each request to --server or --live may take.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds each request to --server or --live may take.")
     var timeout: Double = 30
 
     @Flag(name: .long, help: "Print JSON instead of text.")
@@ -87,7 +87,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
         if live, triggerURL != nil, !sendTestMessage {
             throw ValidationError("--live --trigger-url sends a test message that runs the customer's workflow: add --send-test-message to allow it")
         }
-        guard timeout > 0 else { throw ValidationError("--timeout must be above 0") }
+        try OptionRange.seconds("--timeout", timeout, maximum: 3_600, example: 30)
     }
 
     func run() async throws {

@@ -21,15 +21,15 @@ struct Hostile: AsyncParsableCommand {
     @Option(name: .long, help: "Mutants of each kind of file (scenarios, recordings, HAR captures) through the loaders and the admin upload.")
     var files = 1_000
 
-    @Option(name: .long, help: "Mutants of each kind of file through `run` or `import` as processes of this binary (default: as many as --files).")
+    @Option(name: .long, parsing: .unconditional, help: "Mutants of each kind of file through `run` or `import` as processes of this binary (default: as many as --files).")
     var processes: Int?
 
-    @Option(name: .long, help: "Seed of the inputs and mutants.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the inputs and mutants.")
     var seed: UInt64 = 1
 
     func validate() throws {
         for (name, value) in [("--http", http), ("--tls", tls), ("--files", files), ("--processes", processes ?? 0)] {
-            guard (0...1_000_000).contains(value) else { throw ValidationError("\(name) must be 0…1000000") }
+            try OptionRange.check(name, value, 0...1_000_000, example: 100)
         }
     }
 

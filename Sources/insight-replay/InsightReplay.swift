@@ -98,3 +98,22 @@ struct CommonOptions: ParsableArguments {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// A numeric option's allowed range, said the same way by every command: the range, an example
+/// and the value given (`--threads must be 1…64 (e.g. --threads 4), not 100000`).
+enum OptionRange {
+    static func check<Value: Comparable & CustomStringConvertible>(_ name: String, _ value: Value, _ range: ClosedRange<Value>,
+                                                                   example: Value, note: String? = nil) throws {
+        guard range.contains(value) else {
+            let aside = note.map { "\($0); " } ?? ""
+            throw ValidationError("\(name) must be \(range.lowerBound)…\(range.upperBound) (\(aside)e.g. \(name) \(example)), not \(value)")
+        }
+    }
+
+    /// A number of seconds: above 0, at most `maximum`.
+    static func seconds(_ name: String, _ value: Double, maximum: Double, example: Double) throws {
+        guard value > 0, value <= maximum, value.isFinite else {
+            throw ValidationError("\(name) must be above 0 and at most \(Int(maximum)) seconds (e.g. \(name) \(example)), not \(value)")
+        }
+    }
+}

@@ -53,7 +53,7 @@ struct Record: AsyncParsableCommand {
         guard name.range(of: "^[A-Za-z0-9._-]+$", options: .regularExpression) != nil else {
             throw ValidationError("--name '\(name)' must be letters, digits, dot, dash or underscore")
         }
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535 (0 picks a free port), not \(port)") }
+        try OptionRange.check("--port", port, 0...65_535, example: 8081, note: "0 picks a free port")
     }
 
     func run() async throws {

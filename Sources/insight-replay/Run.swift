@@ -39,7 +39,7 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Like --coverage, and exit 1 when a seed row is uncovered.")
     var requireCoverage = false
 
-    @Option(name: .long, help: "Scenarios run at once (each on its own emulator and virtual clock); default: the cores. Runs with a command client go one at a time.")
+    @Option(name: .long, parsing: .unconditional, help: "Scenarios run at once (each on its own emulator and virtual clock); default: the cores. Runs with a command client go one at a time.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: "SQLite store for run history and imported recordings.")
@@ -66,13 +66,13 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "With --client: virtual (its clock, sleeps and timeouts run on the emulator's clock: exact, no waiting) or scaled (the wall clock at --time-scale).")
     var time: String = "virtual"
 
-    @Option(name: .long, help: "With --client --time scaled: virtual seconds per wall second (default 60).")
+    @Option(name: .long, parsing: .unconditional, help: "With --client --time scaled: virtual seconds per wall second (default 60).")
     var timeScale: Double = 60
 
     @Option(name: .long, help: "With --client --time scaled: run it under libfaketime so its own sleeps follow the time scale: auto (when installed), on, off.")
     var faketime: String = "auto"
 
-    @Option(name: .long, help: "With --client: wall seconds each run of it may take.")
+    @Option(name: .long, parsing: .unconditional, help: "With --client: wall seconds each run of it may take.")
     var clientTimeout: Double = 120
 
     @OptionGroup var common: CommonOptions
@@ -94,17 +94,24 @@ struct Run: AsyncParsableCommand {
     }
 
     func validate() throws {
+        var named: [String: String] = [:]
         for (option, path) in [("--junit", junit), ("--json", json), ("--html", html)] {
-            if let path, let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
+            guard let path else { continue }
+            if let problem = ReportPath.problem(path, option: option) { throw ValidationError(problem) }
+            let target = path == "-" ? "-" : URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            if let other = named[target] { throw ValidationError("\(other) and \(option) both name \(path): give each report a file of its own") }
+            named[target] = option
         }
         if let shard { _ = try Self.shard(shard) }
-        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be 1…256, not \(jobs)") }
+        try OptionRange.check("--jobs", jobs, 1...256, example: 4)
         if requireCoverage, shard != nil {
             throw ValidationError("--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)")
         }
         if client != nil {
-            guard timeScale > 0, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be above 0 and at most 1000000") }
-            guard clientTimeout > 0 else { throw ValidationError("--client-timeout must be above 0") }
+            guard timeScale > 0, timeScale <= 1_000_000, timeScale.isFinite else {
+                throw ValidationError("--time-scale must be above 0 and at most 1000000 (e.g. --time-scale 60), not \(timeScale)")
+            }
+            try OptionRange.seconds("--client-timeout", clientTimeout, maximum: 86_400, example: 120)
             guard ["auto", "on", "off"].contains(faketime) else { throw ValidationError("--faketime must be auto, on or off") }
             guard CommandTime(rawValue: time) != nil else { throw ValidationError("--time must be virtual or scaled, not '\(time)' (e.g. --time scaled --time-scale 60)") }
             _ = try Self.kinds(kind)
@@ -272,9 +279,9 @@ struct Run: AsyncParsableCommand {
         func write(_ text: @autoclosure () -> String, to path: String?, option: String) {
             guard let path else { return }
             do {
-                try text().write(toFile: path, atomically: true, encoding: .utf8)
+                try ReportPath.write(text(), to: path)
             } catch {
-                printError("cannot write \(option) \(path): \(error.localizedDescription)")
+                printError("\(option): \(error)")
                 written = false
             }
         }
@@ -374,30 +381,14 @@ struct History: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite store for run history.")
     var store: String = ".insight-replay/store.sqlite"
 
-    @Option(name: .long, help: "How many runs to show and compare.")
+    @Option(name: .long, parsing: .unconditional, help: "How many runs to show and compare.")
     var limit: Int = 10
 
     @Option(name: .long, help: "Show one scenario's outcomes across runs instead.")
     var scenario: String?
 
-    /// `siem`, `audit,notifier`, `all`: the kinds `--kind` names.
-    static func kinds(_ text: String) throws -> Set<ClientKind> {
-        var kinds = Set<ClientKind>()
-        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-            if word == "all" {
-                kinds.formUnion(ClientKind.allCases)
-            } else if let kind = ClientKind(rawValue: word) {
-                kinds.insert(kind)
-            } else {
-                throw ValidationError("--kind: '\(word)' is not a kind of client; use siem, audit, notifier (comma separated) or all")
-            }
-        }
-        guard !kinds.isEmpty else { throw ValidationError("--kind: name siem, audit, notifier or all") }
-        return kinds
-    }
-
     func validate() throws {
-        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000, not \(limit)") }
+        try OptionRange.check("--limit", limit, 1...10_000, example: 10)
     }
 
     func run() async throws {

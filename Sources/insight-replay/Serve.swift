@@ -23,13 +23,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve (default: the demo world).")
     var scenario: String?
 
-    @Option(name: .long, help: "Investigations per demo organization (up to 1,000,000; made on demand, so any size starts at once).")
+    @Option(name: .long, parsing: .unconditional, help: "Investigations per demo organization (up to 1,000,000; made on demand, so any size starts at once).")
     var investigations: Int?
 
-    @Option(name: .long, help: "Log Search logs per demo organization.")
+    @Option(name: .long, parsing: .unconditional, help: "Log Search logs per demo organization.")
     var logSources: Int?
 
-    @Option(name: .long, help: "Events per demo log (log sources × events per log up to 100,000,000).")
+    @Option(name: .long, parsing: .unconditional, help: "Events per demo log (log sources × events per log up to 100,000,000).")
     var eventsPerLog: Int?
 
     // Unconditional: `--port -1` is a bad port, not a missing value.
@@ -42,10 +42,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "system: wall-clock time; virtual: time moves only by POST /_admin/clock/advance.")
     var clock: String = "system"
 
-    @Option(name: .long, help: "Journal entries kept (oldest dropped first).")
+    @Option(name: .long, parsing: .unconditional, help: "Journal entries kept (oldest dropped first).")
     var journalCap: Int = 10_000
 
-    @Option(name: .long, help: "Event-loop threads.")
+    @Option(name: .long, parsing: .unconditional, help: "Event-loop threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: "Answer from this recording (in --store) after authentication; unmatched requests get 501 naming the nearest recordings.")
@@ -60,7 +60,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "What replaces https://HOST in answers to path-prefix requests (default: the address the request came to), so Self and Next links lead back here.")
     var linkBase: String?
 
-    @Option(name: .long, help: "Seconds a connection may complete no part of a request before it is closed (frees half-sent and trickled requests).")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds a connection may complete no part of a request before it is closed (frees half-sent and trickled requests).")
     var idleTimeout: Double = EmulatorServer.defaultIdleTimeout
 
     @Flag(name: .long, help: "Print the environment (HTTPS_PROXY, CA bundle variables, demo or scenario keys) for a client of a server on --port, as export lines for eval, and exit.")
@@ -69,11 +69,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535 (0 picks a free port), not \(port)") }
-        guard journalCap >= 1 else { throw ValidationError("--journal-cap must be 1 or more") }
-        guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be above 0 and at most 86400 seconds") }
+        try OptionRange.check("--port", port, 0...65_535, example: 8080, note: "0 picks a free port")
+        try OptionRange.check("--journal-cap", journalCap, 1...10_000_000, example: 10_000)
+        // NIO's event loops are threads of this process: more than a few per core only costs memory.
+        try OptionRange.check("--threads", threads, 1...256, example: 4)
+        try OptionRange.seconds("--idle-timeout", idleTimeout, maximum: 86_400, example: 60)
+        if let investigations { try OptionRange.check("--investigations", investigations, 0...TenantLimits.maxInvestigations, example: 120) }
+        if let logSources { try OptionRange.check("--log-sources", logSources, 0...TenantLimits.maxLogSources, example: 3) }
+        if let eventsPerLog { try OptionRange.check("--events-per-log", eventsPerLog, 0...TenantLimits.maxEvents, example: 1_000) }
         guard ["system", "virtual"].contains(clock) else { throw ValidationError("--clock must be system or virtual") }
-        if let tlsPort, !(0...65_535).contains(tlsPort) { throw ValidationError("--tls-port must be 0…65535 (0 picks a free port), not \(tlsPort)") }
+        if let tlsPort { try OptionRange.check("--tls-port", tlsPort, 0...65_535, example: 8443, note: "0 picks a free port") }
         if let linkBase, URL(string: linkBase)?.host == nil {
             throw ValidationError("--link-base '\(linkBase)' is not an absolute URL like http://127.0.0.1:8080")
         }

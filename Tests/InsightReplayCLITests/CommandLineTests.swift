@@ -33,10 +33,56 @@ import Testing
                 Issue.record("\(arguments) parsed")
             } catch {
                 let message = InsightReplay.fullMessage(for: error)
-                #expect(message.contains("--port must be 0…65535 (0 picks a free port), not \(arguments.last!)"), "\(message)")
+                #expect(message.contains("--port must be 0…65535 (0 picks a free port; e.g. --port 808"), "\(message)")
+                #expect(message.contains("), not \(arguments.last!)"), "\(message)")
                 #expect(message.contains("Usage: insight-replay \(arguments[0])"), "\(message)")
                 #expect(InsightReplay.exitCode(for: error).rawValue == 64)
             }
+        }
+    }
+
+    /// Every numeric option of every command is range-checked before anything runs, the message
+    /// giving the range and an example.
+    @Test(arguments: [
+        (["serve", "--threads", "100000"], "--threads must be 1…256 (e.g. --threads 4), not 100000"),
+        (["serve", "--threads", "0"], "--threads must be 1…256"),
+        (["serve", "--journal-cap", "0"], "--journal-cap must be 1…10000000"),
+        (["serve", "--idle-timeout", "0"], "--idle-timeout must be above 0 and at most 86400 seconds (e.g. --idle-timeout 60.0)"),
+        (["serve", "--investigations", "-1"], "--investigations must be 0…1000000"),
+        (["serve", "--log-sources", "20000"], "--log-sources must be 0…10000"),
+        (["serve", "--events-per-log", "-5"], "--events-per-log must be 0…100000000"),
+        (["serve", "--tls-port", "99999"], "--tls-port must be 0…65535 (0 picks a free port; e.g. --tls-port 8443), not 99999"),
+        (["run", "--jobs", "0"], "--jobs must be 1…256 (e.g. --jobs 4), not 0"),
+        (["run", "--client", "true", "--client-timeout", "-1"], "--client-timeout must be above 0 and at most 86400 seconds"),
+        (["run", "--client", "true", "--time", "scaled", "--time-scale", "0"], "--time-scale must be above 0 and at most 1000000 (e.g. --time-scale 60)"),
+        (["history", "--limit", "0"], "--limit must be 1…10000 (e.g. --limit 10), not 0"),
+        (["diagnose", "--timeout", "0"], "--timeout must be above 0 and at most 3600 seconds"),
+        (["bench-request", "--requests", "0"], "--requests must be 1…10000000"),
+        (["bench-request", "--rounds", "50"], "--rounds must be 1…20"),
+        (["bench-scale", "--probes", "0"], "--probes must be 1…1000000"),
+        (["bench-scale", "--sync-limit", "0"], "--sync-limit must be 1…1000000000"),
+        (["bench-store", "--exchanges", "0"], "--exchanges must be 1…10000000"),
+        (["bench-store", "--lookups", "-1"], "--lookups must be 1…10000000"),
+        (["hostile", "--http", "2000000"], "--http must be 0…1000000"),
+    ])
+    func numericOptionsAreRangeChecked(arguments: [String], message expected: String) {
+        do {
+            _ = try InsightReplay.parseAsRoot(arguments)
+            Issue.record("\(arguments) parsed")
+        } catch {
+            let message = InsightReplay.fullMessage(for: error)
+            #expect(message.contains(expected), "\(arguments): \(message)")
+            #expect(InsightReplay.exitCode(for: error).rawValue == 64)
+        }
+    }
+
+    @Test func twoReportsMayNotShareAFile() {
+        let path = NSTemporaryDirectory() + "same-\(UUID().uuidString).out"
+        do {
+            _ = try InsightReplay.parseAsRoot(["run", "--json", path, "--html", path])
+            Issue.record("parsed")
+        } catch {
+            #expect(InsightReplay.fullMessage(for: error).contains("--json and --html both name \(path): give each report a file of its own"))
         }
     }
 
@@ -61,7 +107,7 @@ import Testing
         for (arguments, expected) in [
             (["run", "--shard", "3/2"], "--shard 3/2: expected I/N with 1 ≤ I ≤ N ≤ 1000, like 2/4 (the second of four jobs)"),
             (["run", "--shard", "1/2", "--require-coverage"], "--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)"),
-            (["run", "--jobs", "0"], "--jobs must be 1…256, not 0"),
+            (["run", "--jobs", "0"], "--jobs must be 1…256 (e.g. --jobs 4), not 0"),
         ] {
             do {
                 _ = try InsightReplay.parseAsRoot(arguments)
