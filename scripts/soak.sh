@@ -39,7 +39,7 @@ def rss():
 
 def admin(method, path, body=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body=json.dumps(body) if body is not None else None)
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers={"Content-Type": "application/json"})
     r = c.getresponse(); data = r.read(); c.close()
     return json.loads(data or b"{}")
 

@@ -155,16 +155,18 @@ public enum HostileEntryPoints {
     /// `POST /_admin/scenario` of each scenario mutant to a server on loopback `port`: 200, or
     /// 400 naming where in the upload, with the tenant's keys unchanged; the server answers its
     /// health check after each.
-    public static func throughUpload(_ sample: Sample, port: Int, timeout: Double, progress: (Int) -> Void = { _ in }) -> Figures {
+    /// `token`: the server's admin token, so the keys compared carry their secrets.
+    public static func throughUpload(_ sample: Sample, port: Int, token: String, timeout: Double, progress: (Int) -> Void = { _ in }) -> Figures {
         var figures = Figures()
         func get(_ path: String) -> HostileHTTP.Reply? {
-            HostileHTTP.exchange(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), port: port, timeout: timeout)
+            HostileHTTP.exchange(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Admin-Token: \(token)\r\nConnection: close\r\n\r\n".utf8),
+                                 port: port, timeout: timeout)
         }
         for position in 0..<sample.count {
             let (label, bytes) = sample.mutant(position)
             let keysBefore = get("/_admin/keys")?.body
             let started = Date()
-            let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/yaml\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
             let reply = HostileHTTP.exchange(Array(head.utf8) + bytes, port: port, timeout: timeout)
             figures.slowest = max(figures.slowest, Date().timeIntervalSince(started))
             figures.tried += 1

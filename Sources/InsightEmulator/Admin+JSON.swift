@@ -132,11 +132,12 @@ extension Emulator {
         })
     }
 
-    /// Every key of every tenant, with its secret: for a harness on loopback that must send it.
-    public func keysJSON() -> JSON {
+    /// Every key of every tenant; with `secrets`, each key's secret (for a harness that presented
+    /// the admin token and must send it), else null.
+    public func keysJSON(secrets: Bool = true) -> JSON {
         .array(allTenants.flatMap { tenant in
             tenant.keys.map { key in
-                ["id": .string(key.id), "secret": .string(key.secret), "kind": .string(key.kind.rawValue),
+                ["id": .string(key.id), "secret": secrets ? .string(key.secret) : .null, "kind": .string(key.kind.rawValue),
                  "status": .string(key.status.rawValue), "owner": key.owner.map(JSON.string) ?? .null,
                  "region": .string(tenant.region.code), "organization": .string(tenant.organizationName)]
             }

@@ -17,9 +17,11 @@ public final class EmulatorServer: Sendable {
     public let host: String
     /// The CA whose leaves the CONNECT tunnels and the TLS port present, when TLS is on.
     public let authority: CertificateAuthority?
-    /// The token the admin API asks for (`X-Admin-Token`), made at start when the server is bound
-    /// to an address other than loopback; nil on loopback.
-    public let adminToken: String?
+    /// The token the admin API asks for (`X-Admin-Token`), made at start: for secrets, and for
+    /// every admin request when the server is bound to an address other than loopback.
+    public let adminToken: String
+    /// Whether every admin request needs the token (bound off loopback).
+    public var adminTokenRequired: Bool { !ProxyPolicy.isLoopback(host: host) }
     private let channels: [any Channel]
     private let group: MultiThreadedEventLoopGroup
 
@@ -27,7 +29,7 @@ public final class EmulatorServer: Sendable {
     public static let maxBodyBytes = 8 * 1024 * 1024
 
     private init(emulator: Emulator, channels: [any Channel], group: MultiThreadedEventLoopGroup, host: String,
-                 authority: CertificateAuthority?, adminToken: String?)
+                 authority: CertificateAuthority?, adminToken: String)
     {
         self.adminToken = adminToken
         self.emulator = emulator
@@ -53,16 +55,19 @@ public final class EmulatorServer: Sendable {
         emulator: Emulator, host: String = "127.0.0.1", port: Int = 0,
         threads: Int = System.coreCount, loadScenario: ScenarioLoading? = nil,
         authority: CertificateAuthority? = nil, tlsPort: Int? = nil, linkBase: String? = nil,
-        idleTimeout: Double = EmulatorServer.defaultIdleTimeout,
+        idleTimeout: Double = EmulatorServer.defaultIdleTimeout, adminOrigins: [String] = [],
         logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
         let idle = TimeAmount.milliseconds(Int64(idleTimeout * 1000))
         if tlsPort != nil, authority == nil {
             throw ServerError(message: "a TLS port needs the certificate authority")
         }
-        // Off loopback the admin API (it shows every key and replaces the tenant) needs a token.
-        let token = ProxyPolicy.isLoopback(host: host) ? nil : AdminAPI.makeToken()
-        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario, token: token),
+        // Off loopback the admin API (it shows every key and replaces the tenant) needs the token
+        // on every request; on loopback only for secrets.
+        let token = AdminAPI.makeToken()
+        let admin = AdminAPI(emulator: emulator, loadScenario: loadScenario, token: token, tokenRequired: !ProxyPolicy.isLoopback(host: host),
+                             boundHost: host, allowedOrigins: adminOrigins)
+        let settings = ServerSettings(emulator: emulator, admin: admin,
                                       logger: logger, authority: authority, linkBase: linkBase, idleTimeout: idle)
         let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
             HTTPHandler(settings: settings, arrival: .plain)

@@ -234,7 +234,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if found == nil {
             if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
             if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
-                return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: host, path: path,
+                // The Host header as sent: the admin API checks it names this machine.
+                return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: hostHeader ?? "", path: path,
                                           query: query, headers: headers, body: body))
             }
             let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)

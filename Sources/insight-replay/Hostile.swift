@@ -163,7 +163,7 @@ struct Hostile: AsyncParsableCommand {
     func upload(tenants: [Tenant], logger: Logger) async throws -> Bool {
         let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 2,
                                                     loadScenario: ScenarioLoader.upload, logger: logger)
-        let figures = HostileEntryPoints.throughUpload(try sample("Scenarios", ".yaml", count: files), port: server.port, timeout: 30)
+        let figures = HostileEntryPoints.throughUpload(try sample("Scenarios", ".yaml", count: files), port: server.port, token: server.adminToken, timeout: 30)
         try await server.shutdown()
         return Self.print("scenarios through POST /_admin/scenario", figures)
     }

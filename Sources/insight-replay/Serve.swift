@@ -63,6 +63,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Seconds a connection may complete no part of a request before it is closed (frees half-sent and trickled requests).")
     var idleTimeout: Double = EmulatorServer.defaultIdleTimeout
 
+    @Option(name: .long, help: "A web origin (scheme://host:port) allowed to call the admin API from a browser; repeatable. None by default: requests carrying an Origin are refused.")
+    var adminOrigin: [String] = []
+
     @Flag(name: .long, help: "Print the environment (HTTPS_PROXY, CA bundle variables, demo or scenario keys) for a client of a server on --port, as export lines for eval, and exit.")
     var printEnv = false
 
@@ -157,15 +160,17 @@ struct Serve: AsyncParsableCommand {
         do {
             server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
                                                     loadScenario: ScenarioLoader.upload, authority: authority, tlsPort: tlsPort,
-                                                    linkBase: linkBase, idleTimeout: idleTimeout)
+                                                    linkBase: linkBase, idleTimeout: idleTimeout, adminOrigins: adminOrigin)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
         print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
-        if let token = server.adminToken {
-            print("  bound to \(host), not loopback: the admin API answers only with the header X-Admin-Token: \(token)")
+        if server.adminTokenRequired {
+            print("  bound to \(host), not loopback: the admin API answers only with the header X-Admin-Token: \(server.adminToken)")
+        } else {
+            print("  admin token (X-Admin-Token, for the secrets in /_admin/keys): \(server.adminToken)")
         }
         print("  HTTPS proxy for the Rapid7 hosts: HTTPS_PROXY=\(server.baseURL), trusting \(authority.certificatePath) (eval \"$(insight-replay serve --print-env --port \(server.port))\")")
         if let tls = server.tlsBaseURL { print("  TLS port: \(tls)/us2/validate, or a Rapid7 host name resolved to 127.0.0.1:\(server.tlsPort!)") }

@@ -22,7 +22,8 @@ import Testing
     }
 
     func post(_ port: Int, _ path: String, _ body: String, method: String = "POST") async throws -> RawReply {
-        try await exchange(port: port, "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        let type = path.hasSuffix("/scenario") ? "application/yaml" : "application/json"
+        return try await exchange(port: port, "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
     }
 
     func validate(_ port: Int) async throws -> Int {
@@ -157,5 +158,77 @@ import Testing
             let ok = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(LoopbackServerTests.key)\r\nConnection: close\r\n\r\n")
             #expect(ok.status == 200)
         }
+    }
+}
+
+/// No web page can drive the admin API: a foreign Host (DNS rebinding), an Origin or a
+/// cross-site fetch, a state change a form could send are each refused before anything changes;
+/// secrets only to the token's holder.
+@Suite struct AdminBrowserSafetyTests {
+    static let change = #"{"revoke_key":"main"}"#
+
+    func request(_ port: Int, _ method: String, _ path: String, headers: [String] = [], body: String = "") async throws -> RawReply {
+        let fields = headers.map { $0 + "\r\n" }.joined()
+        return try await exchange(port: port, "\(method) \(path) HTTP/1.1\r\n\(fields)Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+    }
+
+    func stillValid(_ port: Int) async throws -> Bool {
+        try await exchange(port: port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(AdminAPITests.key)\r\nConnection: close\r\n\r\n").status == 200
+    }
+
+    @Test func aWebPageIsRefusedAndChangesNothing() async throws {
+        let (emulator, _) = AdminAPITests().virtualEmulator()
+        try await withServer(emulator) { server in
+            let port = server.port
+            let json = "Content-Type: application/json"
+            let refusals: [(headers: [String], status: Int, says: String)] = [
+                (["Host: evil.example", json], 403, "Host 'evil.example' is not this machine"),
+                (["Host: evil.example:\(port)", json], 403, "DNS rebinding"),
+                (["Host: 127.0.0.1", json, "Origin: https://evil.example"], 403, "refused a request from a web page (Origin: https://evil.example)"),
+                (["Host: 127.0.0.1", json, "Sec-Fetch-Site: cross-site"], 403, "Sec-Fetch-Site: cross-site"),
+                (["Host: 127.0.0.1", "Content-Type: text/plain"], 415, "needs Content-Type: application/json, not text/plain"),
+                (["Host: 127.0.0.1", "Content-Type: application/x-www-form-urlencoded"], 415, "a web form cannot send it"),
+                (["Host: 127.0.0.1"], 415, "needs Content-Type: application/json"),
+            ]
+            for refusal in refusals {
+                let reply = try await request(port, "POST", "/_admin/state", headers: refusal.headers, body: Self.change)
+                #expect(reply.status == refusal.status, "\(refusal.headers): \(reply.body)")
+                #expect(reply.body.contains(refusal.says), "\(reply.body)")
+                #expect(try await stillValid(port), "\(refusal.headers) changed the emulator")
+            }
+            // Reading through a rebinding name is refused too.
+            #expect(try await request(port, "GET", "/_admin/keys", headers: ["Host: rebind.example"]).status == 403)
+            // The machine's own names, with a port, and IPv6 loopback are accepted.
+            for host in ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"] {
+                #expect(try await request(port, "GET", "/_admin/health", headers: ["Host: \(host)"]).status == 200, "\(host)")
+            }
+            let applied = try await request(port, "POST", "/_admin/state", headers: ["Host: 127.0.0.1", json], body: Self.change)
+            #expect(applied.status == 200)
+            #expect(try await stillValid(port) == false)
+        }
+    }
+
+    @Test func secretsOnlyWithTheToken() async throws {
+        let (emulator, _) = AdminAPITests().virtualEmulator()
+        try await withServer(emulator) { server in
+            let hidden = try await request(server.port, "GET", "/_admin/keys", headers: ["Host: 127.0.0.1"])
+            #expect(hidden.status == 200)
+            #expect(!hidden.body.contains(AdminAPITests.key))
+            #expect(hidden.body.contains(#""secret":null"#) && hidden.body.contains("X-Admin-Token"))
+            let shown = try await request(server.port, "GET", "/_admin/keys", headers: ["Host: 127.0.0.1", "X-Admin-Token: \(server.adminToken)"])
+            #expect(shown.body.contains(AdminAPITests.key))
+            let wrong = try await request(server.port, "GET", "/_admin/keys", headers: ["Host: 127.0.0.1", "X-Admin-Token: nope"])
+            #expect(!wrong.body.contains(AdminAPITests.key))
+        }
+    }
+
+    @Test func anAllowedOriginMayCall() async throws {
+        let (emulator, _) = AdminAPITests().virtualEmulator()
+        let server = try await EmulatorServer.start(emulator: emulator, threads: 1, adminOrigins: ["http://localhost:3000"])
+        let allowed = try await request(server.port, "GET", "/_admin/health", headers: ["Host: 127.0.0.1", "Origin: http://localhost:3000"])
+        #expect(allowed.status == 200)
+        let other = try await request(server.port, "GET", "/_admin/health", headers: ["Host: 127.0.0.1", "Origin: http://localhost:3001"])
+        #expect(other.status == 403)
+        try await server.shutdown()
     }
 }

@@ -305,7 +305,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         let loader: ScenarioLoading = { _, _ in throw ServerError(message: "the loader must not be reached") }
         let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 1, loadScenario: loader)
         let body: [UInt8] = Array("name: x\nprovenance: Caf".utf8) + [0xE9, 0x0A]
-        let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/yaml\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         let reply = try #require(HostileHTTP.exchange(Array(head.utf8) + body, port: server.port, timeout: 3))
         try await server.shutdown()
         #expect(reply.status == 400)
@@ -316,7 +316,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         let emulator = Emulator(tenants: DemoWorld.tenants(now: Date()), clock: SystemClock())
         let server = try await EmulatorServer.start(emulator: emulator, threads: 1, loadScenario: ScenarioLoader.upload)
         let sample = try HostileEntryPoints.Sample(folder: repositoryRoot + "/Scenarios", suffix: ".yaml", count: 140, seed: 21)
-        let figures = HostileEntryPoints.throughUpload(sample, port: server.port, timeout: 10)
+        let figures = HostileEntryPoints.throughUpload(sample, port: server.port, token: server.adminToken, timeout: 10)
         try await server.shutdown()
         #expect(figures.tried == 140)
         #expect(figures.problems.isEmpty, "\(figures.problems)")
