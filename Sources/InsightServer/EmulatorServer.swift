@@ -55,7 +55,8 @@ public final class EmulatorServer: Sendable {
         emulator: Emulator, host: String = "127.0.0.1", port: Int = 0,
         threads: Int = System.coreCount, loadScenario: ScenarioLoading? = nil,
         authority: CertificateAuthority? = nil, tlsPort: Int? = nil, linkBase: String? = nil,
-        idleTimeout: Double = EmulatorServer.defaultIdleTimeout, adminOrigins: [String] = [],
+        idleTimeout: Double = EmulatorServer.defaultIdleTimeout, headTimeout: Double = EmulatorServer.defaultHeadTimeout,
+        maxConnections: Int = EmulatorServer.defaultMaxConnections, adminOrigins: [String] = [],
         logger: Logger = Logger(label: "insight-replay.server")
     ) async throws -> EmulatorServer {
         let idle = TimeAmount.milliseconds(Int64(idleTimeout * 1000))
@@ -68,15 +69,18 @@ public final class EmulatorServer: Sendable {
         let admin = AdminAPI(emulator: emulator, loadScenario: loadScenario, token: token, tokenRequired: !ProxyPolicy.isLoopback(host: host),
                              boundHost: host, allowedOrigins: adminOrigins)
         let settings = ServerSettings(emulator: emulator, admin: admin,
-                                      logger: logger, authority: authority, linkBase: linkBase, idleTimeout: idle)
-        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads) {
+                                      logger: logger, authority: authority, linkBase: linkBase, idleTimeout: idle,
+                                      headTimeout: .milliseconds(Int64(headTimeout * 1000)))
+        // One gate for both ports: the cap is the server's.
+        let gate = ConnectionGate(limit: maxConnections)
+        let (channel, group) = try await HTTPServerSupport.bind(host: host, port: port, threads: threads, gate: gate) {
             HTTPHandler(settings: settings, arrival: .plain)
         }
         var channels = [channel]
         if let tlsPort, let authority {
             do {
                 let context = try authority.directContext()
-                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context) {
+                channels.append(try await HTTPServerSupport.bind(host: host, port: tlsPort, group: group, tls: context, gate: gate) {
                     HTTPHandler(settings: settings, arrival: Arrival(tunnelHost: nil, secure: true))
                 })
             } catch {
@@ -91,6 +95,12 @@ public final class EmulatorServer: Sendable {
     /// Seconds a connection may complete no part of a request before it is closed (ASSUMED: long
     /// enough for a client between polls; short enough that half-open connections are freed).
     public static let defaultIdleTimeout = 120.0
+    /// Seconds a request head may take from its first byte to its last (ASSUMED: a real client
+    /// sends its head in one go; a trickled one is an attack or a broken client).
+    public static let defaultHeadTimeout = 10.0
+    /// Connections open at once (ASSUMED: far above what any test client or benchmark opens —
+    /// the soak uses 32 — and a few megabytes of buffers at most).
+    public static let defaultMaxConnections = 1_024
 
     /// `http://127.0.0.1:PORT`
     public var baseURL: String { "http://\(host):\(port)" }

@@ -19,6 +19,9 @@ struct ServerSettings: Sendable {
     /// A connection that completes no part of a request for this long is closed (`IdleTimer`);
     /// nil: never (the in-memory connection of the fuzzer).
     var idleTimeout: TimeAmount? = nil
+    /// A request head not complete this long after its first byte closes the connection
+    /// (`HeadClock`): shorter than the idle timeout, so half-sent heads are not held.
+    var headTimeout: TimeAmount? = nil
 }
 
 /// How a connection reached the server.
@@ -42,8 +45,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let settings: ServerSettings
+    let settings: ServerSettings
     private let arrival: Arrival
+    /// The clock on this connection's request heads, when it has one (see `HeadClock`).
+    var headClock: HeadClock?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
@@ -79,6 +84,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         idle?.heard()
         switch unwrapInboundIn(data) {
         case .head(let head):
+            headClock?.headReceived()
             self.head = head
             body.clear()
             tooLarge = false
@@ -89,6 +95,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body.writeBuffer(&part)
             }
         case .end:
+            headClock?.requestEnded()
             // Moved out, not copied and then cleared.
             guard let head = head.take() else { return }
             if head.method == .CONNECT {
@@ -142,10 +149,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: CONNECT
 
-    /// Answers a CONNECT: 403 for a host the emulator does not serve, else 200 and TLS.
+    /// Answers a CONNECT: 403 for a host the emulator does not serve or a port other than 443
+    /// (the Rapid7 hosts speak HTTPS on 443 only), else 200 and TLS.
     private func connect(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let target = head.uri
         let host = String(target.split(separator: ":").first ?? "").lowercased()
+        let port = target.split(separator: ":").dropFirst().first.map(String.init)
+        if let port, port != "443" {
+            settings.logger.notice("refused CONNECT \(target): only port 443 is tunnelled")
+            write(.json(403, ["message": .string("CONNECT \(target) refused: the Rapid7 hosts are tunnelled on port 443 only")]),
+                  persistence: .close, context: context)
+            return
+        }
         guard arrival.tunnelHost == nil else {
             write(.json(405, ["message": "CONNECT inside a CONNECT tunnel is not supported"]), persistence: .close, context: context)
             return
@@ -220,6 +235,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 headers.add(lowercased: lower, value)
             }
+        }
+        // Inside a tunnel the request is for the tunnel's host: a Host naming another is
+        // misdirected (RFC 9110 §15.5.20), not answered as the tunnel's.
+        if let tunnel = arrival.tunnelHost, let hostHeader, Self.hostName(hostHeader) != tunnel {
+            return .answer(.json(421, ["message": .string("Misdirected Request: Host \(hostHeader) inside the tunnel to \(tunnel)")]))
         }
         var host = arrival.tunnelHost ?? absoluteHost ?? hostHeader ?? ""
         // The Host header as sent is nearly always the host itself: look it up as it is first.

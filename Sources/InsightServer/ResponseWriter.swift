@@ -1,4 +1,8 @@
 import Foundation
+import CMalloc
+#if canImport(Glibc)
+import Glibc
+#endif
 import InsightCore
 import NIOCore
 import NIOHTTP1
@@ -90,12 +94,12 @@ enum HTTPServerSupport {
     /// With `tls`, every connection speaks TLS first (the direct TLS port).
     /// - Throws: `ServerError` naming the address when it cannot be bound (a busy port).
     static func bind(
-        host: String, port: Int, threads: Int, tls: NIOSSLContext? = nil,
+        host: String, port: Int, threads: Int, tls: NIOSSLContext? = nil, gate: ConnectionGate? = nil,
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> (any Channel, MultiThreadedEventLoopGroup) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         do {
-            return (try await bind(host: host, port: port, group: group, tls: tls, makeHandler: makeHandler), group)
+            return (try await bind(host: host, port: port, group: group, tls: tls, gate: gate, makeHandler: makeHandler), group)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -104,7 +108,7 @@ enum HTTPServerSupport {
 
     /// Binds on an existing event-loop group (a second listener of the same server).
     static func bind(
-        host: String, port: Int, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil,
+        host: String, port: Int, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil, gate: ConnectionGate? = nil,
         makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
@@ -113,7 +117,8 @@ enum HTTPServerSupport {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                if let gate, !gate.admit(channel) { return channel.eventLoop.makeSucceededVoidFuture() }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try addHTTPHandlers(sync, handler: makeHandler(), forwardLeftovers: tls == nil)
@@ -150,6 +155,11 @@ enum HTTPServerSupport {
                                 forwardLeftovers: Bool) throws
     {
         try sync.addHandler(HTTPResponseEncoder(), name: encoderName)
+        if let http = handler as? HTTPHandler, let timeout = http.settings.headTimeout {
+            let clock = HeadClock(timeout: timeout)
+            try sync.addHandler(clock)
+            http.headClock = clock
+        }
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: forwardLeftovers ? .forwardBytes : .dropBytes)),
                             name: decoderName)
         try sync.addHandler(HTTPServerPipelineHandler(), name: pipeliningName)
@@ -221,5 +231,104 @@ final class IdleTimer {
     func stop() {
         check?.cancel()
         check = nil
+    }
+}
+
+/// Closes a connection whose request head is not complete `timeout` after its first byte (a
+/// half-sent or trickled head), while a quiet keep-alive connection waits out the longer idle
+/// timeout. It sits before the HTTP decoder and sees bytes; `HTTPHandler` tells it when a head
+/// arrived and when the request ended.
+final class HeadClock: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let timeout: TimeAmount
+    /// Between requests: the next byte starts a head.
+    private var between = true
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if between, deadline == nil {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: timeout) { bound.value.close(promise: nil) }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func headReceived() {
+        deadline?.cancel()
+        deadline = nil
+        between = false
+    }
+
+    func requestEnded() { between = true }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+}
+
+/// At most `limit` connections open at once: one beyond is answered 503 with `Retry-After` and
+/// closed, so a flood cannot take the server's memory. When a flood ends (the count falls to
+/// none after a peak above `trimAfter`), freed memory is handed back to the system.
+public final class ConnectionGate: @unchecked Sendable {
+    public let limit: Int
+    static let trimAfter = 256
+    private let lock = NSLock()
+    private var counts = (open: 0, peak: 0, refused: 0)
+
+    /// `limit`, or fewer when the process may not open that many descriptors: the soft limit
+    /// is raised toward the hard one first, and 64 are kept for the store, logs and listeners.
+    public init(limit: Int) {
+        var descriptors = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &descriptors) == 0 {
+            let wanted = rlim_t(limit + 64)
+            if descriptors.rlim_cur < wanted {
+                var raised = descriptors
+                raised.rlim_cur = min(wanted, descriptors.rlim_max)
+                if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { descriptors = raised }
+            }
+            self.limit = max(1, min(limit, Int(clamping: descriptors.rlim_cur) - 64))
+        } else {
+            self.limit = limit
+        }
+    }
+
+    public var open: Int { lock.withLock { counts.open } }
+    public var refused: Int { lock.withLock { counts.refused } }
+
+    /// Counts the channel in, or refuses it (503 and close) when `limit` are open.
+    func admit(_ channel: any Channel) -> Bool {
+        let admitted = lock.withLock { () -> Bool in
+            guard counts.open < limit else {
+                counts.refused += 1
+                return false
+            }
+            counts.open += 1
+            counts.peak = max(counts.peak, counts.open)
+            return true
+        }
+        guard admitted else {
+            let body = #"{"message":"too many connections: this server holds at most \#(limit) at once; retry in a second"}"#
+            let answer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            var buffer = channel.allocator.buffer(capacity: answer.utf8.count)
+            buffer.writeString(answer)
+            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            return false
+        }
+        channel.closeFuture.whenComplete { _ in
+            let trim = self.lock.withLock { () -> Bool in
+                self.counts.open -= 1
+                guard self.counts.open == 0, self.counts.peak > Self.trimAfter else { return false }
+                self.counts.peak = 0
+                return true
+            }
+            // malloc_trim walks the heap: off the event loop.
+            if trim { DispatchQueue.global(qos: .utility).async { _ = insight_malloc_trim() } }
+        }
+        return true
     }
 }

@@ -117,3 +117,8 @@ enum OptionRange {
         }
     }
 }
+
+/// What `serve` and `record` say when bound to an address other than loopback.
+func offLoopbackWarning(_ host: String, what: String) -> String {
+    "warning: bound to \(host), not loopback: this server \(what); bind 127.0.0.1 (the default) unless that is what you want"
+}

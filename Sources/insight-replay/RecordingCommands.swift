@@ -76,6 +76,7 @@ struct Record: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        if !ProxyPolicy.isLoopback(host: host) { printError(offLoopbackWarning(host, what: "records what anyone on the network sends through it, into your store")) }
         print("recording '\(name)' into \(storeOption.store) through \(proxy.baseURL) → \(upstream)")
         print("  send requests to \(proxy.baseURL)/us2/validate (or with Host: us2.api.insight.rapid7.com); Ctrl-C stops")
         print("  then: insight-replay export \(name)")

@@ -63,6 +63,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Seconds a connection may complete no part of a request before it is closed (frees half-sent and trickled requests).")
     var idleTimeout: Double = EmulatorServer.defaultIdleTimeout
 
+    @Option(name: .long, parsing: .unconditional, help: "Seconds a request head may take from its first byte to its last before the connection is closed (half-sent heads are not held for the idle timeout).")
+    var headTimeout: Double = EmulatorServer.defaultHeadTimeout
+
+    @Option(name: .long, parsing: .unconditional, help: "Connections open at once; one beyond is answered 503 with Retry-After and closed.")
+    var maxConnections: Int = EmulatorServer.defaultMaxConnections
+
     @Option(name: .long, help: "A web origin (scheme://host:port) allowed to call the admin API from a browser; repeatable. None by default: requests carrying an Origin are refused.")
     var adminOrigin: [String] = []
 
@@ -77,6 +83,8 @@ struct Serve: AsyncParsableCommand {
         // NIO's event loops are threads of this process: more than a few per core only costs memory.
         try OptionRange.check("--threads", threads, 1...256, example: 4)
         try OptionRange.seconds("--idle-timeout", idleTimeout, maximum: 86_400, example: 60)
+        try OptionRange.seconds("--head-timeout", headTimeout, maximum: 3_600, example: 10)
+        try OptionRange.check("--max-connections", maxConnections, 1...1_000_000, example: 1_024)
         if let investigations { try OptionRange.check("--investigations", investigations, 0...TenantLimits.maxInvestigations, example: 120) }
         if let logSources { try OptionRange.check("--log-sources", logSources, 0...TenantLimits.maxLogSources, example: 3) }
         if let eventsPerLog { try OptionRange.check("--events-per-log", eventsPerLog, 0...TenantLimits.maxEvents, example: 1_000) }
@@ -160,7 +168,8 @@ struct Serve: AsyncParsableCommand {
         do {
             server = try await EmulatorServer.start(emulator: emulator, host: host, port: port, threads: threads,
                                                     loadScenario: ScenarioLoader.upload, authority: authority, tlsPort: tlsPort,
-                                                    linkBase: linkBase, idleTimeout: idleTimeout, adminOrigins: adminOrigin)
+                                                    linkBase: linkBase, idleTimeout: idleTimeout, headTimeout: headTimeout,
+                                                    maxConnections: maxConnections, adminOrigins: adminOrigin)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -168,6 +177,7 @@ struct Serve: AsyncParsableCommand {
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
         print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
         if server.adminTokenRequired {
+            printError(offLoopbackWarning(host, what: "answers anyone on the network with the tenant's data and its keys"))
             print("  bound to \(host), not loopback: the admin API answers only with the header X-Admin-Token: \(server.adminToken)")
         } else {
             print("  admin token (X-Admin-Token, for the secrets in /_admin/keys): \(server.adminToken)")

@@ -113,6 +113,71 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     }
 }
 
+/// Bounded resources: a head must be complete soon after its first byte, while a quiet
+/// keep-alive connection waits the longer idle timeout; and connections beyond the cap are
+/// answered 503 and closed, the others unharmed.
+@Suite struct BoundedConnectionTests {
+    func connection(idle: TimeAmount, head: TimeAmount) throws -> EmbeddedChannel {
+        let emulator = Emulator(tenants: InMemoryConnectionTests.tenants, clock: VirtualClock())
+        var settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: nil),
+                                      logger: Logger(label: "test"), authority: nil, linkBase: nil, idleTimeout: idle)
+        settings.headTimeout = head
+        let channel = EmbeddedChannel()
+        try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
+                                              forwardLeftovers: false)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    @Test func aHalfSentHeadIsClosedSoonerThanAQuietConnection() throws {
+        let request = "GET /validate HTTP/1.1\r\nHost: us2.api.insight.rapid7.com\r\nX-Api-Key: \(InMemoryConnectionTests.key)\r\n\r\n"
+        // Half a head, then nothing: closed at the head timeout (2 s), long before the idle one (60 s).
+        let half = try connection(idle: .seconds(60), head: .seconds(2))
+        try half.writeInbound(ByteBuffer(string: String(request.prefix(20))))
+        half.embeddedEventLoop.advanceTime(by: .milliseconds(1_900))
+        #expect(half.isActive)
+        half.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!half.isActive)
+        // A whole request, then a quiet keep-alive connection: open well past the head timeout.
+        let quiet = try connection(idle: .seconds(60), head: .seconds(2))
+        try quiet.writeInbound(ByteBuffer(string: request))
+        while try quiet.readOutbound(as: ByteBuffer.self) != nil {}
+        quiet.embeddedEventLoop.advanceTime(by: .seconds(30))
+        #expect(quiet.isActive)
+        // Its next head starts the clock again.
+        try quiet.writeInbound(ByteBuffer(string: "GET /val"))
+        quiet.embeddedEventLoop.advanceTime(by: .milliseconds(2_100))
+        #expect(!quiet.isActive)
+    }
+
+    @Test func connectionsBeyondTheCapAreRefusedCleanly() async throws {
+        let emulator = Emulator(tenants: DemoWorld.tenants(now: Date()), clock: SystemClock())
+        let server = try await EmulatorServer.start(emulator: emulator, threads: 1, maxConnections: 4)
+        var held: [Int32] = []
+        for _ in 0..<4 { held.append(try #require(HostileHTTP.connectLoopback(port: server.port))) }
+        // The four are counted once the server has accepted them: ask over one of them.
+        let probe = Array("GET /_admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        #expect(send(held[0], probe, probe.count, Int32(MSG_NOSIGNAL)) == probe.count)
+        var wait = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(held[0], SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 512)
+        #expect(recv(held[0], &buffer, buffer.count, 0) > 0)
+        let fifth = HostileHTTP.exchange(Array("GET /_admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8),
+                                         port: server.port, timeout: 10)
+        #expect(fifth?.status == 503)
+        #expect(fifth?.body.contains("at most 4 at once") == true)
+        for socket in held { close(socket) }
+        // Once they close, a new connection is served again.
+        var answered = false
+        for _ in 0..<200 where !answered {
+            answered = HostileHTTP.exchange(Array("GET /_admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8),
+                                            port: server.port, timeout: 10)?.status == 200
+        }
+        #expect(answered)
+        try await server.shutdown()
+    }
+}
+
 /// The hostile run over TLS: bad ClientHellos to the TLS port, hostile HTTP inside TLS on that
 /// port and inside CONNECT tunnels; and the names the server's TLS never vouches for.
 @Suite struct HostileTLSTests {

@@ -2,6 +2,7 @@ import Foundation
 import InsightCore
 import InsightEmulator
 @testable import InsightServer
+import NIOHTTP1
 import Testing
 
 func temporaryFolder() -> String {
@@ -99,6 +100,31 @@ func curl(_ arguments: [String], environment: [String: String] = [:]) async thro
             #expect(absolute.status == 403)
         }
         #expect(emulator.journal.ordered.isEmpty)
+    }
+
+    /// Only port 443 is tunnelled; inside a tunnel a Host naming another host is misdirected.
+    @Test func connectIsStrictAboutPortsAndHosts() async throws {
+        try await withServer(emulator, authority: try CertificateAuthority.loadOrCreate(directory: temporaryFolder())) { server in
+            for port in ["22", "80", "8443"] {
+                let reply = try await exchange(port: server.port, "CONNECT us2.api.insight.rapid7.com:\(port) HTTP/1.1\r\nHost: us2.api.insight.rapid7.com:\(port)\r\n\r\n")
+                #expect(reply.status == 403, "port \(port)")
+                #expect(reply.body.contains("tunnelled on port 443 only"))
+            }
+        }
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/validate")
+        head.headers.add(name: "Host", value: "eu.api.insight.rapid7.com")
+        let tunnel = Arrival(tunnelHost: "us2.api.insight.rapid7.com", secure: true)
+        guard case .answer(let misdirected) = HTTPHandler.route(head, body: Data(), arrival: tunnel) else {
+            Issue.record("answered as the tunnel's host")
+            return
+        }
+        #expect(misdirected.status == 421)
+        head.headers.replaceOrAdd(name: "Host", value: "US2.api.insight.rapid7.com:443")
+        guard case .request(let request, _, _) = HTTPHandler.route(head, body: Data(), arrival: tunnel) else {
+            Issue.record("the tunnel's own host, in another case and with its port, was refused")
+            return
+        }
+        #expect(request.host == "us2.api.insight.rapid7.com")
     }
 
     @Test func absoluteFormRequestsGoToTheirRapid7Host() async throws {
