@@ -50,8 +50,8 @@ struct Hostile: AsyncParsableCommand {
             let valid = HostileHTTP.validRequest(key: server.key)
             let report = HostileHTTP.run(
                 count: http, inputs: { HostileHTTP.input($0, seed: seed, key: server.key) },
-                send: { HostileHTTP.send($1.bytes, port: server.port, timeout: 5, answers: $1.answers) },
-                healthy: { HostileHTTP.send(valid, port: server.port, timeout: 5) == .answered(200) },
+                send: { HostileHTTP.send($1.bytes, port: server.port, timeout: 10, answers: $1.answers) },
+                healthy: { HostileHTTP.send(valid, port: server.port, timeout: 10) == .answered(200) },
                 workers: 16, serverRSS: { server.residentKiB }, progress: { done in
                     if done % 1000 == 0 { printError("  \(done) / \(http) inputs, server RSS \(server.residentKiB / 1024) MB") }
                 })
@@ -62,7 +62,7 @@ struct Hostile: AsyncParsableCommand {
             defer { server.stop() }
             let started = Date()
             let report = try HostileTLS.run(count: tls, plainPort: server.port, tlsPort: server.tlsPort, trusting: server.certificate,
-                                            key: server.key, seed: seed, timeout: 5, workers: 16, serverRSS: { server.residentKiB },
+                                            key: server.key, seed: seed, timeout: 10, workers: 16, serverRSS: { server.residentKiB },
                                             progress: { done in
                 if done % 1000 == 0 { printError("  \(done) / \(tls) TLS inputs, server RSS \(server.residentKiB / 1024) MB") }
             })
