@@ -55,10 +55,10 @@ public enum HostileEntryPoints {
     }
 
     /// Runs the binary at `binary` with the arguments, its output kept, stopped after `timeout`.
-    public static func process(binary: String, timeout: Double) -> @Sendable ([String]) async -> Exit {
+    public static func process(binary: String, timeout: Double, directory: String? = nil) -> @Sendable ([String]) async -> Exit {
         { arguments in
             let outcome = await CommandProcess(arguments: [binary] + arguments, environment: ProcessInfo.processInfo.environment,
-                                               directory: nil, timeout: timeout).run()
+                                               directory: directory, timeout: timeout).run()
             return Exit(code: outcome.exitCode, timedOut: outcome.timedOut, stderr: outcome.launchError ?? outcome.stderr)
         }
     }

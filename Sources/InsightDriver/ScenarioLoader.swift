@@ -21,7 +21,9 @@ public enum ScenarioLoader {
                 continue
             }
             if isDirectory.boolValue {
-                let found = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
+                // A symlink to a folder is read through; the files keep the path as given.
+                let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+                let found = (FileManager.default.enumerator(atPath: real)?.compactMap { $0 as? String } ?? [])
                     .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
                     .sorted()
                     .map { (path as NSString).appendingPathComponent($0) }
@@ -34,6 +36,9 @@ public enum ScenarioLoader {
                 files.append(path)
             }
         }
+        // A file reached twice (a symlink beside its target, a folder and a file in it) is read once.
+        var seen = Set<String>()
+        files = files.filter { seen.insert(URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path).inserted }
         var scenarios: [Scenario] = []
         for file in files {
             let gathered = ScenarioError.Gathered(file: file)
@@ -54,6 +59,11 @@ public enum ScenarioLoader {
     }
 
     public static func loadFile(_ file: String) throws -> Scenario {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ScenarioError(file: file, line: nil, column: nil, field: "",
+                                message: "is a folder; give one scenario file (e.g. \((file as NSString).appendingPathComponent("name.yaml")))")
+        }
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw ScenarioError(file: file, line: nil, column: nil, field: "", message: "cannot read the file; check that it exists and is readable")
         }

@@ -12,13 +12,13 @@ struct Hostile: AsyncParsableCommand {
         abstract: "Hardening run: hostile HTTP and TLS against the embedded server, and mutants of the bundled files through the loaders, `run`, `import` and the admin upload, as figures.",
         discussion: "Loopback only; run from the repository's root. Exit code 0 when nothing crashed, hung, answered wrongly or lost data, 1 otherwise.")
 
-    @Option(name: .long, help: "Hostile HTTP inputs on plain connections (each on a connection of its own).")
+    @Option(name: .long, parsing: .unconditional, help: "Hostile HTTP inputs on plain connections (each on a connection of its own).")
     var http = 10_000
 
-    @Option(name: .long, help: "Inputs over TLS: a third bad ClientHellos, a third hostile HTTP on the TLS port, a third inside CONNECT tunnels.")
+    @Option(name: .long, parsing: .unconditional, help: "Inputs over TLS: a third bad ClientHellos, a third hostile HTTP on the TLS port, a third inside CONNECT tunnels.")
     var tls = 3_000
 
-    @Option(name: .long, help: "Mutants of each kind of file (scenarios, recordings, HAR captures) through the loaders and the admin upload.")
+    @Option(name: .long, parsing: .unconditional, help: "Mutants of each kind of file (scenarios, recordings, HAR captures) through the loaders and the admin upload.")
     var files = 1_000
 
     @Option(name: .long, parsing: .unconditional, help: "Mutants of each kind of file through `run` or `import` as processes of this binary (default: as many as --files).")
@@ -26,6 +26,9 @@ struct Hostile: AsyncParsableCommand {
 
     @Option(name: .long, parsing: .unconditional, help: "Seed of the inputs and mutants.")
     var seed: UInt64 = 1
+
+    @Flag(name: .long, help: "Leave out the shell-user checks: path forms, option ranges, special report files, web pages at the admin API.")
+    var skipSafety = false
 
     func validate() throws {
         for (name, value) in [("--http", http), ("--tls", tls), ("--files", files), ("--processes", processes ?? 0)] {
@@ -73,6 +76,7 @@ struct Hostile: AsyncParsableCommand {
             failed = try await upload(tenants: tenants, logger: quiet) || failed
         }
         if (processes ?? files) > 0 { failed = try await entryPoints() || failed }
+        if !skipSafety { failed = try await safety(binary: binary) || failed }
         if failed { throw ExitCode(1) }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InsightClient
 import InsightCore
+import InsightDriver
 import InsightRecordings
 import InsightServer
 import Logging
@@ -106,11 +107,26 @@ struct Export: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let har {
-            try HAR.exportHAR(recording).write(to: URL(fileURLWithPath: har), options: .atomic)
+            // The same checks and the same writing as a report's: through a symlink, never a half file.
+            if let problem = ReportPath.problem(har, option: "--har") {
+                printError(problem)
+                throw ExitCode(2)
+            }
+            do {
+                try ReportPath.write(String(decoding: HAR.exportHAR(recording), as: UTF8.self), to: har)
+            } catch {
+                printError("--har: \(error)")
+                throw ExitCode(2)
+            }
             print("wrote \(har) (\(recording.exchanges.count) exchanges)")
         } else {
-            let path = try RecordingFile.export(recording, to: out)
-            print("wrote \(path) (\(recording.exchanges.count) exchanges)")
+            do {
+                let path = try RecordingFile.export(recording, to: out)
+                print("wrote \(path) (\(recording.exchanges.count) exchanges)")
+            } catch {
+                printError("--out \(out): cannot write the recording there (\(error.localizedDescription)); give a folder you can write")
+                throw ExitCode(2)
+            }
         }
     }
 }

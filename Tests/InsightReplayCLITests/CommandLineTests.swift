@@ -43,28 +43,7 @@ import Testing
 
     /// Every numeric option of every command is range-checked before anything runs, the message
     /// giving the range and an example.
-    @Test(arguments: [
-        (["serve", "--threads", "100000"], "--threads must be 1…256 (e.g. --threads 4), not 100000"),
-        (["serve", "--threads", "0"], "--threads must be 1…256"),
-        (["serve", "--journal-cap", "0"], "--journal-cap must be 1…10000000"),
-        (["serve", "--idle-timeout", "0"], "--idle-timeout must be above 0 and at most 86400 seconds (e.g. --idle-timeout 60.0)"),
-        (["serve", "--investigations", "-1"], "--investigations must be 0…1000000"),
-        (["serve", "--log-sources", "20000"], "--log-sources must be 0…10000"),
-        (["serve", "--events-per-log", "-5"], "--events-per-log must be 0…100000000"),
-        (["serve", "--tls-port", "99999"], "--tls-port must be 0…65535 (0 picks a free port; e.g. --tls-port 8443), not 99999"),
-        (["run", "--jobs", "0"], "--jobs must be 1…256 (e.g. --jobs 4), not 0"),
-        (["run", "--client", "true", "--client-timeout", "-1"], "--client-timeout must be above 0 and at most 86400 seconds"),
-        (["run", "--client", "true", "--time", "scaled", "--time-scale", "0"], "--time-scale must be above 0 and at most 1000000 (e.g. --time-scale 60)"),
-        (["history", "--limit", "0"], "--limit must be 1…10000 (e.g. --limit 10), not 0"),
-        (["diagnose", "--timeout", "0"], "--timeout must be above 0 and at most 3600 seconds"),
-        (["bench-request", "--requests", "0"], "--requests must be 1…10000000"),
-        (["bench-request", "--rounds", "50"], "--rounds must be 1…20"),
-        (["bench-scale", "--probes", "0"], "--probes must be 1…1000000"),
-        (["bench-scale", "--sync-limit", "0"], "--sync-limit must be 1…1000000000"),
-        (["bench-store", "--exchanges", "0"], "--exchanges must be 1…10000000"),
-        (["bench-store", "--lookups", "-1"], "--lookups must be 1…10000000"),
-        (["hostile", "--http", "2000000"], "--http must be 0…1000000"),
-    ])
+    @Test(arguments: Hostile.badOptions)
     func numericOptionsAreRangeChecked(arguments: [String], message expected: String) {
         do {
             _ = try InsightReplay.parseAsRoot(arguments)
