@@ -50,6 +50,17 @@ extension EmulatorState {
         case .queryLogsGet: return startQuery(.keys(match.param("keys")), request, tenant: tenant, context: context, audit: false)
         case .queryLogsPost: return startQuery(.body, request, tenant: tenant, context: context, audit: false)
         case .queryLogset: return startQuery(.logset(match.param("id")), request, tenant: tenant, context: context, audit: false)
+        case .queryLogsetsByName:
+            // The union of the named log sets' logs (the description: `logset_name` repeated; an
+            // unknown name is a 404).
+            let names = request.query.filter { $0.name == "logset_name" }.compactMap(\.value)
+            guard !names.isEmpty else { return .json(400, ["message": "logset_name is required: the name of a log set (repeat it for several)"]) }
+            let logs = tenants[tenant].logSources
+            if let unknown = names.first(where: { name in !logs.contains { $0.logsetName == name } }) {
+                return .json(404, ["message": .string("Log set '\(unknown)' not found")])
+            }
+            let keys = logs.filter { names.contains($0.logsetName) }.map(\.id).joined(separator: ":")
+            return startQuery(.keys(keys), request, tenant: tenant, context: context, audit: false)
         case .savedQueryRun: return runSavedQuery(match, request, tenant: tenant, context: context)
         case .queryContext(let audit): return queryContext(match, request, tenant: tenant, audit: audit)
         case .queryPoll: return pollQuery(match.param("id"), request, tenant: tenant, context: context, audit: false)

@@ -33,7 +33,7 @@ enum Endpoint: Sendable, Hashable {
     case accountUsers
     case triggerLegacy, triggerAsync, workflowsList
     case logsList, logGet, logsetsList, logsetGet
-    case queryLogsGet, queryLogsPost, queryLogset, queryPoll, queryContext(audit: Bool), savedQueryRun
+    case queryLogsGet, queryLogsPost, queryLogset, queryLogsetsByName, queryPoll, queryContext(audit: Bool), savedQueryRun
     case managed(ManagedKind, ManagedVerb)
     case actionTargets(modify: Bool)
     case auditLogsList, auditLogGet, auditQueryGet, auditQueryPost, auditPoll
@@ -152,6 +152,7 @@ enum Router {
         Route(["GET"], "/query/saved_query/{saved}", .savedQueryRun, .logSearchQuery, .logSearch, .logSearch),
         Route(["POST"], "/query/logs", .queryLogsPost, .logSearchQuery, .logSearch, .logSearch),
         Route(["GET"], "/query/logsets/{id}", .queryLogset, .logSearchQuery, .logSearch, .logSearch),
+        Route(["GET"], "/query/logsets", .queryLogsetsByName, .logSearchQuery, .logSearch, .logSearch),
         Route(["GET"], "/query/context/{id}", .queryContext(audit: false), .logSearchQuery, .logSearch, .logSearch),
         Route(["GET"], "/management/actions/{id}/targets", .actionTargets(modify: false), .logSearchManagement, .logSearch, .logSearch),
         Route(["PATCH"], "/management/actions/{id}/targets", .actionTargets(modify: true), .logSearchManagement, .logSearchWrite, .logSearch),

@@ -153,6 +153,20 @@ import Testing
         #expect(onLog.json?["logs"] == [.string(log)])
     }
 
+    /// Log sets queried by name: the union of their logs; an unknown name is a 404.
+    @Test func logSetsAreQueriedByName() async throws {
+        let tenant = Fixture.rich(queryPolls: 0)
+        let emulator = Emulator(tenants: [tenant], clock: VirtualClock())
+        let name = tenant.logSources[0].logsetName
+        let answer = try await emulator.handle(Fixture.query("/query/logsets", [("logset_name", name), ("time_range", "last 2 days")],
+                                                             key: Fixture.adminKey, host: Self.host))
+        #expect(answer.status == 200, "\(answer.bodyText)")
+        #expect(answer.json?["logs"]?.arrayValue?.count == tenant.logSources.filter { $0.logsetName == name }.count)
+        let unknown = try await emulator.handle(Fixture.query("/query/logsets", [("logset_name", "No such set"), ("time_range", "today")],
+                                                              key: Fixture.adminKey, host: Self.host))
+        #expect(unknown.status == 404)
+    }
+
     /// `calculate(count)` answers `statistics.count`, and `all_exact_result` is a boolean.
     @Test func aCountHasItsCount() async throws {
         let tenant = Fixture.rich(queryPolls: 0)
