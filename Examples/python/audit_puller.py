@@ -28,7 +28,7 @@ import sys
 import time
 import urllib.parse
 
-from insight_client import Failure, api_key, home_region, pages, request, storage_region
+from insight_client import Failure, StateFile, api_key, home_region, pages, request, storage_region
 
 LOOKBACK_MS = 30 * 86_400_000
 PAGE_CHECKPOINT = "--flaw" in sys.argv and "page-checkpoint" in sys.argv
@@ -75,31 +75,22 @@ def field(record, path):
     return record
 
 
-class Checkpoint:
-    """The last record handed on, and when records last arrived; replaced atomically."""
+class Checkpoint(StateFile):
+    """The last record handed on, and when records last arrived."""
 
     def __init__(self, folder):
-        self.path = os.path.join(folder, "audit-checkpoint.json")
-        try:
-            with open(self.path) as file:
-                self.value = json.load(file)
-        except FileNotFoundError:
-            now = time.time()
-            self.value = {"timestamp": int(now * 1000) - LOOKBACK_MS, "sequence": -1, "first_run": now, "last_record_at": None}
+        now = time.time()
+        super().__init__(folder, "audit-checkpoint.json",
+                         lambda: {"timestamp": int(now * 1000) - LOOKBACK_MS, "sequence": -1, "first_run": now, "last_record_at": None})
 
     def after(self, event):
         return (event["timestamp"], event["sequence_number"]) > (self.value["timestamp"], self.value["sequence"])
 
-    def save(self, event, handed_on):
+    def advance(self, event, handed_on):
         self.value["timestamp"], self.value["sequence"] = event["timestamp"], event["sequence_number"]
         if handed_on:
             self.value["last_record_at"] = time.time()
-        temporary = self.path + ".tmp"
-        with open(temporary, "w") as file:
-            json.dump(self.value, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
+        self.save()
 
 
 def audit_log(host, key, code):
@@ -141,7 +132,7 @@ def pull():
             for page in pages(f"{host}/audit/logs/{log_id}?{params}", key):
                 events = [event for event in page.get("events", []) if checkpoint.after(event)]
                 if PAGE_CHECKPOINT and events:
-                    checkpoint.save(events[-1], handed_on=True)
+                    checkpoint.advance(events[-1], handed_on=True)
                 for event in events:
                     record, problem = schema_problem(event.get("message"))
                     if problem:
@@ -154,7 +145,7 @@ def pull():
                         sink.flush()
                         report["processed"] += 1
                     if not PAGE_CHECKPOINT:
-                        checkpoint.save(event, handed_on=problem is None)
+                        checkpoint.advance(event, handed_on=problem is None)
         except SinkFull:
             print(json.dumps(report))
             raise Failure(f"the sink stopped taking records after {report['processed']}: the next pull resumes after the last one")
@@ -162,8 +153,7 @@ def pull():
     if report["processed"] == 0 and time.time() - quiet_since >= alert_after:
         report["alert"] = (f"No audit events were processed for {int(time.time() - quiet_since)} s "
                            f"(alert after {int(alert_after)} s): check that audit logging is still enabled")
-    checkpoint.save({"timestamp": checkpoint.value["timestamp"], "sequence_number": checkpoint.value["sequence"]},
-                    handed_on=False)
+    checkpoint.save()
     return report
 
 

@@ -42,6 +42,27 @@ class Failure(Exception):
     """Something the user has to fix, in words they can act on."""
 
 
+class StateFile:
+    """A JSON value kept in a file between runs (a checkpoint, a queue), replaced atomically:
+    written beside, flushed to disk, then renamed over the old one."""
+
+    def __init__(self, folder, name, initial):
+        self.path = os.path.join(folder, name)
+        try:
+            with open(self.path) as file:
+                self.value = json.load(file)
+        except FileNotFoundError:
+            self.value = initial()
+
+    def save(self):
+        temporary = self.path + ".tmp"
+        with open(temporary, "w") as file:
+            json.dump(self.value, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+
 def request(method, url, key, body=None, attempts=MAX_ATTEMPTS):
     """One call with retries: 429 waits Retry-After, 5xx backs off 1, 2, 4 … s; 401/403 stop."""
     data = json.dumps(body).encode() if body is not None else None

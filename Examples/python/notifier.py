@@ -24,29 +24,18 @@ import re
 import sys
 import time
 
-from insight_client import RESEND_INTERVALS, Failure, api_key, home_region, request
+from insight_client import RESEND_INTERVALS, Failure, StateFile, api_key, home_region, request
 
 FIXED_RESEND = "--flaw" in sys.argv and "fixed-resend" in sys.argv
 TRIGGER = re.compile(r"https://([a-z0-9]+)\.api\.insight\.rapid7\.com/connect/v\d/"
                      r"(workflows/[\w-]+/events/execute|execute/async/workflows/[\w-]+)")
 
 
-class Integration:
-    """The integration's state between runs, saved after every change."""
+class Integration(StateFile):
+    """The integration's state, queue and recent outcomes between runs, saved after every change."""
 
     def __init__(self, folder):
-        self.path = os.path.join(folder, "notifier.json")
-        try:
-            with open(self.path) as file:
-                self.value = json.load(file)
-        except FileNotFoundError:
-            self.value = {"state": "enabled", "queue": [], "outcomes": []}
-
-    def save(self):
-        temporary = self.path + ".tmp"
-        with open(temporary, "w") as file:
-            json.dump(self.value, file)
-        os.replace(temporary, self.path)
+        super().__init__(folder, "notifier.json", lambda: {"state": "enabled", "queue": [], "outcomes": []})
 
 
 def settings():
