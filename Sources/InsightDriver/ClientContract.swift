@@ -1,6 +1,74 @@
 import Foundation
 import InsightCore
 
+/// The three integrations a client can be: what `run --client --kind` selects.
+public enum ClientKind: String, Sendable, CaseIterable, Comparable {
+    /// A SIEM connector's URL + token (validate, sync).
+    case siem
+    /// An audit-log pull: storage region + API key, records handed on with a checkpoint.
+    case audit
+    /// An InsightConnect trigger notifier: trigger URL + API key, events resent on the schedule.
+    case notifier
+
+    /// What a user would call it.
+    public var title: String {
+        switch self {
+        case .siem: return "SIEM connector (URL + token)"
+        case .audit: return "audit-log pull (storage region + API key)"
+        case .notifier: return "InsightConnect trigger notifier (API URL + API key)"
+        }
+    }
+
+    /// How a scenario ends when nothing is wrong.
+    var success: String {
+        switch self {
+        case .siem: return "with the data synced"
+        case .audit: return "with every record handed on"
+        case .notifier: return "with every event delivered"
+        }
+    }
+
+    public static func < (a: ClientKind, b: ClientKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+extension Scenario {
+    /// The integration its client is, from the settings it gives: an audit or notifier block,
+    /// else a URL.
+    public var clientKind: ClientKind? {
+        if client.audit != nil { return .audit }
+        if client.notifier != nil { return .notifier }
+        return client.url != nil ? .siem : nil
+    }
+}
+
+/// `run --client CMD`: the user's command stands in for the built-in client of its kind in the
+/// catalogue's scenarios, and is judged by what the seeds require of any client of that kind.
+public struct ClientOverride: Sendable {
+    public var command: CommandSpec
+    /// Virtual (exact) or scaled wall time.
+    public var time: CommandTime
+    /// Virtual seconds per wall second, on scaled time.
+    public var timeScale: Double
+    /// The integrations the command is a client of.
+    public var kinds: Set<ClientKind>
+
+    public init(command: CommandSpec, time: CommandTime = .virtual, timeScale: Double, kinds: Set<ClientKind> = [.siem]) {
+        self.command = command
+        self.time = time
+        self.timeScale = timeScale
+        self.kinds = kinds
+    }
+
+    /// Whether a scenario can run with the command in place of its client: a built-in client of
+    /// one of `kinds`, answered by the emulator, not by recordings.
+    public func applies(to scenario: Scenario) -> Bool {
+        guard let kind = scenario.clientKind else { return false }
+        return kinds.contains(kind) && scenario.client.command == nil && scenario.recordings.isEmpty
+    }
+}
+
 /// What a command client of each kind is given beyond its settings, and what it hands back:
 /// the contract `run --client` holds it to (README, "The contract of each kind").
 ///
