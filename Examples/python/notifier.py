@@ -11,9 +11,12 @@ Settings and hand-over (the notifier contract of `run --client`, README):
   R7_EVENTS_FILE                       the events to send, a JSON object a line
   R7_STATE_DIR                         the integration's state, queue and recent outcomes
   R7_DISABLE_PERCENT, R7_DISABLE_WINDOW, R7_DISABLE_MINIMUM   the auto-disable rule (60, 43200, 5)
+  R7_DISABLE_COUNTS                    what the rule counts: notifications (default) or attempts
+  R7_WHILE_DISABLED                    drop (default: events that arise or wait while disabled are
+                                       never sent) or queue (sent once enabled again)
 
-The last stdout line is {"delivered": N, "undelivered": N, "queued": N, "state": "enabled",
-"disabled" or "deleted"}; exit 1 when an event was not delivered or could not be taken.
+The last stdout line is {"delivered": N, "undelivered": N, "not_sent": N, "queued": N, "state":
+"enabled", "disabled" or "deleted"}; exit 1 when an event was not delivered or could not be taken.
 
 --flaw fixed-resend is a deliberate bug for the examples: it resends every 5 seconds, three
 times, instead of on the seed's schedule.
@@ -46,14 +49,16 @@ def settings():
     return url, match.group(1), api_key("R7_TRIGGER_API_KEY")
 
 
-def send(url, key, body):
-    """One event on the seed's schedule: (delivered?, last status, last message)."""
+def send(url, key, body, answered):
+    """One event on the seed's schedule: (delivered?, last status, last message). `answered(ok)`
+    is told each send's outcome and says whether to go on (False once the rule disabled it)."""
     waits = [5, 5, 5] if FIXED_RESEND else RESEND_INTERVALS
     for wait in [0] + waits:
         time.sleep(wait)
         status, answer = request("POST", url, key, body=body, attempts=1)
-        if 200 <= status < 300:
-            return True, status, ""
+        ok = 200 <= status < 300
+        if not answered(ok) or ok:
+            return ok, status, message_of(answer)
     return False, status, message_of(answer)
 
 
@@ -76,29 +81,50 @@ def explain(status, message, region, key):
     return f"InsightConnect answered {status} {message}".strip()
 
 
+def disable(value, report):
+    """Disabling stops sending: unless R7_WHILE_DISABLED=queue, what waits is never sent."""
+    value["state"] = "disabled"
+    if os.environ.get("R7_WHILE_DISABLED", "drop") != "queue" and value["queue"]:
+        report["not_sent"] += len(value["queue"])
+        print(f"warning: {len(value['queue'])} queued event(s) will not be sent: the integration is disabled",
+              file=sys.stderr)
+        value["queue"] = []
+
+
 def deliver(integration, url, region, key, report):
-    """The queue in order while enabled; the 60% rule checked after each outcome."""
+    """The queue in order while enabled; the 60% rule checked after each outcome (each
+    notification's, or each send's with R7_DISABLE_COUNTS=attempts)."""
     percent = float(os.environ.get("R7_DISABLE_PERCENT") or 60)
     window = float(os.environ.get("R7_DISABLE_WINDOW") or 43_200)
     minimum = int(os.environ.get("R7_DISABLE_MINIMUM") or 5)
+    attempts = os.environ.get("R7_DISABLE_COUNTS") == "attempts"
+    unit = "requests (sends and resends)" if attempts else "notifications"
     value = integration.value
-    while value["state"] == "enabled" and value["queue"]:
-        ok, status, message = send(url, key, {"events": [value["queue"][0]]})
-        value["queue"].pop(0)
+
+    def counted(ok):
+        """One outcome for the rule; False when it disabled the integration."""
         now = time.time()
         value["outcomes"] = [o for o in value["outcomes"] if now - o[0] < window] + [[now, ok]]
+        failed = sum(1 for _, good in value["outcomes"] if not good)
+        if len(value["outcomes"]) >= minimum and failed * 100 >= percent * len(value["outcomes"]):
+            print(f"error: the InsightConnect integration was automatically disabled: {failed} of "
+                  f"{len(value['outcomes'])} {unit} were unsuccessful in the last {int(window / 3600)} hours; "
+                  "fix the cause, then enable it again", file=sys.stderr)
+            disable(value, report)
+            return False
+        return True
+
+    while value["state"] == "enabled" and value["queue"]:
+        event = value["queue"].pop(0)
+        ok, status, message = send(url, key, {"events": [event]}, counted if attempts else lambda ok: True)
         if ok:
             report["delivered"] += 1
         else:
             report["undelivered"] += 1
             print(f"error: a notification was not delivered after its resends: {explain(status, message, region, key)}",
                   file=sys.stderr)
-        failed = sum(1 for _, good in value["outcomes"] if not good)
-        if len(value["outcomes"]) >= minimum and failed * 100 >= percent * len(value["outcomes"]):
-            value["state"] = "disabled"
-            print(f"error: the InsightConnect integration was automatically disabled: {failed} of "
-                  f"{len(value['outcomes'])} requests were unsuccessful in the last {int(window / 3600)} hours; "
-                  "fix the cause, then enable it again", file=sys.stderr)
+        if not attempts and value["state"] == "enabled":
+            counted(ok)
         integration.save()
 
 
@@ -111,8 +137,8 @@ def run(step, integration, report):
             value.update(state="deleted", queue=[], outcomes=[])
         elif step == "enable":
             value.update(state="enabled", outcomes=[])
-        else:
-            value["state"] = "disabled"
+        elif value["state"] == "enabled":
+            disable(value, report)
         integration.save()
         return
     if step == "notify":
@@ -120,9 +146,16 @@ def run(step, integration, report):
         with open(events_path) as file:
             events = [json.loads(line) for line in file if line.strip()]
         if value["state"] == "deleted":
-            raise Failure(f"the integration was deleted: {len(events)} event(s) not taken")
+            raise Failure(f"the integration was deleted on purpose: {len(events)} event(s) not sent")
+        if value["state"] == "disabled" and os.environ.get("R7_WHILE_DISABLED", "drop") != "queue":
+            report["not_sent"] += len(events)
+            print(f"warning: the integration is disabled; {len(events)} event(s) not sent, now or later",
+                  file=sys.stderr)
+            return
         value["queue"] += events
         integration.save()
+    if value["state"] == "deleted":
+        raise Failure("the integration was deleted on purpose: nothing is sent; set it up again to notify InsightConnect")
     url, region, key = settings()
     if step == "test_notification":
         status, answer = request("POST", url, key, attempts=1, body={"events": [{
@@ -140,7 +173,7 @@ def run(step, integration, report):
 
 def main():
     integration = Integration(os.environ.get("R7_STATE_DIR") or ".")
-    report = {"delivered": 0, "undelivered": 0}
+    report = {"delivered": 0, "undelivered": 0, "not_sent": 0}
     code = 0
     try:
         for step in (os.environ.get("R7_STEPS") or "test_notification").split(","):
@@ -150,7 +183,7 @@ def main():
         code = 1
     value = integration.value
     print(json.dumps({**report, "queued": len(value["queue"]), "state": value["state"]}))
-    if report["undelivered"] or value["state"] != "enabled" and value["queue"]:
+    if report["undelivered"] or report["not_sent"] or value["state"] != "enabled" and value["queue"]:
         code = 1
     return code
 

@@ -14,6 +14,34 @@ public enum ResendSchedule {
     public static let waits: [Double] = cycles.flatMap { $0 }
 }
 
+/// seeds/003 "Disabling and deleting an integration": "disabling just stops sending
+/// notifications, which you can at any moment re-enable with the same settings". What becomes
+/// of the events that arise, or still wait, while the integration is disabled.
+public enum WhileDisabled: String, Sendable, CaseIterable {
+    /// ASSUMED default, the seed's plain reading: the settings are kept, the events are not.
+    /// Nothing is sent while disabled, then or later (a SOAR flooded with stale alerts on
+    /// re-enabling is worse than a gap it is told about); each is counted and named.
+    case drop
+    /// The events are held and sent once the integration is enabled again (a product that
+    /// catches up).
+    case queue
+}
+
+/// What the 60 % rule ("the percentage of unsuccessful requests reaches 60% in 12 hours")
+/// counts as one request.
+public enum DisableCounting: String, Sendable, CaseIterable {
+    /// ASSUMED default: one notification, its resends included, counted at its outcome. The
+    /// seed says Wallarm "resends the request" until a 2xx: a resend is the same request sent
+    /// again. (Counting every send would disable an integration whose trigger recovers on the
+    /// third attempt: 2 of 3 sends failed.)
+    case notifications
+    /// Each HTTP send, first attempt and every resend, counted as it is answered.
+    case attempts
+
+    /// `notifications`, `requests (sends and resends)`: the unit in messages.
+    public var unit: String { self == .notifications ? "notifications" : "requests (sends and resends)" }
+}
+
 /// One event waiting to be delivered.
 public struct PendingNotification: Sendable, Hashable {
     public let id: Int
@@ -38,16 +66,19 @@ public struct DeliveryReport: Sendable {
     public var undelivered: [Undelivered] = []
     /// Set when this call disabled the integration.
     public var disabled: Diagnosis?
-    /// Still queued (the integration is disabled, or was disabled mid-way).
+    /// Still queued (the integration is disabled, or was disabled mid-way, with `.queue`).
     public var stillQueued: Int = 0
+    /// Events not sent because the integration is disabled (`.drop`): in this call.
+    public var notSent: Int = 0
 }
 
 /// The notifier of seeds/003: sends events to an InsightConnect API trigger, resends on the
 /// documented schedule, and disables itself when unsuccessful requests reach 60% in 12 hours.
 ///
-/// ASSUMED (the seed is silent): a "request" in the 60% rule is one notification, its resends
-/// included, counted when it is finally delivered or given up; the rule applies once the window
-/// holds `minimumRequests`; a notification whose last resend fails is reported undelivered.
+/// ASSUMED (the seed is silent): what a "request" is in the 60% rule (`DisableCounting`, one
+/// notification by default); the rule applies once the window holds `minimumRequests`; a
+/// notification whose last resend fails is reported undelivered; events are not sent later when
+/// they arise while disabled (`WhileDisabled`).
 public actor Notifier {
     public enum State: Sendable, Equatable {
         case enabled
@@ -65,9 +96,19 @@ public actor Notifier {
     public let failureThreshold: Double
     public let window: Double
     public let minimumRequests: Int
+    public let whileDisabled: WhileDisabled
+    public let counting: DisableCounting
     public private(set) var queue: [PendingNotification] = []
     /// Events refused because the queue was full.
     public private(set) var overflowed = 0
+    /// Events not sent because the integration was disabled (`.drop`), over its life, and since
+    /// it was last disabled.
+    public private(set) var notSentWhileDisabled = 0
+    private var notSentSinceDisabled = 0
+    /// Events offered after the integration was deleted.
+    public private(set) var refusedAfterDelete = 0
+    /// Set when the rule disables the integration, for the report of the call it happened in.
+    private var autoDisabled: Diagnosis?
     /// Final outcomes in the window: (when, delivered?).
     private var outcomes: [(at: Date, ok: Bool)] = []
     private var nextID = 1
@@ -78,8 +119,11 @@ public actor Notifier {
     public init(
         settings: TriggerSettings, transport: any HTTPTransport, clock: any InsightClock, queueCapacity: Int = 1_000,
         failureThreshold: Double = 0.6, window: Double = 12 * 3600, minimumRequests: Int = 5,
+        whileDisabled: WhileDisabled = .drop, counting: DisableCounting = .notifications,
         logger: Logger = Logger(label: "insight-replay.notifier")
     ) {
+        self.whileDisabled = whileDisabled
+        self.counting = counting
         self.settings = settings
         self.clock = clock
         self.logger = logger
@@ -95,12 +139,22 @@ public actor Notifier {
         case queued(id: Int)
         /// The queue is full: the event was not taken; `overflowed` counts it.
         case overflow(queued: Int)
+        /// The integration is disabled (`.drop`): the event is not sent, now or later.
+        case notSent
         case deleted
     }
 
     /// Queues an event for delivery. A full queue refuses it and says so.
     public func enqueue(_ event: JSON) -> EnqueueResult {
-        guard state != .deleted else { return .deleted }
+        guard state != .deleted else {
+            refusedAfterDelete += 1
+            return .deleted
+        }
+        if state == .disabled, whileDisabled == .drop {
+            notSentWhileDisabled += 1
+            notSentSinceDisabled += 1
+            return .notSent
+        }
         guard queue.count < queueCapacity else {
             overflowed += 1
             logger.warning("notification queue full (\(queueCapacity)); event refused, \(overflowed) refused so far")
@@ -116,23 +170,29 @@ public actor Notifier {
     /// what is left queued, if the integration becomes disabled.
     public func deliver() async -> DeliveryReport {
         var report = DeliveryReport()
-        while state == .enabled, let next = queue.first {
+        let notSentBefore = notSentWhileDisabled
+        while state == .enabled, !queue.isEmpty {
+            // Out of the queue while it is sent: a disable mid-way (counting attempts) drops or
+            // keeps what waits behind it, and this one ends delivered or undelivered.
+            let next = queue.removeFirst()
             switch await deliverOne(next) {
             case .delivered(let attempts):
                 report.delivered.append(.init(id: next.id, attempts: attempts, at: clock.now()))
-                queue.removeFirst()
-                record(ok: true)
+                if counting == .notifications { record(ok: true) }
             case .gaveUp(let attempts, let diagnosis):
                 report.undelivered.append(.init(id: next.id, attempts: attempts, diagnosis: diagnosis))
-                queue.removeFirst()
-                record(ok: false)
+                if counting == .notifications { record(ok: false) }
             case .invalid(let diagnosis):
                 report.undelivered.append(.init(id: next.id, attempts: 0, diagnosis: diagnosis))
-                queue.removeFirst()
             }
-            if let disabled = checkThreshold() { report.disabled = disabled }
+            if counting == .notifications { checkThreshold() }
+            if let disabled = autoDisabled {
+                report.disabled = disabled
+                autoDisabled = nil
+            }
         }
         report.stillQueued = queue.count
+        report.notSent = notSentWhileDisabled - notSentBefore
         return report
     }
 
@@ -142,7 +202,7 @@ public actor Notifier {
         let event: JSON = ["title": .string("[Test message] \(name): test notification"), "type": "test",
                            "text": "[Test message] If you can read this, the integration works."]
         guard let settings, state != .deleted else {
-            return .failure(ClientFailure(Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted.")))
+            return .failure(ClientFailure(Notifier.deleted))
         }
         let endpoint: TriggerEndpoint
         switch SettingsCheck.triggerURL(settings.url) {
@@ -165,7 +225,10 @@ public actor Notifier {
         guard state == .disabled else { return }
         state = .enabled
         outcomes.removeAll()
-        systemNotices.append("The InsightConnect integration was enabled again with its settings kept.")
+        let missed = notSentSinceDisabled == 0 ? ""
+            : "; the \(notSentSinceDisabled) event(s) not sent while it was disabled will not be sent later"
+        systemNotices.append("The InsightConnect integration was enabled again with its settings kept\(missed).")
+        notSentSinceDisabled = 0
     }
 
     /// seeds/003 "Disabling and deleting an integration": disabling stops sending and keeps the
@@ -173,7 +236,22 @@ public actor Notifier {
     public func disable() {
         guard state == .enabled else { return }
         state = .disabled
-        systemNotices.append("The InsightConnect integration was disabled; its settings are kept.")
+        let dropped = dropQueueOnDisable()
+        systemNotices.append("The InsightConnect integration was disabled; its settings are kept\(dropped).")
+    }
+
+    /// With `.drop`, what waits when the integration is disabled is not sent either; the words
+    /// that say so in the system message.
+    private func dropQueueOnDisable() -> String {
+        notSentSinceDisabled = 0
+        guard whileDisabled == .drop, !queue.isEmpty else {
+            return queue.isEmpty ? "" : "; \(queue.count) queued notification(s) wait for it to be enabled again"
+        }
+        let count = queue.count
+        queue.removeAll()
+        notSentWhileDisabled += count
+        notSentSinceDisabled += count
+        return "; \(count) queued notification(s) will not be sent"
     }
 
     /// Deletes the integration: settings and queue are gone; nothing more is sent.
@@ -186,6 +264,21 @@ public actor Notifier {
         systemNotices.append("The InsightConnect integration was deleted with its settings" + (dropped > 0 ? "; \(dropped) queued notification(s) dropped." : "."))
     }
 
+    /// What a deleted integration answers: deleted on purpose, nothing sent; no parameter error.
+    public static let deleted = Diagnosis(
+        .integrationDeleted, summary: "The integration was deleted; nothing is sent any more.",
+        ranked: [RankedCause(Cause.deletedByUser, .confirmed, because: "the integration was deleted")])
+
+    /// A user disabled it: nothing is sent until it is enabled again.
+    public func disabledDiagnosis(notSent: Int) -> Diagnosis {
+        let what = whileDisabled == .drop
+            ? "\(notSent) event(s) were not sent and will not be when it is enabled again"
+            : "\(queue.count) notification(s) wait for it to be enabled again"
+        return Diagnosis(.integrationDisabled, summary: "The integration is disabled; \(what).",
+                         ranked: [RankedCause(Cause.disabledByUser, .confirmed, because: "disabled by a user")],
+                         remedies: ["Enable the integration again when notifications should resume; its settings were kept"])
+    }
+
     // MARK: Internals
 
     private enum Result1 {
@@ -195,7 +288,7 @@ public actor Notifier {
     }
 
     private func deliverOne(_ item: PendingNotification) async -> Result1 {
-        guard let settings else { return .invalid(Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted.")) }
+        guard let settings else { return .invalid(Notifier.deleted) }
         let endpoint: TriggerEndpoint
         switch SettingsCheck.triggerURL(settings.url) {
         case .success(let found): endpoint = found
@@ -210,9 +303,18 @@ public actor Notifier {
             attempts += 1
             do {
                 let outcome = try await post(["events": [item.event]], to: endpoint, key: settings.apiKey)
-                if (200...299).contains(outcome.response.status) { return .delivered(attempts: attempts) }
+                let ok = (200...299).contains(outcome.response.status)
+                if counting == .attempts {
+                    record(ok: ok)
+                    checkThreshold()
+                }
+                if ok { return .delivered(attempts: attempts) }
                 last = .success(outcome)
             } catch {
+                if counting == .attempts {
+                    record(ok: false)
+                    checkThreshold()
+                }
                 last = .failure(error)
             }
         }
@@ -236,22 +338,24 @@ public actor Notifier {
         outcomes.removeAll { now.timeIntervalSince($0.at) >= window }
     }
 
-    /// Disables the integration when unsuccessful requests reach the threshold in the window.
-    private func checkThreshold() -> Diagnosis? {
-        guard state == .enabled, outcomes.count >= minimumRequests else { return nil }
+    /// Disables the integration when unsuccessful requests (`counting` says what one is) reach
+    /// the threshold in the window; the diagnosis waits in `autoDisabled` for the report.
+    private func checkThreshold() {
+        guard state == .enabled, outcomes.count >= minimumRequests else { return }
         let failed = outcomes.filter { !$0.ok }.count
         let ratio = Double(failed) / Double(outcomes.count)
-        guard ratio >= failureThreshold else { return nil }
+        guard ratio >= failureThreshold else { return }
         state = .disabled
         let percent = Int((ratio * 100).rounded())
         let hours = Int(window / 3600)
-        let notice = "The InsightConnect integration was automatically disabled: \(failed) of \(outcomes.count) requests (\(percent)%) were unsuccessful in the last \(hours) hours. Its settings are kept; re-enable it after fixing the cause."
+        let dropped = dropQueueOnDisable()
+        let notice = "The InsightConnect integration was automatically disabled: \(failed) of \(outcomes.count) \(counting.unit) (\(percent)%) were unsuccessful in the last \(hours) hours. Its settings are kept\(dropped); re-enable it after fixing the cause."
         systemNotices.append(notice)
         logger.warning("\(notice)")
-        return Diagnosis(
+        autoDisabled = Diagnosis(
             .integrationDisabled, summary: notice,
-            evidence: ["\(failed) unsuccessful of \(outcomes.count) notifications since \(outcomes.first.map { $0.at.iso8601 } ?? "")"],
-            ranked: [RankedCause(Cause.failuresReachedThreshold, .confirmed, because: "\(percent)% ≥ \(Int(failureThreshold * 100))%")])
+            evidence: ["\(failed) unsuccessful of \(outcomes.count) \(counting.unit) since \(outcomes.first.map { $0.at.iso8601 } ?? "")"],
+            ranked: [RankedCause(Cause.failuresReachedThreshold, .confirmed, because: "\(percent)% ≥ \(Int(failureThreshold * 100))% of \(counting.unit)")])
     }
 
     /// Explains a non-2xx answer from the trigger.

@@ -15,6 +15,9 @@ public enum DiagnosisCategory: String, CaseIterable, Sendable, Codable, Hashable
     case incorrectIntegrationParameters = "incorrect_integration_parameters"
     /// seeds/003: failures reached 60% in 12 hours and the integration disabled itself.
     case integrationDisabled = "integration_disabled"
+    /// seeds/003 "Disabling and deleting an integration": a user deleted it on purpose; not a
+    /// misconfiguration, and nothing is sent any more.
+    case integrationDeleted = "integration_deleted"
 
     /// The catalogue entry: title, possible causes and solutions.
     public var entry: CatalogueEntry { CatalogueEntry.all[self]! }
@@ -128,12 +131,20 @@ public struct CatalogueEntry: Sendable, Hashable {
             source: "seeds/003 System unavailability and incorrect integration parameters"),
         .integrationDisabled: CatalogueEntry(
             title: "Integration Disabled",
-            causes: [Cause.failuresReachedThreshold],
+            causes: [Cause.failuresReachedThreshold, Cause.disabledByUser],
             solutions: [
                 "Fix what makes the requests fail (see the failures' diagnoses)",
                 "Re-enable the integration; its settings were kept",
             ],
-            source: "seeds/003: the integration is automatically disabled at 60% unsuccessful requests in 12 hours"),
+            source: "seeds/003: the integration is automatically disabled at 60% unsuccessful requests in 12 hours; disabling stops sending notifications"),
+        .integrationDeleted: CatalogueEntry(
+            title: "Integration Deleted",
+            causes: [Cause.deletedByUser],
+            solutions: [
+                "Nothing to fix if it was deleted on purpose",
+                "To notify InsightConnect again, add the integration anew: its API URL and API key were deleted with it",
+            ],
+            source: "seeds/003 Disabling and deleting an integration: deleting stops sending notifications and deletes all configuration"),
     ]
 }
 
@@ -165,4 +176,6 @@ public enum Cause {
     public static let triggerURLWrong = "The API URL is wrong (another region, or the workflow was deleted)"
     public static let triggerKeyRejected = "The API key is missing, invalid or revoked"
     public static let failuresReachedThreshold = "Unsuccessful requests reached 60% in 12 hours"
+    public static let disabledByUser = "A user disabled the integration"
+    public static let deletedByUser = "A user deleted the integration"
 }

@@ -76,7 +76,7 @@ public struct ClientOverride: Sendable {
 /// |---|---|---|---|
 /// | SIEM connector | the steps between two waits (`R7_STEPS=validate,sync`) | `R7_BASE_URL`, `R7_API_KEY` | exit 0 when the data arrived |
 /// | audit-log pull | one pull (`R7_STEPS=audit_pull`), a restart of the puller | `R7_STORAGE_REGION`, `R7_AUDIT_API_KEY`, `R7_PER_PAGE`, `R7_ALERT_AFTER`, `R7_SINK_CAPACITY` (a crash: the sink takes no more) | each record appended to `R7_RECORDS_FILE` as a JSON line; last stdout line `{"processed": N, "rejected": N, "alert": null or text}` |
-/// | notifier | one step (`R7_STEPS=notify`, `test_notification`, `disable`, `enable` or `delete`) | `R7_TRIGGER_URL`, `R7_TRIGGER_API_KEY`, `R7_EVENTS_FILE` (the events of a `notify`, a JSON object a line), `R7_DISABLE_PERCENT`, `R7_DISABLE_WINDOW`, `R7_DISABLE_MINIMUM` | last stdout line `{"delivered": N, "undelivered": N, "queued": N, "state": "enabled", "disabled" or "deleted"}` |
+/// | notifier | one step (`R7_STEPS=notify`, `test_notification`, `disable`, `enable` or `delete`) | `R7_TRIGGER_URL`, `R7_TRIGGER_API_KEY`, `R7_EVENTS_FILE` (the events of a `notify`, a JSON object a line), `R7_DISABLE_PERCENT`, `R7_DISABLE_WINDOW`, `R7_DISABLE_MINIMUM`, `R7_DISABLE_COUNTS` (`notifications` or `attempts`), `R7_WHILE_DISABLED` (`drop` or `queue`) | last stdout line `{"delivered": N, "undelivered": N, "not_sent": N, "queued": N, "state": "enabled", "disabled" or "deleted"}` |
 ///
 /// Every kind has `R7_STATE_DIR`, a folder kept between the runs of a scenario (the checkpoint,
 /// the queue and the notifier's state live there) and removed after it.

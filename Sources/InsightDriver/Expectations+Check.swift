@@ -30,7 +30,11 @@ struct Observed {
     var auditFields: [String: Int] = [:]
     var delivered = 0
     var undelivered = 0
+    /// Events not sent because the notifier was disabled (`WhileDisabled.drop`).
+    var notSent = 0
     var disabled = false
+    /// The outcome of each step that talks to the platform (built-in clients).
+    var steps: [StepOutcome] = []
     /// The notifier's state at the end and what it said about itself.
     var notifierState: String?
     var systemNotices: [String] = []
@@ -233,6 +237,16 @@ extension Expectations {
         }
         if let notificationsDelivered, notificationsDelivered != observed.delivered {
             failures.append("expected \(notificationsDelivered) notification(s) delivered, got \(observed.delivered)")
+        }
+        if let notificationsNotSent, notificationsNotSent != observed.notSent {
+            failures.append("expected \(notificationsNotSent) event(s) not sent because the integration was disabled, got \(observed.notSent)")
+        }
+        if let stepDiagnoses {
+            let got = observed.steps.map { $0.diagnosis ?? "none" }
+            let wanted = stepDiagnoses.map { $0?.rawValue ?? "none" }
+            if got != wanted {
+                failures.append("expected the steps to end \(wanted.joined(separator: ", ")); they ended: \(StepOutcome.describe(observed.steps).joined(separator: "; "))")
+            }
         }
         if let notificationsUndelivered, notificationsUndelivered != observed.undelivered {
             failures.append("expected \(notificationsUndelivered) notification(s) undelivered, got \(observed.undelivered)")

@@ -51,6 +51,7 @@ public enum HTMLReport {
             for failure in scenario.failures { html += "<li><pre>\(escape(failure))</pre></li>" }
             html += "</ul></div>\n"
         }
+        html += steps(scenario.steps)
         if let diagnosis = scenario.diagnosis { html += Self.diagnosis(diagnosis) }
         html += timeline(scenario)
         if !scenario.faults.isEmpty {
@@ -99,7 +100,9 @@ public enum HTMLReport {
         let plot = width - left - right
         func x(_ seconds: Double) -> Double { left + plot * min(max(seconds, 0), span) / span }
         func f(_ value: Double) -> String { String(format: "%.1f", value) }
-        var svg = "<svg class=\"timeline\" viewBox=\"0 0 \(Int(width)) 112\" width=\"100%\" role=\"img\" aria-label=\"requests on virtual time\">\n"
+        // The steps worth marking: each failure, and the first success after one (the recovery).
+        let marked = stepMarks(scenario.steps)
+        var svg = "<svg class=\"timeline\" viewBox=\"0 0 \(Int(width)) \(marked.isEmpty ? 112 : 126)\" width=\"100%\" role=\"img\" aria-label=\"requests on virtual time\">\n"
         svg += "<line x1=\"\(f(left))\" y1=\"62\" x2=\"\(f(width - right))\" y2=\"62\" class=\"axis\"/>\n"
         for step in 0...4 {
             let seconds = span * Double(step) / 4
@@ -126,7 +129,41 @@ public enum HTMLReport {
             let position = x(mark.at)
             svg += "<g><title>\(escape("\(duration(mark.at)): \(mark.text)"))</title><path d=\"M\(f(position)) 86 L\(f(position - 5)) 95 L\(f(position + 5)) 95 Z\" class=\"event\"/><text x=\"\(f(min(max(position, left + 60), width - right - 60)))\" y=\"108\" text-anchor=\"middle\" class=\"small\">\(escape(mark.text))</text></g>\n"
         }
+        for (step, recovered) in marked {
+            let position = x(step.at)
+            let text = recovered ? "✓ \(step.number) \(step.step): recovered" : "✕ \(step.number) \(step.step): \(step.diagnosis ?? "failed")"
+            svg += "<g><title>\(escape("\(duration(step.at)): step \(step.number) \(step.step) → \(step.diagnosis ?? "none")\(step.summary.map { ": \($0)" } ?? "")"))</title><text x=\"\(f(min(max(position, left + 60), width - right - 60)))\" y=\"122\" text-anchor=\"middle\" class=\"small \(recovered ? "recovered" : "failed-step")\">\(escape(text))</text></g>\n"
+        }
         return svg + "</svg>\n"
+    }
+
+    /// Failed steps, and the first success after a failure, for the timeline.
+    static func stepMarks(_ steps: [StepOutcome]) -> [(StepOutcome, recovered: Bool)] {
+        var marks: [(StepOutcome, recovered: Bool)] = []
+        var failing = false
+        for step in steps {
+            if step.failed {
+                marks.append((step, false))
+                failing = true
+            } else if failing {
+                marks.append((step, true))
+                failing = false
+            }
+        }
+        return marks
+    }
+
+    /// Each step's outcome, when some step failed: where the failure and the recovery were.
+    static func steps(_ steps: [StepOutcome]) -> String {
+        guard steps.contains(where: \.failed) else { return "" }
+        var html = "<table class=\"steps\"><thead><tr><th>step</th><th>virtual</th><th>outcome</th></tr></thead><tbody>\n"
+        var failedBefore = false
+        for step in steps {
+            let state = step.failed ? "failed" : failedBefore ? "recovered" : "ok"
+            failedBefore = failedBefore || step.failed
+            html += "<tr class=\"\(state == "failed" ? "failed-step" : state)\"><td>\(step.number) \(escape(step.step))</td><td class=\"num\">\(duration(step.at))</td><td><code>\(escape(step.diagnosis ?? "none"))</code> \(state == "ok" ? "" : state)\(step.summary.map { " · " + escape($0) } ?? "")</td></tr>\n"
+        }
+        return html + "</tbody></table>\n"
     }
 
     /// Status colours: 2xx green, 3xx blue, 401/403 red, other 4xx orange, 429 purple, 5xx
@@ -146,7 +183,7 @@ public enum HTMLReport {
     static let legend: String = {
         let items = [("2xx", 200), ("3xx", 300), ("401/403", 401), ("other 4xx", 404), ("429", 429), ("5xx", 503), ("501 replay miss", 501)]
         return "<p class=\"legend\">" + items.map { "<span class=\"status\" style=\"background:\(colour($0.1))\">\($0.0)</span>" }.joined(separator: " ")
-            + " <span class=\"retry\">◯ retry</span> <span>▲ timeline event</span> <span>— Retry-After</span> <span>┌┐ wait</span></p>\n"
+            + " <span class=\"retry\">◯ retry</span> <span>▲ timeline event</span> <span class=\"failed-step\">✕ step failed</span> <span class=\"recovered\">✓ recovered</span> <span>— Retry-After</span> <span>┌┐ wait</span></p>\n"
     }()
 
     /// Virtual time for a glance: 2h, 1h 30m, 5m 0s → 5m, 2.5s, 0s.
@@ -186,6 +223,7 @@ public enum HTMLReport {
         .status{display:inline-block;color:#fff;border-radius:3px;padding:0 5px;font-size:12px}
         .retry{color:#1565c0}circle.retry{fill:none;stroke:#1565c0;stroke-width:1.5}
         svg.timeline{background:#fcfcfc;border:1px solid #eee;border-radius:4px;margin:8px 0}
+        .failed-step{color:#c62828;fill:#c62828}.recovered{color:#2e7d32;fill:#2e7d32}table.steps td{padding:1px 8px}
         svg text{font-size:11px;fill:#555}svg text.small{font-size:10px}
         .axis{stroke:#999;stroke-width:1}.wait{fill:none;stroke:#999;stroke-width:1}
         .retry-after{stroke:#6a1b9a;stroke-width:2;stroke-dasharray:4 2}.event{fill:#f9a825;stroke:#8d6e00}

@@ -19,6 +19,10 @@ public enum ConsoleReport {
         let diagnosis = outcome.padding(toLength: max(outcomeWidth, outcome.count), withPad: " ", startingAt: 0)
         var text = "\(mark)  \(name)  \(diagnosis) \(String(format: "%3d", result.journal.count)) req  virtual \(Scenario.formatSeconds(result.virtualSeconds))"
         for failure in result.failures { text += "\n      - \(failure.replacingOccurrences(of: "\n", with: "\n        "))" }
+        // Where a run failed and went on: each step's outcome, so the recovery (or not) shows.
+        if StepOutcome.tellsARecovery(result.steps) {
+            text += "\n      steps: " + StepOutcome.describe(result.steps).joined(separator: " · ")
+        }
         if !result.unusedRecorded.isEmpty {
             text += "\n      note: \(result.unusedRecorded.count) recorded exchange(s) never used: \(result.unusedRecorded.prefix(3).joined(separator: "; "))\(result.unusedRecorded.count > 3 ? "; …" : "")"
         }
@@ -56,6 +60,7 @@ public enum JUnitReport {
                 xml += "      <failure message=\"\(escape(result.failures.first ?? ""))\">\(escape(result.failures.joined(separator: "\n")))</failure>\n"
             }
             var out = "provenance: \(result.provenance)\nrequests: \(result.journal.count), virtual time \(Scenario.formatSeconds(result.virtualSeconds))\n"
+            if !result.steps.isEmpty { out += "steps:\n" + StepOutcome.describe(result.steps).map { "  \($0)\n" }.joined() }
             if let text = result.diagnosisText { out += text + "\n" }
             if let text = result.clientOutput { out += text }
             xml += "      <system-out>\(escape(out))</system-out>\n"

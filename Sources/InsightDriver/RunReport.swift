@@ -48,6 +48,8 @@ public struct RunReport: Sendable, Codable {
         public var wallSeconds: Double
         public var requests: [RequestReport]
         public var timeline: [TimelineMark]
+        /// Each step that talks to the platform and what it ended with; `diagnosis` is the last one's.
+        public var steps: [StepOutcome]
         public var faults: [String]
         public var unusedRecorded: [String]
     }
@@ -107,7 +109,7 @@ public struct RunReport: Sendable, Codable {
             name: result.name, file: result.file, provenance: result.provenance, passed: result.passed, failures: result.failures,
             diagnosis: result.diagnosis.map(Self.diagnosis), clientExit: result.exitCode,
             virtualSeconds: result.virtualSeconds, wallSeconds: result.wallSeconds, requests: requests,
-            timeline: result.timeline, faults: result.faultRules, unusedRecorded: result.unusedRecorded)
+            timeline: result.timeline, steps: result.steps, faults: result.faultRules, unusedRecorded: result.unusedRecorded)
     }
 
     public static func diagnosis(_ diagnosis: Diagnosis) -> DiagnosisReport {

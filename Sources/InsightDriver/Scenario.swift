@@ -1,5 +1,6 @@
 import Foundation
 import InsightCore
+import InsightClient
 import InsightEmulator
 
 /// A scenario: the tenant, the faults, how the client is configured, the steps it takes, and
@@ -30,6 +31,9 @@ public struct Scenario: Sendable {
     public var tags: [String] = []
     /// The seed rows (`SeedRows`) it reproduces, for `run --coverage`.
     public var covers: [String] = []
+    /// Stop at the first failed step (the user gives up there); by default the steps written
+    /// after a failure still run, so a scenario can tell a recovery.
+    public var stopOnFailure = false
 }
 
 public struct TenantSpec: Sendable {
@@ -167,6 +171,10 @@ public struct NotifierSpec: Sendable {
     public var minimumRequests: Int
     public var disableThreshold: Double = 0.6
     public var disableWindow: Double = 12 * 3600
+    /// What becomes of events while the integration is disabled (default: not sent, ASSUMED).
+    public var whileDisabled: WhileDisabled = .drop
+    /// What the 60% rule counts as a request (default: a notification, ASSUMED).
+    public var disableCounts: DisableCounting = .notifications
 }
 
 /// What a slip does to a key: the literal a user ends up with, still named by the key's id.
@@ -227,6 +235,15 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the step talks to the platform and so has an outcome of its own (a diagnosis,
+    /// or none): what `step_diagnoses` lists.
+    public var hasOutcome: Bool {
+        switch self {
+        case .validate, .sync, .auditPull, .testNotification, .notify: return true
+        case .wait, .notifier, .setToken, .run: return false
+        }
+    }
+
     /// The client a step needs: `client` (URL + Token), `audit` or `notifier`.
     var needs: String {
         switch self {
@@ -283,6 +300,11 @@ public struct Expectations: Sendable {
     public var auditWithFields: [String] = []
     public var notificationsDelivered: Int?
     public var notificationsUndelivered: Int?
+    /// Events not sent because the integration was disabled (the seed's plain reading).
+    public var notificationsNotSent: Int?
+    /// The outcome of each step that talks to the platform (validate, sync, audit_pull,
+    /// test_notification, notify), in order: a category, or nil for none.
+    public var stepDiagnoses: [DiagnosisCategory?]?
     public var notifierDisabled: Bool?
     /// The notifier's state at the end: enabled, disabled or deleted.
     public var notifierState: String?

@@ -190,8 +190,10 @@ struct ScenarioParser {
                 return scale
             } ?? 1
         }
+        var expectNode: YAMLValue?
         let expect = part { () throws -> Expectations in
             let expectValue = try map.required("expect")
+            expectNode = expectValue
             let expect = try expectations(expectValue)
             if client?.command != nil {
                 try Self.commandExpectations(expect, expectValue)
@@ -214,6 +216,21 @@ struct ScenarioParser {
             if recordedAuth, recordings?.isEmpty ?? false { throw value.error("recorded_auth needs recordings to answer from") }
             return recordedAuth
         }
+        let stopOnFailure = part { try map.optional("stop_on_failure")?.bool() ?? false }
+        if let expectValue = expectNode, let stepDiagnoses = expect?.stepDiagnoses, let steps, client != nil {
+            _ = part { () throws -> Void in
+                if client?.command != nil {
+                    throw expectValue.error("step_diagnoses lists the built-in clients' step outcomes; a command client's runs are judged by exit_code and reported")
+                }
+                let counted = steps.filter(\.hasOutcome)
+                if counted.count != stepDiagnoses.count {
+                    throw expectValue.error("step_diagnoses has \(stepDiagnoses.count) entr\(stepDiagnoses.count == 1 ? "y" : "ies"), the steps have \(counted.count) outcome(s): one per \(counted.map(\.description).joined(separator: ", ")) (wait, set_token and notifier steps have none)")
+                }
+                if stopOnFailure == true {
+                    throw expectValue.error("step_diagnoses describes every step; with stop_on_failure the steps after a failure do not run (use diagnosis)")
+                }
+            }
+        }
         let tags = part { try map.optional("tags").map(Self.tags) ?? [] }
         let covers = part { try map.optional("covers").map(Self.covers) ?? [] }
         _ = part { try map.finishAll() }
@@ -230,6 +247,7 @@ struct ScenarioParser {
         scenario.tags = tags
         scenario.covers = covers
         scenario.timeScale = timeScale
+        scenario.stopOnFailure = stopOnFailure ?? false
         return scenario
     }
 
@@ -282,7 +300,8 @@ struct ScenarioParser {
                 || expect.syncedDuplicates != nil || expect.syncedMissed != nil || !expect.syncedFromLogSets.isEmpty
                 || expect.syncedLogSources != nil),
             ("audit", expect.auditProcessed != nil || expect.auditRejected != nil || expect.auditDuplicates != nil || !expect.auditWithFields.isEmpty || expect.auditAlertAt != nil),
-            ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil),
+            ("notifications", expect.notificationsDelivered != nil || expect.notificationsUndelivered != nil || expect.notifierDisabled != nil
+                || expect.notificationsNotSent != nil),
         ]
         if let (field, _) = builtIn.first(where: \.1) {
             throw value.error("\(field) describes the built-in clients' reports; for a command use output_mentions, reported or requests")
@@ -689,6 +708,12 @@ struct ScenarioParser {
             if let window = inner.optional("disable_window") {
                 notifier?.disableWindow = try window.number(min: 1)
             }
+            if let value = inner.optional("while_disabled") {
+                notifier?.whileDisabled = WhileDisabled(rawValue: try value.choice(WhileDisabled.allCases.map(\.rawValue)))!
+            }
+            if let value = inner.optional("disable_counts") {
+                notifier?.disableCounts = DisableCounting(rawValue: try value.choice(DisableCounting.allCases.map(\.rawValue)))!
+            }
             try inner.finish()
         }
         var command: CommandSpec?
@@ -821,6 +846,11 @@ struct ScenarioParser {
             let diagnosis = try map.required("diagnosis").choice(["none"] + DiagnosisCategory.allCases.map(\.rawValue))
             expect.diagnosis = DiagnosisCategory(rawValue: diagnosis)
         }
+        collect {
+            expect.stepDiagnoses = try map.optional("step_diagnoses")?.list().map { item in
+                DiagnosisCategory(rawValue: try item.choice(["none"] + DiagnosisCategory.allCases.map(\.rawValue)))
+            }
+        }
         collect { expect.summaryMentions = try map.optional("summary_mentions")?.strings() ?? [] }
         collect { expect.evidence = try map.optional("evidence")?.strings() ?? [] }
         collect { expect.topCause = try map.optional("top_cause")?.nonEmptyString() }
@@ -907,6 +937,7 @@ struct ScenarioParser {
                 var inner = try notifications.mapping()
                 expect.notificationsDelivered = try inner.optional("delivered")?.int(in: 0...100_000_000)
                 expect.notificationsUndelivered = try inner.optional("undelivered")?.int(in: 0...100_000_000)
+                expect.notificationsNotSent = try inner.optional("not_sent")?.int(in: 0...100_000_000)
                 expect.notifierDisabled = try inner.optional("disabled")?.bool()
                 expect.notifierState = try inner.optional("state")?.choice(["enabled", "disabled", "deleted"])
                 try inner.finish()

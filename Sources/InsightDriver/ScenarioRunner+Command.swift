@@ -103,7 +103,8 @@ extension ScenarioRunner {
                     plan = RunStep.each(scenario.steps)
                 }
                 let marked = plan.filter(\.isRun).count > 1
-                /// One run of the command with `variables` added; false when it could not start.
+                /// One run of the command with `variables` added; false when it could not start, or failed
+                /// in a scenario that stops on failure.
                 func launch(_ label: String, step: Step?, variables: [String: String], events: [String]) async throws -> Bool {
                     var run = CommandRun(step: step, number: runs.count + 1, startedAt: shared?.elapsed ?? scaled?.elapsed ?? 0,
                                          journalStart: emulator.journal.total, deliveriesStart: emulator.deliveries.count, events: events)
@@ -132,7 +133,8 @@ extension ScenarioRunner {
                         outcome.launchError = error
                         return false
                     }
-                    return true
+                    // stop_on_failure: a run that reports a failure is where the user gives up.
+                    return !(scenario.stopOnFailure && result.exitCode != 0)
                 }
                 var events = 0
                 for step in plan {
@@ -235,6 +237,8 @@ extension ScenarioRunner {
             environment["R7_DISABLE_PERCENT"] = Scenario.plainNumber(notifier.disableThreshold * 100)
             environment["R7_DISABLE_WINDOW"] = Scenario.plainNumber(notifier.disableWindow)
             environment["R7_DISABLE_MINIMUM"] = String(notifier.minimumRequests)
+            environment["R7_DISABLE_COUNTS"] = notifier.disableCounts.rawValue
+            environment["R7_WHILE_DISABLED"] = notifier.whileDisabled.rawValue
         }
         for (id, secret) in world.keyIDs { environment["R7_KEY_\(ClientEnvironment.variableName(id))"] = secret }
         environment["INSIGHT_REPLAY_SCENARIO"] = scenario.name

@@ -30,12 +30,58 @@ public struct ScenarioResult: Sendable {
     /// The scenario's timeline (key revoked, role removed …) and fault rules, for reports.
     public var timeline: [TimelineMark] = []
     public var faultRules: [String] = []
+    /// The outcome of each step that talks to the platform, in order (built-in clients).
+    public var steps: [StepOutcome] = []
     /// Virtual seconds the scenario spanned.
     public let virtualSeconds: Double
     /// Wall seconds it took to run.
     public let wallSeconds: Double
 
     public var passed: Bool { failures.isEmpty }
+}
+
+/// What one step that talks to the platform (validate, sync, audit_pull, test_notification,
+/// notify) ended with: its diagnosis, or none. A run goes on after a failed step unless the
+/// scenario says `stop_on_failure: true`.
+public struct StepOutcome: Sendable, Hashable, Codable {
+    /// The step's place in the scenario's steps, from 1.
+    public let number: Int
+    public let step: String
+    /// Virtual seconds after the start at which the step ended.
+    public let at: Double
+    /// The diagnosis category, nil for none.
+    public let diagnosis: String?
+    public let summary: String?
+    /// The step failed (an error, or notifications left undelivered), rather than ending with a
+    /// warning or with its data.
+    public let failed: Bool
+
+    /// `diagnosis` and `summary` written as null when none, so a reader sees every step's outcome.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(number, forKey: .number)
+        try container.encode(step, forKey: .step)
+        try container.encode(at, forKey: .at)
+        try container.encode(diagnosis, forKey: .diagnosis)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(failed, forKey: .failed)
+    }
+
+    /// `2 sync: api_key_issues`, `4 sync: none (recovered)`.
+    public static func describe(_ steps: [StepOutcome]) -> [String] {
+        var failedBefore = false
+        return steps.map { outcome in
+            defer { failedBefore = failedBefore || outcome.failed }
+            let recovered = failedBefore && !outcome.failed ? " (recovered)" : ""
+            return "\(outcome.number) \(outcome.step) at \(Scenario.formatSeconds(outcome.at)): \(outcome.diagnosis ?? "none")\(outcome.failed ? " (failed)" : "")\(recovered)"
+        }
+    }
+
+    /// Worth showing: some step failed and another step came after it.
+    public static func tellsARecovery(_ steps: [StepOutcome]) -> Bool {
+        guard let first = steps.firstIndex(where: \.failed) else { return false }
+        return first < steps.count - 1
+    }
 }
 
 /// A timeline event at its virtual second, for reports.
@@ -150,20 +196,35 @@ public struct ScenarioRunner: Sendable {
         let notifier = spec.notifier.map { notifier in
             Notifier(settings: TriggerSettings(url: notifier.url, apiKey: world.resolve(notifier.token)), transport: emulator,
                      clock: world.clock, queueCapacity: notifier.queueCapacity, failureThreshold: notifier.disableThreshold,
-                     window: notifier.disableWindow, minimumRequests: notifier.minimumRequests, logger: logger)
+                     window: notifier.disableWindow, minimumRequests: notifier.minimumRequests,
+                     whileDisabled: notifier.whileDisabled, counting: notifier.disableCounts, logger: logger)
         }
         // One checkpoint store for the whole scenario: each audit_pull is a fresh puller (a restart).
         let auditStore = InMemoryCheckpointStore()
         var observed = Observed()
 
-        steps: for step in scenario.steps {
+        var outcomes: [StepOutcome] = []
+        /// Records what a step ended with; false when the run stops there (`stop_on_failure`).
+        func ended(_ number: Int, _ step: Step, _ diagnosis: Diagnosis?, failed: Bool) -> Bool {
+            outcomes.append(StepOutcome(number: number, step: step.description, at: world.clock.elapsed,
+                                        diagnosis: diagnosis?.category.rawValue,
+                                        summary: diagnosis.map { Redaction.scrub($0.summary, secrets: world.secrets) }, failed: failed))
+            return !(failed && scenario.stopOnFailure)
+        }
+
+        steps: for (offset, step) in scenario.steps.enumerated() {
+            let number = offset + 1
             switch step {
             case .wait(let seconds):
                 try? await world.clock.sleep(seconds: seconds)
             case .validate:
-                do { _ = try await client!.validate() } catch {
+                do {
+                    _ = try await client!.validate()
+                    observed.diagnosis = nil
+                    _ = ended(number, step, nil, failed: false)
+                } catch {
                     observed.diagnosis = error.diagnosis
-                    break steps
+                    if !ended(number, step, error.diagnosis, failed: true) { break steps }
                 }
             case .sync:
                 do {
@@ -177,9 +238,10 @@ public struct ScenarioRunner: Sendable {
                     observed.syncTotals.alerts += report.alerts
                     observed.syncTotals.logEvents += report.logEvents
                     observed.diagnosis = report.warning
+                    _ = ended(number, step, report.warning, failed: false)
                 } catch {
                     observed.diagnosis = error.diagnosis
-                    break steps
+                    if !ended(number, step, error.diagnosis, failed: true) { break steps }
                 }
             case .auditPull(let stopAfter):
                 let audit = spec.audit!
@@ -195,37 +257,54 @@ public struct ScenarioRunner: Sendable {
                     if report.alert != nil, observed.auditAlertAt == nil {
                         observed.auditAlertAt = world.clock.now().timeIntervalSince(scenario.start)
                     }
+                    _ = ended(number, step, report.alert, failed: false)
                 } catch let failure as ClientFailure {
                     observed.diagnosis = failure.diagnosis
                     observed.auditIDs += sink.ids
                     observed.auditFields.merge(sink.fieldCounts, uniquingKeysWith: +)
-                    break steps
+                    if !ended(number, step, failure.diagnosis, failed: true) { break steps }
+                    continue steps
                 } catch {
                     // The sink stopped on purpose (a simulated crash): the next pull resumes.
+                    observed.diagnosis = nil
+                    _ = ended(number, step, nil, failed: false)
                 }
                 observed.auditIDs += sink.ids
                 observed.auditFields.merge(sink.fieldCounts, uniquingKeysWith: +)
             case .testNotification:
                 if case .failure(let failure) = await notifier!.sendTest(name: scenario.name) {
                     observed.diagnosis = failure.diagnosis
-                    break steps
+                    if !ended(number, step, failure.diagnosis, failed: true) { break steps }
+                } else {
+                    observed.diagnosis = nil
+                    _ = ended(number, step, nil, failed: false)
                 }
             case .notify(let events):
-                for number in 1...events { _ = await notifier!.enqueue(["title": .string("\(scenario.name) event \(number)")]) }
+                var notSent = 0
+                for number in 1...events where await notifier!.enqueue(["title": .string("\(scenario.name) event \(number)")]) == .notSent {
+                    notSent += 1
+                }
                 let report = await notifier!.deliver()
                 observed.delivered += report.delivered.count
                 observed.undelivered += report.undelivered.count
+                observed.notSent += notSent + report.notSent
+                let failed: Bool
                 if let disabled = report.disabled {
                     // Later steps may re-enable it: the run goes on, the diagnosis stands until then.
                     observed.diagnosis = disabled
                     observed.disabled = true
+                    failed = true
                 } else if await notifier!.state == .disabled {
-                    observed.diagnosis = Diagnosis(.integrationDisabled, summary: "The integration is disabled; \(report.stillQueued) notification(s) wait for it to be enabled again.")
+                    observed.diagnosis = await notifier!.disabledDiagnosis(notSent: notSent)
+                    failed = false
                 } else if await notifier!.state == .deleted {
-                    observed.diagnosis = Diagnosis(.incorrectIntegrationParameters, summary: "The integration was deleted; the events were not taken.")
+                    observed.diagnosis = Notifier.deleted
+                    failed = false
                 } else {
                     observed.diagnosis = report.undelivered.last?.diagnosis
+                    failed = !report.undelivered.isEmpty
                 }
+                if !ended(number, step, observed.diagnosis, failed: failed) { break steps }
             case .setToken(let token):
                 client = await client!.replacingToken(world.resolve(token))
             case .notifier(let action):
@@ -256,6 +335,7 @@ public struct ScenarioRunner: Sendable {
             observed.systemNotices = await notifier.systemNotices
         }
         observed.deliveries = emulator.deliveries
+        observed.steps = outcomes
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         observed.logLines = capture.lines.map { Redaction.scrub($0, secrets: world.secrets) }
         let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }
@@ -265,6 +345,7 @@ public struct ScenarioRunner: Sendable {
             diagnosis: observed.diagnosis, diagnosisText: observed.diagnosisText, journal: observed.journal,
             syncedInvestigations: observed.sync.map { _ in observed.syncTotals.investigations }, syncedLogSources: observed.sync?.logSources,
             virtualSeconds: world.clock.elapsed, wallSeconds: Date().timeIntervalSince(wallStart))
+        result.steps = outcomes
         result.unusedRecorded = emulator.unusedRecordedExchanges.map(\.summary)
         result.captured = emulator.capturedExchanges
         return result
@@ -316,10 +397,10 @@ final class LogCapture: @unchecked Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            capture.append("\(level): \(message)")
-            forward.log(level: level, message, metadata: metadata, source: source, file: file, function: function, line: line)
+        func log(event: LogEvent) {
+            capture.append("\(event.level): \(event.message)")
+            forward.log(level: event.level, event.message, metadata: event.metadata, source: event.source, file: event.file,
+                        function: event.function, line: event.line)
         }
     }
 }

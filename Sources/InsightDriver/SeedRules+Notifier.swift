@@ -13,7 +13,7 @@ import InsightEmulator
 /// | no notification given up before its schedule ends | the three cycles |
 /// | nothing sent once 60 % of the requests in 12 hours failed (at least `R7_DISABLE_MINIMUM`), until enabled again; that said in the report | automatic disabling |
 /// | no event left unsent while enabled below 60 % | the integration keeps notifying |
-/// | nothing sent while disabled or after delete | "Disabling and deleting an integration" |
+/// | nothing sent while disabled or after delete; with `R7_WHILE_DISABLED=drop` (the default) no event that arose or waited while disabled sent later | "Disabling and deleting an integration" |
 /// | `[Test message]` on every test notification and on no other | "Test integration" |
 /// | no event delivered twice | a 2xx ends the resends |
 extension SeedRules {
@@ -47,6 +47,16 @@ extension SeedRules {
         var state = NotifierState.enabled
         var queue: [String] = []
         var outcomes: [(at: Double, ok: Bool)] = []
+        let drops = spec.whileDisabled == .drop
+        /// Events the seed's plain reading never sends: they arose, or waited, while disabled.
+        var notToSend: [String] = []
+        func disabling(_ next: NotifierState) {
+            state = next
+            if drops {
+                notToSend += queue
+                queue.removeAll()
+            }
+        }
         for (position, run) in observed.runs.enumerated() {
             let next = position + 1 < observed.runs.count ? observed.runs[position + 1] : nil
             let posts = journal.enumerated().filter { _, entry in
@@ -55,6 +65,14 @@ extension SeedRules {
             let received = deliveries.indices.filter { $0 >= run.deliveriesStart && $0 < (next?.deliveriesStart ?? Int.max) }.map { deliveries[$0] }
             let label = "run \(run.number) (\(run.step?.description ?? "?"))"
             switch run.step {
+            case .testNotification? where state == .deleted:
+                if let (index, entry) = posts.first {
+                    note("state", Finding(
+                        line: "sent a test notification after the integration was deleted, in \(label)",
+                        category: .integrationDeleted, evidence: [Self.describe(entry, number: index + 1)],
+                        remedy: "a deleted integration has no settings left: send nothing and say it was deleted"))
+                }
+                continue
             case .testNotification?:
                 if let first = received.first(where: { !$0.body.contains("[Test message]") }) {
                     note("prefix", Finding(
@@ -65,13 +83,17 @@ extension SeedRules {
                 continue
             case .notifier(let action)?:
                 switch action {
-                case .disable: if state == .enabled { state = .disabledByUser }
+                case .disable: if state == .enabled { disabling(.disabledByUser) }
                 case .enable:
                     if state != .deleted, state != .enabled { state = .enabled; outcomes.removeAll() }
                 case .delete: state = .deleted; queue.removeAll()
                 }
             case .notify?:
-                if state != .deleted { queue += run.events }
+                if state == .enabled || (state != .deleted && !drops) {
+                    queue += run.events
+                } else if state != .deleted {
+                    notToSend += run.events
+                }
             default:
                 continue
             }
@@ -93,10 +115,17 @@ extension SeedRules {
                 note("state", Finding(
                     line: "notified InsightConnect \(why), in \(label)",
                     category: .integrationDisabled, evidence: [Self.describe(entry, number: index + 1)],
-                    remedy: "keep the integration's state in R7_STATE_DIR; send nothing while disabled or deleted, keep the queue while disabled, drop it on delete"))
+                    remedy: "keep the integration's state in R7_STATE_DIR; send nothing while disabled or deleted; drop the queue on delete, and on disable unless R7_WHILE_DISABLED=queue"))
                 continue
             }
             guard state == .enabled else { continue }
+            if let late = notToSend.first(where: { id in received.contains { ClientWorkspace.body($0.body, carries: id) } }) {
+                note("late", Finding(
+                    line: "sent event \(late) in \(label), after re-enabling, though it arose or waited while the integration was disabled: disabling \"just stops sending notifications\"",
+                    category: .integrationDisabled,
+                    evidence: received.filter { ClientWorkspace.body($0.body, carries: late) }.prefix(1).map { "delivered at \($0.time.iso8601): \($0.body.prefix(120))" },
+                    remedy: "drop the queue when the integration is disabled and take no events while it is; count them and say so (R7_WHILE_DISABLED=drop); hold them only with R7_WHILE_DISABLED=queue"))
+            }
             // The attempts, as notifications: each ends at a 2xx or its 17th attempt.
             var chains: [[(index: Int, entry: JournalEntry)]] = []
             for post in posts {
@@ -112,28 +141,40 @@ extension SeedRules {
                         note("rule", Finding(
                             line: "kept notifying after the integration should have disabled itself at \(Scenario.formatSeconds(at)) (\(text)), in \(label)",
                             category: .integrationDisabled, evidence: [Self.describe(chain[0].entry, number: chain[0].index + 1)],
-                            remedy: "after each notification's outcome, count the unsuccessful ones in the last R7_DISABLE_WINDOW seconds; at R7_DISABLE_PERCENT of at least R7_DISABLE_MINIMUM, stop, keep the queue, and say so"))
+                            remedy: "after each notification's outcome (each send with R7_DISABLE_COUNTS=attempts), count the unsuccessful ones in the last R7_DISABLE_WINDOW seconds; at R7_DISABLE_PERCENT of at least R7_DISABLE_MINIMUM, stop and say so"))
                     }
                     break
                 }
                 findings += scheduleFindings(chain, label: label, noted: &noted)
+                if !queue.isEmpty { queue.removeFirst() }
+                // The rule's count: the notification at its outcome, or each send as answered.
+                let counted = spec.disableCounts == .attempts ? chain : [chain.last!]
+                var cut = false
+                for (place, post) in counted.enumerated() {
+                    let at = post.entry.elapsed
+                    outcomes.append((at, (200...299).contains(post.entry.status)))
+                    outcomes.removeAll { at - $0.at >= spec.disableWindow }
+                    let failed = outcomes.filter { !$0.ok }.count
+                    guard outcomes.count >= spec.minimumRequests, Double(failed) / Double(outcomes.count) >= spec.disableThreshold else { continue }
+                    let percent = Int((Double(failed) * 100 / Double(outcomes.count)).rounded())
+                    disabling(.disabledByRule(at: at, text: "\(failed) of \(outcomes.count) \(spec.disableCounts.unit), \(percent)%, unsuccessful in \(Scenario.formatSeconds(spec.disableWindow))"))
+                    cut = true
+                    if place + 1 < counted.count, case .disabledByRule(_, let text) = state {
+                        let next = counted[place + 1]
+                        note("rule", Finding(
+                            line: "resent a notification after the integration should have disabled itself at \(Scenario.formatSeconds(at)) (\(text)), in \(label)",
+                            category: .integrationDisabled, evidence: [Self.describe(next.entry, number: next.index + 1)],
+                            remedy: "count every send and resend as it is answered (R7_DISABLE_COUNTS=attempts); at R7_DISABLE_PERCENT of at least R7_DISABLE_MINIMUM, stop at once and say so"))
+                    }
+                    break
+                }
                 let ok = (200...299).contains(chain.last!.entry.status)
-                let complete = ok || chain.count == Self.attemptsPerNotification
-                if !complete {
+                if !(ok || chain.count == Self.attemptsPerNotification || cut) {
                     note("gave up", Finding(
                         line: "gave up a notification after \(chain.count) attempt(s) in \(label), the last answered \(chain.last!.entry.status): the seed resends it \(Self.resendWaits.count) times, over three cycles (1, 3, 5, 10, 10 s; 0, 1, 3, 5, 30 s; 1, 1, 3, 5, 10, 30 min)",
                         category: scenario.expect.diagnosis ?? .serviceUnavailable,
                         evidence: chain.suffix(2).map { Self.describe($0.entry, number: $0.index + 1) },
                         remedy: "resend on every non-2xx answer, on the seed's schedule, before reporting the notification undelivered"))
-                }
-                if !queue.isEmpty { queue.removeFirst() }
-                let at = chain.last!.entry.elapsed
-                outcomes.append((at, ok))
-                outcomes.removeAll { at - $0.at >= spec.disableWindow }
-                let failed = outcomes.filter { !$0.ok }.count
-                if outcomes.count >= spec.minimumRequests, Double(failed) / Double(outcomes.count) >= spec.disableThreshold {
-                    let percent = Int((Double(failed) * 100 / Double(outcomes.count)).rounded())
-                    state = .disabledByRule(at: at, text: "\(failed) of \(outcomes.count) requests, \(percent)%, unsuccessful in \(Scenario.formatSeconds(spec.disableWindow))")
                 }
             }
             if case .disabledByRule(let at, let text) = state, (run.report?["state"]?.stringValue ?? "") != "disabled" {

@@ -20,9 +20,10 @@ enum TriggerFixture {
     }
 
     static func notifier(_ emulator: Emulator, clock: VirtualClock, url: String = url(), key: String = ClientFixture.key,
-                         capacity: Int = 1_000) -> Notifier
+                         capacity: Int = 1_000, whileDisabled: WhileDisabled = .drop, counting: DisableCounting = .notifications) -> Notifier
     {
-        Notifier(settings: TriggerSettings(url: url, apiKey: key), transport: emulator, clock: clock, queueCapacity: capacity)
+        Notifier(settings: TriggerSettings(url: url, apiKey: key), transport: emulator, clock: clock, queueCapacity: capacity,
+                 whileDisabled: whileDisabled, counting: counting)
     }
 
     static let triggerPath = "/connect/v1/workflows/\(workflow)/events/execute"
@@ -125,10 +126,10 @@ enum TriggerFixture {
 
 @Suite struct AutoDisableTests {
     /// Runs notifications in order; `true` delivers, `false` fails its whole schedule.
-    func run(_ batches: [[Bool]], gapBetweenBatches: Double) async -> (Notifier, [DeliveryReport], Emulator) {
+    func run(_ batches: [[Bool]], gapBetweenBatches: Double, whileDisabled: WhileDisabled = .drop) async -> (Notifier, [DeliveryReport], Emulator) {
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [TriggerFixture.tenant()], clock: clock)
-        let notifier = TriggerFixture.notifier(emulator, clock: clock)
+        let notifier = TriggerFixture.notifier(emulator, clock: clock, whileDisabled: whileDisabled)
         var reports: [DeliveryReport] = []
         for (index, batch) in batches.enumerated() {
             if index > 0 { clock.advance(seconds: gapBetweenBatches) }
@@ -147,7 +148,29 @@ enum TriggerFixture {
         #expect(await notifier.state == .disabled)
         #expect(reports.last?.disabled?.category == .integrationDisabled)
         let notices = await notifier.systemNotices
-        #expect(notices == ["The InsightConnect integration was automatically disabled: 3 of 5 requests (60%) were unsuccessful in the last 12 hours. Its settings are kept; re-enable it after fixing the cause."])
+        #expect(notices == ["The InsightConnect integration was automatically disabled: 3 of 5 notifications (60%) were unsuccessful in the last 12 hours. Its settings are kept; re-enable it after fixing the cause."])
+    }
+
+    /// Counting every send: a trigger that fails 3 times then recovers reaches 3 of 5 at the
+    /// second notification's send and disables, the third notification not sent.
+    @Test func countingAttemptsDisablesOnResends() async throws {
+        let clock = VirtualClock()
+        let emulator = Emulator(tenants: [TriggerFixture.tenant()], clock: clock)
+        emulator.addFault(FaultRule(path: TriggerFixture.triggerPath, status: 503, count: 3))
+        let notifier = TriggerFixture.notifier(emulator, clock: clock, counting: .attempts)
+        for number in 1...3 { _ = await notifier.enqueue(["n": .string("\(number)")]) }
+        let report = await notifier.deliver()
+        #expect(report.delivered.map(\.attempts) == [4, 1])
+        #expect(report.notSent == 1)
+        #expect(report.disabled?.summary.hasPrefix("The InsightConnect integration was automatically disabled: 3 of 5 requests (sends and resends) (60%)") == true)
+        // Counted as notifications, the same answers disable nothing.
+        let calm = VirtualClock()
+        let other = Emulator(tenants: [TriggerFixture.tenant()], clock: calm)
+        other.addFault(FaultRule(path: TriggerFixture.triggerPath, status: 503, count: 3))
+        let byNotification = TriggerFixture.notifier(other, clock: calm)
+        for number in 1...3 { _ = await byNotification.enqueue(["n": .string("\(number)")]) }
+        #expect(await byNotification.deliver().delivered.count == 3)
+        #expect(await byNotification.state == .enabled)
     }
 
     @Test func justUnderSixtyPercentDoesNot() async throws {
@@ -172,13 +195,34 @@ enum TriggerFixture {
         #expect(await notifier.state == .enabled)
     }
 
-    @Test func disabledKeepsSettingsAndQueueAndCanBeReEnabled() async throws {
+    @Test func disabledKeepsSettingsAndDropsWhatArisesMeanwhile() async throws {
         let (notifier, _, emulator) = await run([[false, false, false, false, false]], gapBetweenBatches: 0)
+        #expect(await notifier.state == .disabled)
+        #expect(await notifier.enqueue(["while": true]) == .notSent)
+        let idle = await notifier.deliver()
+        #expect(idle.stillQueued == 0 && idle.delivered.isEmpty)
+        #expect(await notifier.notSentWhileDisabled == 1)
+        #expect(await notifier.settings?.url == TriggerFixture.url())
+        await notifier.enable()
+        #expect(await notifier.systemNotices.last == "The InsightConnect integration was enabled again with its settings kept; the 1 event(s) not sent while it was disabled will not be sent later.")
+        _ = await notifier.enqueue(["after": true])
+        let resumed = await notifier.deliver()
+        #expect(resumed.delivered.count == 1)
+        #expect(emulator.deliveries.count == 1 && emulator.deliveries.last?.body == #"{"events":[{"after":true}]}"#)
+        await notifier.delete()
+        #expect(await notifier.settings == nil)
+        #expect(await notifier.enqueue(["x": 1]) == .deleted)
+        #expect(await notifier.refusedAfterDelete == 1)
+        guard case .failure(let failure) = await notifier.sendTest() else { Issue.record("a deleted integration sent a test"); return }
+        #expect(failure.diagnosis.category == .integrationDeleted)
+    }
+
+    @Test func disabledWithQueueHoldsWhatArisesAndSendsItOnEnable() async throws {
+        let (notifier, _, emulator) = await run([[false, false, false, false, false]], gapBetweenBatches: 0, whileDisabled: .queue)
         #expect(await notifier.state == .disabled)
         _ = await notifier.enqueue(["after": true])
         let idle = await notifier.deliver()
         #expect(idle.stillQueued == 1, "nothing sent while disabled, nothing lost")
-        #expect(await notifier.settings?.url == TriggerFixture.url())
         await notifier.enable()
         let resumed = await notifier.deliver()
         #expect(resumed.delivered.count == 1)

@@ -70,7 +70,8 @@ import Testing
 
     @Test(.enabled(if: tool("python3"), "needs python3"))
     func theNotifierExampleKeepsTheScheduleAndItsFlawIsNamed() async throws {
-        for name in ["notify-reenable-after-auto-disable", "notify-disabled-keeps-deleted-drops", "notify-async-url-us2", "notify-trigger-url-other-region"] {
+        for name in ["notify-reenable-after-auto-disable", "notify-disabled-events-not-sent-later", "notify-disabled-events-queued-setting",
+                     "notify-deleted-sends-nothing", "notify-rule-counts-attempts-at-60-percent", "notify-async-url-us2", "notify-trigger-url-other-region"] {
             let result = try await run(name, "python3 Examples/python/notifier.py", .notifier)
             #expect(result.failures.isEmpty, "\(name): \(result.failures)\n\(result.clientOutput ?? "")")
         }
@@ -104,15 +105,44 @@ import Testing
 
     @Test(.enabled(if: tool("curl"), "needs curl"))
     func sendingWhileDisabledOrPastSixtyPercentIsNamed() async throws {
-        let ignoresUser = try await run("notify-disabled-keeps-deleted-drops", "PREFIX= ; " + Self.poster, .notifier)
-        #expect(ignoresUser.failures.contains { $0.hasPrefix("notified InsightConnect while the user had disabled the integration, in run 3 (notify 2)") },
+        let ignoresUser = try await run("notify-disabled-events-not-sent-later", "PREFIX= ; " + Self.poster, .notifier)
+        #expect(ignoresUser.failures.contains { $0.hasPrefix("notified InsightConnect while the user had disabled the integration, in run 3 (notify 3)") },
                 "\(ignoresUser.failures)")
         let schedule = "1 3 5 10 10 0 1 3 5 30 60 60 180 300 600 1800"
         let ignoresRule = try await run("notify-auto-disable", "PREFIX= SCHEDULE='\(schedule)' ; " + Self.poster, .notifier)
-        #expect(ignoresRule.failures.first?.hasPrefix("kept notifying after the integration should have disabled itself at 15340s (5 of 5 requests, 100%, unsuccessful in 43200s), in run 1 (notify 6)") == true,
+        #expect(ignoresRule.failures.first?.hasPrefix("kept notifying after the integration should have disabled itself at 15340s (5 of 5 notifications, 100%, unsuccessful in 43200s), in run 1 (notify 6)") == true,
                 "\(ignoresRule.failures)")
         #expect(ignoresRule.failures.contains { $0.hasPrefix("did not say it disabled itself in run 1 (notify 6)") }, "\(ignoresRule.failures)")
         #expect(!ignoresRule.failures.contains { $0.contains("resent a notification") }, "the schedule was kept: \(ignoresRule.failures)")
         #expect(ignoresRule.diagnosis?.category == .integrationDisabled)
+        // Counting every send: the rule trips at the second notification's send (3 of 5).
+        let ignoresAttempts = try await run("notify-rule-counts-attempts-at-60-percent", "PREFIX= SCHEDULE='\(schedule)' ; " + Self.poster, .notifier)
+        #expect(ignoresAttempts.failures.first?.hasPrefix("kept notifying after the integration should have disabled itself at 9s (3 of 5 requests (sends and resends), 60%, unsuccessful in 43200s), in run 1 (notify 3)") == true,
+                "\(ignoresAttempts.failures)")
+    }
+
+    /// Holds the events of a `notify` while disabled and sends them all once enabled: the
+    /// reading the seed's "disabling just stops sending notifications" rules out by default.
+    static let catchingUp = #"""
+        held="$R7_STATE_DIR/held"; touch "$held"
+        post() { curl -sS -o /dev/null -w '%{http_code}' -H "X-Api-Key: $R7_TRIGGER_API_KEY" -H 'Content-Type: application/json' -d '{"events":['"$1"']}' "$R7_TRIGGER_URL"; }
+        case "$R7_STEPS" in
+        disable) touch "$R7_STATE_DIR/disabled" ;;
+        enable) rm -f "$R7_STATE_DIR/disabled" ;;
+        notify) if [ -e "$R7_STATE_DIR/disabled" ]; then cat "$R7_EVENTS_FILE" >> "$held"; else
+                  cat "$held" "$R7_EVENTS_FILE" | while read -r event; do post "$event" > /dev/null; done; : > "$held"; fi ;;
+        esac
+        echo '{"state": "enabled"}'
+        """#
+
+    @Test(.enabled(if: tool("curl"), "needs curl"))
+    func eventsFromWhileDisabledAreNotSentLaterUnlessQueued() async throws {
+        let late = try await run("notify-disabled-events-not-sent-later", Self.catchingUp, .notifier)
+        #expect(late.failures.contains { $0.hasPrefix("sent event notify-disabled-events-not-sent-later#2 in run 5 (notify 2), after re-enabling, though it arose or waited while the integration was disabled") },
+                "\(late.failures)")
+        #expect(late.diagnosis?.category == .integrationDisabled)
+        // The other reading, asked for: the same client is right.
+        let queued = try await run("notify-disabled-events-queued-setting", Self.catchingUp, .notifier)
+        #expect(!queued.failures.contains { $0.contains("after re-enabling") }, "\(queued.failures)")
     }
 }

@@ -241,15 +241,22 @@ func loaderError(_ text: String) -> String {
     }
 
     @Test func notifierLifecycleStepsAndExpectationsAreRead() throws {
-        let base = try String(contentsOfFile: repositoryRoot + "/Scenarios/seed-003/notify-disabled-keeps-deleted-drops.yaml", encoding: .utf8)
+        let base = try String(contentsOfFile: repositoryRoot + "/Scenarios/seed-003/notify-disabled-events-not-sent-later.yaml", encoding: .utf8)
         let scenario = try ScenarioLoader.parse(base, file: "n.yaml")
-        #expect(scenario.steps == [.notify(events: 1), .notifier(.disable), .notify(events: 2), .notifier(.delete), .notify(events: 1)])
-        #expect(scenario.expect.notifierState == "deleted")
+        #expect(scenario.steps == [.notify(events: 1), .notifier(.disable), .notify(events: 3), .notifier(.enable), .notify(events: 2)])
+        #expect(scenario.expect.notifierState == "enabled")
+        #expect(scenario.expect.notificationsNotSent == 3)
+        #expect(scenario.expect.stepDiagnoses == [nil, .integrationDisabled, nil])
         #expect(scenario.expect.systemMessages.count == 2)
+        #expect(scenario.client.notifier?.whileDisabled == .drop && scenario.client.notifier?.disableCounts == .notifications)
         #expect(error(base.replacingOccurrences(of: "{ notifier: disable }", with: "{ notifier: pause }"))
             == "bad.yaml:18:48: steps[1].notifier: 'pause' is not one of: enable, disable, delete")
-        #expect(error(base.replacingOccurrences(of: "state: deleted", with: "state: gone"))
-            == "bad.yaml:22:57: expect.notifications.state: 'gone' is not one of: enabled, disabled, deleted")
+        #expect(error(base.replacingOccurrences(of: "state: enabled", with: "state: gone"))
+            == "bad.yaml:22:70: expect.notifications.state: 'gone' is not one of: enabled, disabled, deleted")
+        #expect(error(base.replacingOccurrences(of: "token: { key: main }", with: "token: { key: main }\n    while_disabled: keep"))
+            == "bad.yaml:18:21: client.notifier.while_disabled: 'keep' is not one of: drop, queue")
+        #expect(error(base.replacingOccurrences(of: "token: { key: main }", with: "token: { key: main }\n    disable_counts: sends"))
+            == "bad.yaml:18:21: client.notifier.disable_counts: 'sends' is not one of: notifications, attempts")
     }
 
     @Test func aRoleChangeNamesARoleTheUserHas() {
@@ -303,8 +310,8 @@ func loaderError(_ text: String) -> String {
             bad.yaml:4:11: tenant.region: 'mars' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)
             bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
             bad.yaml:7:5: faults[1]: missing required field 'count'
-            bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled
-            bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, tags, covers
+            bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted
+            bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, tags, covers
             """)
         // With the tenant sound, what refers to it is read too (a bad key reference); the steps,
         // which depend on the client, wait for it to be fixed.

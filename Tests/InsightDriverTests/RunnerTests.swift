@@ -62,15 +62,17 @@ import Testing
 
     /// The notifier's lifecycle: a state and system messages that do not match are said.
     @Test func theNotifiersEndStateAndSystemMessagesAreChecked() async throws {
-        let path = repositoryRoot + "/Scenarios/seed-003/notify-disabled-keeps-deleted-drops.yaml"
+        let path = repositoryRoot + "/Scenarios/seed-003/notify-disabled-events-not-sent-later.yaml"
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(await ScenarioRunner().run(try ScenarioLoader.parse(text, file: path)).failures == [])
-        let wrong = text.replacingOccurrences(of: "state: deleted", with: "state: disabled")
-            .replacingOccurrences(of: "system_messages: [was disabled; its settings are kept,", with: "system_messages: [re-enabled,")
+        let wrong = text.replacingOccurrences(of: "state: enabled", with: "state: disabled")
+            .replacingOccurrences(of: "    - was disabled; its settings are kept\n", with: "    - re-enabled\n")
+            .replacingOccurrences(of: "not_sent: 3", with: "not_sent: 0")
         let failures = await ScenarioRunner().run(try ScenarioLoader.parse(wrong, file: path)).failures
         #expect(failures == [
-            "expected the notifier to end disabled, it ended deleted",
-            "expected a system message mentioning 're-enabled'; the integration said: The InsightConnect integration was disabled; its settings are kept. | The InsightConnect integration was deleted with its settings; 2 queued notification(s) dropped.",
+            "expected 0 event(s) not sent because the integration was disabled, got 3",
+            "expected the notifier to end disabled, it ended enabled",
+            "expected a system message mentioning 're-enabled'; the integration said: The InsightConnect integration was disabled; its settings are kept. | The InsightConnect integration was enabled again with its settings kept; the 3 event(s) not sent while it was disabled will not be sent later.",
         ])
     }
 
