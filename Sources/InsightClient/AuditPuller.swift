@@ -19,10 +19,10 @@ extension SettingsCheck {
         if let region = Region(name: text) { return .success(region) }
         let known = Region.allCases.map { "\($0.code) (\($0.displayName))" }.joined(separator: ", ")
         let shown = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return .failure(Diagnosis(
+        return .failure(Diagnosis(product: .auditPull,
             .wrongRegionalURL, summary: shown.isEmpty ? "The storage region is empty." : "'\(shown)' is not a Rapid7 storage region.",
             evidence: ["storage region field: '\(shown)'; known: \(known)"],
-            ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "unknown region")],
+            ranked: [RankedCause(Cause.wrongStorageRegion, .confirmed, because: "unknown region")],
             remedies: ["Copy the Data Storage Region value from Settings → Audit Log (e.g. us3 or United States - 3)"]))
     }
 }
@@ -66,7 +66,7 @@ public actor AuditPuller {
         self.initialLookback = initialLookback
         self.noEventsAlertAfter = noEventsAlertAfter
         self.perPage = min(500, max(1, perPage))
-        sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger)
+        sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger, product: .auditPull)
         runner = LogQueryRunner(sender: sender, clock: clock)
     }
 
@@ -84,7 +84,7 @@ public actor AuditPuller {
         do {
             checkpoint = try store.load()
         } catch {
-            throw ClientFailure(Diagnosis(.serviceUnavailable, summary: "The checkpoint cannot be read: \(error)"))
+            throw ClientFailure(Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The checkpoint cannot be read: \(error)"))
         }
         let firstRunAt = checkpoint?.firstRunAt ?? now
         var report = AuditPullReport()
@@ -129,13 +129,12 @@ public actor AuditPuller {
         let quietSince = current?.lastRecordAt ?? firstRunAt
         let quiet = clock.now().timeIntervalSince(quietSince)
         if report.processed == 0, quiet >= noEventsAlertAfter {
-            report.alert = Diagnosis(
+            report.alert = Diagnosis(product: .auditPull,
                 .noDataSyncing,
                 summary: "No audit events were processed for \(Self.hours(quiet)) (alert after \(Self.hours(noEventsAlertAfter))).",
                 evidence: ["last record at \(current?.lastRecordAt?.iso8601 ?? "never (first pull \(firstRunAt.iso8601))")"],
                 ranked: [RankedCause(Cause.noEventsYet, .likely, because: "the audit log is reachable and answers, but empty"),
-                         RankedCause(Cause.auditLoggingOff, .ruledOut, because: "the audit log exists")],
-                remedies: ["Check that audit logging is still enabled (Settings → Audit Log) and that activity happens in the organization"])
+                         RankedCause(Cause.auditLoggingOff, .ruledOut, because: "the audit log exists")])
         }
         return report
     }
@@ -147,7 +146,7 @@ public actor AuditPuller {
             throw ClientFailure(await explain(.answer(outcome), region: region))
         }
         guard let id = outcome.response.json?["logs"]?.arrayValue?.first?["id"]?.stringValue else {
-            throw ClientFailure(Diagnosis(
+            throw ClientFailure(Diagnosis(product: .auditPull,
                 .auditLoggingNotEnabled, summary: "The organization in \(region.code) has no audit log: audit logging is not enabled.",
                 evidence: ["GET \(outcome.url): no audit log listed"],
                 ranked: [RankedCause(Cause.auditLoggingOff, .confirmed, because: "no audit log")]))
@@ -160,34 +159,37 @@ public actor AuditPuller {
         case .client(let error):
             return error.diagnosis
         case .gaveUp(let why):
-            return Diagnosis(.serviceUnavailable, summary: "The audit query did not finish: \(why).")
+            return Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The audit query did not finish: \(why).")
         case .answer(let outcome):
             let line = "\(outcome.url): \(outcome.response.status)"
             switch outcome.response.status {
             case 401:
                 if let other = await sender.regionAccepting(settings.apiKey, excluding: region).region {
-                    return Diagnosis(
+                    return Diagnosis(product: .auditPull,
                         .wrongRegionalURL, summary: "The API key belongs to region \(other.code), but the storage region is \(region.code).",
                         evidence: [line, "the key is accepted in \(other.code)"],
-                        ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "key valid in \(other.code)")],
+                        ranked: [RankedCause(Cause.wrongStorageRegion, .confirmed, because: "key valid in \(other.code)")],
                         remedies: ["Set the storage region to \(other.code) (\(other.displayName)), the Data Storage Region of Settings → Audit Log"])
                 }
-                return Diagnosis(.authenticationFailed, summary: "The platform rejects the API key in every region.", evidence: [line],
+                return Diagnosis(product: .auditPull, .authenticationFailed, summary: "The platform rejects the API key in every region.", evidence: [line],
                                  ranked: [RankedCause(Cause.keyIncorrectOrExpired, .likely, because: "401 everywhere")])
             case 403:
-                return Diagnosis(
+                return Diagnosis(product: .auditPull,
                     .insufficientPermissions, summary: "The key may not read audit logs: they need an organization key or a Platform Admin's user key.",
                     evidence: [line],
                     ranked: [RankedCause(Cause.auditNeedsAdmin, .confirmed, because: "403 on the audit API")],
                     remedies: ["Create an organization key (Administrator API Keys → Generate New Organization Key), as seeds/002 recommends"])
             case 404:
-                return Diagnosis(.auditLoggingNotEnabled, summary: "The audit log was not found: audit logging is not enabled.", evidence: [line],
+                return Diagnosis(product: .auditPull, .auditLoggingNotEnabled, summary: "The audit log was not found: audit logging is not enabled.", evidence: [line],
                                  ranked: [RankedCause(Cause.auditLoggingOff, .likely, because: "404 for the audit log")])
+            case 300...399:
+                return Redirect.diagnosis(status: outcome.response.status, location: outcome.response.headers["Location"],
+                                          requestURL: outcome.url, product: .auditPull)
             case 429:
-                return Diagnosis(.rateLimited, summary: "The audit API kept answering 429.", evidence: [line],
+                return Diagnosis(product: .auditPull, .rateLimited, summary: "The audit API kept answering 429.", evidence: [line],
                                  ranked: [RankedCause(Cause.rateLimitsReached, .confirmed, because: "429")])
             default:
-                return Diagnosis(.serviceUnavailable, summary: "The audit API answered \(outcome.response.status).", evidence: [line])
+                return Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The audit API answered \(outcome.response.status).", evidence: [line])
             }
         }
     }

@@ -77,7 +77,7 @@ public actor InsightClient {
         self.retry = retry
         self.admin = admin
         self.logger = logger
-        sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger)
+        sender = RequestSender(transport: transport, clock: clock, retry: retry, logger: logger, product: .siemConnector)
         runner = LogQueryRunner(sender: sender, clock: clock)
     }
 
@@ -100,17 +100,24 @@ public actor InsightClient {
         try await sender.send(method, host: host, path: path, query: query, token: token, retries: retries)
     }
 
-    static func transportDiagnosis(_ error: TransportError, url: String) -> Diagnosis {
+    static func transportDiagnosis(_ error: TransportError, url: String, product: Product) -> Diagnosis {
         switch error.kind {
         case .nameResolution:
+            let remedy: String
+            switch product {
+            case .siemConnector: remedy = "Set URL to your region's base URL (https://REGION.api.insight.rapid7.com)"
+            case .auditPull: remedy = "Set the storage region to the Data Storage Region shown in Settings → Audit Log"
+            case .notifier: remedy = "Copy the API URL of the workflow's API trigger again: it names the workflow's region"
+            }
             return Diagnosis(
-                .wrongRegionalURL, summary: "The host \(error.host) does not resolve.",
+                product: product, .wrongRegionalURL, summary: "The host \(error.host) does not resolve.",
                 evidence: ["\(url): \(error)"],
-                ranked: [RankedCause(Cause.incorrectRegionalEndpoint, .confirmed, because: "no such host")],
-                remedies: ["Set URL to your region's base URL (https://REGION.api.insight.rapid7.com)"])
+                ranked: [RankedCause(product == .siemConnector ? Cause.incorrectRegionalEndpoint : product == .auditPull ? Cause.wrongStorageRegion : Cause.triggerURLWrong,
+                                     .confirmed, because: "no such host")],
+                remedies: [remedy])
         default:
             return Diagnosis(
-                .serviceUnavailable, summary: "Could not reach \(error.host): \(error).",
+                product: product, .serviceUnavailable, summary: "Could not reach \(error.host): \(error).",
                 evidence: ["\(url): \(error)"],
                 ranked: [RankedCause(Cause.serverError, .likely, because: "\(error.kind.rawValue)")])
         }
@@ -133,6 +140,8 @@ public actor InsightClient {
                 .serviceUnavailable, summary: "The platform answered \(status) on every attempt.",
                 evidence: [line],
                 ranked: [RankedCause(Cause.serverError, .confirmed, because: "\(outcome.attempts) attempt(s) answered \(status)")])
+        case 300...399:
+            return Redirect.diagnosis(status: status, location: outcome.response.headers["Location"], requestURL: outcome.url, product: .siemConnector)
         case 404:
             return Diagnosis(
                 .wrongRegionalURL, summary: "\(outcome.url) does not exist on the platform.",

@@ -132,7 +132,7 @@ public actor Notifier {
         self.window = window
         self.minimumRequests = max(1, minimumRequests)
         // One attempt per scheduled send: the schedule is the retry policy.
-        sender = RequestSender(transport: transport, clock: clock, retry: RetryPolicy(maxAttempts: 1), logger: logger)
+        sender = RequestSender(transport: transport, clock: clock, retry: RetryPolicy(maxAttempts: 1), logger: logger, product: .notifier)
     }
 
     public enum EnqueueResult: Sendable, Equatable {
@@ -265,7 +265,7 @@ public actor Notifier {
     }
 
     /// What a deleted integration answers: deleted on purpose, nothing sent; no parameter error.
-    public static let deleted = Diagnosis(
+    public static let deleted = Diagnosis(product: .notifier,
         .integrationDeleted, summary: "The integration was deleted; nothing is sent any more.",
         ranked: [RankedCause(Cause.deletedByUser, .confirmed, because: "the integration was deleted")])
 
@@ -274,7 +274,7 @@ public actor Notifier {
         let what = whileDisabled == .drop
             ? "\(notSent) event(s) were not sent and will not be when it is enabled again"
             : "\(queue.count) notification(s) wait for it to be enabled again"
-        return Diagnosis(.integrationDisabled, summary: "The integration is disabled; \(what).",
+        return Diagnosis(product: .notifier, .integrationDisabled, summary: "The integration is disabled; \(what).",
                          ranked: [RankedCause(Cause.disabledByUser, .confirmed, because: "disabled by a user")],
                          remedies: ["Enable the integration again when notifications should resume; its settings were kept"])
     }
@@ -322,7 +322,7 @@ public actor Notifier {
         switch last {
         case .success(let outcome)?: diagnosis = await diagnose(outcome, endpoint: endpoint, key: settings.apiKey)
         case .failure(let error)?: diagnosis = error.diagnosis
-        case nil: diagnosis = Diagnosis(.integrationDisabled, summary: "The integration was disabled before the notification was sent.")
+        case nil: diagnosis = Diagnosis(product: .notifier, .integrationDisabled, summary: "The integration was disabled before the notification was sent.")
         }
         return .gaveUp(attempts: attempts, diagnosis)
     }
@@ -352,7 +352,7 @@ public actor Notifier {
         let notice = "The InsightConnect integration was automatically disabled: \(failed) of \(outcomes.count) \(counting.unit) (\(percent)%) were unsuccessful in the last \(hours) hours. Its settings are kept\(dropped); re-enable it after fixing the cause."
         systemNotices.append(notice)
         logger.warning("\(notice)")
-        autoDisabled = Diagnosis(
+        autoDisabled = Diagnosis(product: .notifier,
             .integrationDisabled, summary: notice,
             evidence: ["\(failed) unsuccessful of \(outcomes.count) \(counting.unit) since \(outcomes.first.map { $0.at.iso8601 } ?? "")"],
             ranked: [RankedCause(Cause.failuresReachedThreshold, .confirmed, because: "\(percent)% ≥ \(Int(failureThreshold * 100))% of \(counting.unit)")])
@@ -365,7 +365,7 @@ public actor Notifier {
         var evidence = ["POST \(outcome.url): \(status) \(message)"]
         switch status {
         case 400 where message.localizedCaseInsensitiveContains("not active"):
-            return Diagnosis(.incorrectIntegrationParameters, summary: "The workflow \(endpoint.workflowID) is not active.",
+            return Diagnosis(product: .notifier, .incorrectIntegrationParameters, summary: "The workflow \(endpoint.workflowID) is not active.",
                              evidence: evidence,
                              ranked: [RankedCause(Cause.workflowInactive, .confirmed, because: message)],
                              remedies: ["Activate the workflow in Automation → Workflows, then Test integration"])
@@ -373,7 +373,7 @@ public actor Notifier {
             // Where does the key work? /validate has no side effects (posting the trigger elsewhere would run it).
             if let region = await sender.regionAccepting(key, excluding: endpoint.region).region {
                 evidence.append("the API key is accepted in \(region.code), not in \(endpoint.region.code)")
-                return Diagnosis(
+                return Diagnosis(product: .notifier,
                     .incorrectIntegrationParameters,
                     summary: "The API key belongs to region \(region.code), but the API URL points at \(endpoint.region.code).",
                     evidence: evidence,
@@ -381,20 +381,22 @@ public actor Notifier {
                     remedies: ["Use the API URL of the workflow in \(region.code): \(endpoint.inRegion(region).url)"])
             }
             if status == 401 {
-                return Diagnosis(.incorrectIntegrationParameters, summary: "The trigger refuses the API key (401).", evidence: evidence,
+                return Diagnosis(product: .notifier, .incorrectIntegrationParameters, summary: "The trigger refuses the API key (401).", evidence: evidence,
                                  ranked: [RankedCause(Cause.triggerKeyRejected, .likely, because: "401 from the trigger")],
                                  remedies: ["Generate a new user key (Settings → API Keys → New User Key) and paste it into the API key field"])
             }
-            return Diagnosis(.incorrectIntegrationParameters, summary: "There is no workflow \(endpoint.workflowID) in \(endpoint.region.code).",
+            return Diagnosis(product: .notifier, .incorrectIntegrationParameters, summary: "There is no workflow \(endpoint.workflowID) in \(endpoint.region.code).",
                              evidence: evidence,
                              ranked: [RankedCause(Cause.triggerURLWrong, .likely, because: "404 from the trigger")])
+        case 300...399:
+            return Redirect.diagnosis(status: status, location: outcome.response.headers["Location"], requestURL: outcome.url, product: .notifier)
         case 429:
-            return Diagnosis(.rateLimited, summary: "The trigger answered 429 rate limit exceeded.", evidence: evidence)
+            return Diagnosis(product: .notifier, .rateLimited, summary: "The trigger answered 429 rate limit exceeded.", evidence: evidence)
         case 500...599:
-            return Diagnosis(.serviceUnavailable, summary: "InsightConnect answered \(status).", evidence: evidence,
+            return Diagnosis(product: .notifier, .serviceUnavailable, summary: "InsightConnect answered \(status).", evidence: evidence,
                              ranked: [RankedCause(Cause.serverError, .confirmed, because: "\(status)")])
         default:
-            return Diagnosis(.incorrectIntegrationParameters, summary: "The trigger answered \(status).", evidence: evidence)
+            return Diagnosis(product: .notifier, .incorrectIntegrationParameters, summary: "The trigger answered \(status).", evidence: evidence)
         }
     }
 }

@@ -28,7 +28,11 @@ final class RequestSender: @unchecked Sendable {
     /// Family → the instant its quota resets.
     private var exhaustedUntil: [String: Date] = [:]
 
-    init(transport: any HTTPTransport, clock: any InsightClock, retry: RetryPolicy, logger: Logger) {
+    /// The integration it sends for: what a failure to reach the host tells the user to fix.
+    let product: Product
+
+    init(transport: any HTTPTransport, clock: any InsightClock, retry: RetryPolicy, logger: Logger, product: Product) {
+        self.product = product
         self.transport = transport
         self.clock = clock
         self.retry = retry
@@ -63,13 +67,13 @@ final class RequestSender: @unchecked Sendable {
             } catch let error as TransportError {
                 logger.debug("\(request.method) \(shown) failed: \(error)")
                 if error.kind == .nameResolution || attempt >= limit {
-                    throw ClientFailure(InsightClient.transportDiagnosis(error, url: shown))
+                    throw ClientFailure(InsightClient.transportDiagnosis(error, url: shown, product: product))
                 }
                 try? await clock.sleep(seconds: backoff(after: attempt))
                 continue
             } catch {
                 throw ClientFailure(Diagnosis(
-                    .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
+                    product: product, .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
                     evidence: ["\(request.method) \(shown): \(error)"]))
             }
             logger.debug("\(request.method) \(shown) -> \(response.status) (attempt \(attempt))")

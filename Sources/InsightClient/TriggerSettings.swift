@@ -45,7 +45,7 @@ extension SettingsCheck {
     public static func triggerURL(_ text: String) -> Result<TriggerEndpoint, Diagnosis> {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         func wrong(_ summary: String, _ evidence: String, remedy: String = "Copy the generated API URL again from the workflow's API Trigger") -> Result<TriggerEndpoint, Diagnosis> {
-            .failure(Diagnosis(.incorrectIntegrationParameters, summary: summary, evidence: [evidence],
+            .failure(Diagnosis(product: .notifier, .incorrectIntegrationParameters, summary: summary, evidence: [evidence],
                                ranked: [RankedCause(Cause.triggerURLWrong, .confirmed, because: evidence)], remedies: [remedy]))
         }
         guard !trimmed.isEmpty else { return wrong("The API URL is empty.", "API URL field: empty") }

@@ -44,15 +44,17 @@ public struct Diagnosis: Sendable, Codable, Hashable, CustomStringConvertible {
     /// Specific remedies first (the exact URL to use, the role to add), then the row's solutions.
     public let remedies: [String]
 
+    /// - Parameter product: the integration it is for; the catalogue row's causes and remedies
+    ///   are that product's (`CatalogueEntry.causes(for:)`).
     public init(
-        _ category: DiagnosisCategory, summary: String, evidence: [String] = [],
+        product: Product = .siemConnector, _ category: DiagnosisCategory, summary: String, evidence: [String] = [],
         ranked: [RankedCause] = [], remedies specific: [String] = []
     ) {
         self.category = category
         self.summary = summary
         self.evidence = evidence
         var causes = ranked
-        for text in category.entry.causes where !ranked.contains(where: { $0.text == text }) {
+        for text in category.entry.causes(for: product) where !ranked.contains(where: { $0.text == text }) {
             causes.append(RankedCause(text, .possible))
         }
         // Stable sort: equal likelihoods keep the order the evidence gave them.
@@ -60,7 +62,7 @@ public struct Diagnosis: Sendable, Codable, Hashable, CustomStringConvertible {
             .sorted { ($0.element.likelihood, $0.offset) < ($1.element.likelihood, $1.offset) }
             .map(\.element)
         var remedies = specific
-        for solution in category.entry.solutions where !remedies.contains(solution) {
+        for solution in category.entry.solutions(for: product) where !remedies.contains(solution) {
             remedies.append(solution)
         }
         self.remedies = remedies

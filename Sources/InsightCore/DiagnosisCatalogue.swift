@@ -25,13 +25,28 @@ public enum DiagnosisCategory: String, CaseIterable, Sendable, Codable, Hashable
 
 /// One troubleshooting row: its title, possible causes and solutions, in the seed's own words.
 public struct CatalogueEntry: Sendable, Hashable {
+    /// Set once the table is built (the key it is filed under).
+    public private(set) var category: DiagnosisCategory = .serviceUnavailable
     public let title: String
     public let causes: [String]
     public let solutions: [String]
     /// Where the row comes from.
     public let source: String
 
-    static let all: [DiagnosisCategory: CatalogueEntry] = [
+    init(title: String, causes: [String], solutions: [String], source: String) {
+        self.title = title
+        self.causes = causes
+        self.solutions = solutions
+        self.source = source
+    }
+
+    static let all: [DiagnosisCategory: CatalogueEntry] = Dictionary(uniqueKeysWithValues: rows.map { category, row in
+        var entry = row
+        entry.category = category
+        return (category, entry)
+    })
+
+    private static let rows: [DiagnosisCategory: CatalogueEntry] = [
         .authenticationFailed: CatalogueEntry(
             title: "Authentication Failed",
             causes: [Cause.keyIncorrectOrExpired, Cause.userDeactivated, Cause.wrongRegionalURL],
@@ -178,4 +193,6 @@ public enum Cause {
     public static let failuresReachedThreshold = "Unsuccessful requests reached 60% in 12 hours"
     public static let disabledByUser = "A user disabled the integration"
     public static let deletedByUser = "A user deleted the integration"
+    public static let wrongStorageRegion = "The storage region is not the organization's Data Storage Region"
+    public static let keyOwnerInactive = "The key's user was deactivated, deleted or locked"
 }

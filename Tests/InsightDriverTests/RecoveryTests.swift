@@ -74,3 +74,22 @@ import Testing
         #expect(!HTMLReport.page(RunReport(results: [quiet], wallSeconds: 1)).contains("table class=\"steps\""))
     }
 }
+
+/// Every diagnosis the catalogue's runs make speaks only of the product it was made for: the
+/// audit-log pull's wrong region has no "Remove any path components like /api/3".
+@Suite struct ProductDiagnosesTests {
+    @Test func everyCataloguedDiagnosisListsOnlyItsProductsCausesAndRemedies() async throws {
+        let scenarios = try ScenarioLoader.load(paths: [repositoryRoot + "/Scenarios"])
+        let results = await ScenarioRunner().run(scenarios)
+        var seen: Set<String> = []
+        for (scenario, result) in zip(scenarios, results) {
+            guard let diagnosis = result.diagnosis, let kind = scenario.clientKind else { continue }
+            let product: Product = kind == .siem ? .siemConnector : kind == .audit ? .auditPull : .notifier
+            #expect(diagnosis.category.entry.products.contains(product), "\(scenario.name): \(diagnosis.category) is not a \(product) row")
+            let foreign = product.foreignWords(in: diagnosis)
+            #expect(foreign.isEmpty, "\(scenario.name) (\(product)): \(foreign) in \(diagnosis.remedies) / \(diagnosis.causes.map(\.text))")
+            seen.insert("\(diagnosis.category.rawValue) × \(product.rawValue)")
+        }
+        #expect(seen.count >= 16, "\(seen.sorted())")
+    }
+}
