@@ -4,6 +4,14 @@ import InsightCore
 import FoundationNetworking
 #endif
 
+/// Declines every redirect, so the 3xx itself is the answer.
+private final class KeepRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+}
+
 /// Sends requests over HTTP. With a `base` (e.g. `http://127.0.0.1:8080`, an InsightReplay
 /// server), each request goes to `base/HOST/path` — the path-prefix form, so no Host header
 /// has to be forged; without one, to the request's own `https://HOST/path`.
@@ -17,7 +25,9 @@ public final class NetworkTransport: HTTPTransport, @unchecked Sendable {
         configuration.timeoutIntervalForRequest = timeout
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        // A 3xx comes back as it is: Rapid7's API hosts never redirect, so a redirect (to a
+        // console's login page) is the evidence of a wrong URL, not something to follow.
+        session = URLSession(configuration: configuration, delegate: KeepRedirects(), delegateQueue: nil)
     }
 
     /// The URL a request is sent to.
@@ -55,6 +65,9 @@ public final class NetworkTransport: HTTPTransport, @unchecked Sendable {
             case .cannotFindHost, .dnsLookupFailed: throw TransportError(.nameResolution, host: request.host, detail: "\(error.code)")
             case .cannotConnectToHost: throw TransportError(.connectionRefused, host: url.host ?? request.host)
             case .timedOut: throw TransportError(.timedOut, host: url.host ?? request.host)
+            case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
+                 .serverCertificateHasUnknownRoot, .clientCertificateRejected, .clientCertificateRequired:
+                throw TransportError(.tlsFailed, host: url.host ?? request.host, detail: "\(error.code)")
             default: throw TransportError(.connectionReset, host: url.host ?? request.host, detail: "\(error.code.rawValue)")
             }
         }

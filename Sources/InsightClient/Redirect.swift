@@ -33,9 +33,11 @@ enum Redirect {
         let region = region(of: requestURL) ?? location.flatMap(region(of:))
         let host = region.map(\.platformHost) ?? "REGION.api.insight.rapid7.com"
         let evidence = ["\(requestURL): \(status) → \(target)"]
-        let summary = login
-            ? "\(requestURL) answers \(status) to the console's login page: it is not the API host; the API host is \(host)."
-            : "\(requestURL) answers \(status) to \(target): Rapid7's API hosts never redirect; the API host is \(host)."
+        let requestHost = URL(string: requestURL)?.host?.lowercased()
+        let where_ = login ? "to the console's login page" : "to \(target)"
+        let summary = requestHost == host
+            ? "\(requestURL) answers \(status) \(where_), which Rapid7's API host never does: something in between (a proxy, a portal) redirects it; the URL must reach \(host) directly."
+            : "\(requestURL) answers \(status) \(where_): it is not the API host; the API host is \(host)."
         switch product {
         case .siemConnector:
             return Diagnosis(product: product, .wrongRegionalURL, summary: summary, evidence: evidence,

@@ -200,6 +200,9 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case connectionRefused = "connection_refused"
         case connectionReset = "connection_reset"
         case timedOut = "timed_out"
+        /// The TLS handshake failed: a certificate this machine does not trust (a proxy that
+        /// intercepts TLS), or no common protocol.
+        case tlsFailed = "tls_failed"
     }
     public let kind: Kind
     public let host: String
@@ -217,6 +220,7 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case .connectionRefused: return "connection to \(host) refused"
         case .connectionReset: return "connection to \(host) reset"
         case .timedOut: return "request to \(host) timed out"
+        case .tlsFailed: return "TLS handshake with \(host) failed\(detail.isEmpty ? "" : " (\(detail))")"
         }
     } 
 }

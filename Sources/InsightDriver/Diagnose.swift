@@ -68,9 +68,62 @@ public enum Diagnose {
         public let findings: [String]
         /// Every request in order: `METHOD host/path → status`.
         public let requests: [String]
-        public var ok: Bool { diagnosis == nil }
-        /// 0 when nothing is wrong, 1 when something is.
-        public var exitCode: Int32 { ok ? 0 : 1 }
+        /// Set when the check could not be made from this machine (`diagnose --live` could
+        /// not reach a known Rapid7 host): what it saw, and no diagnosis of the customer's side.
+        public var notChecked: LocalLimit?
+        public var ok: Bool { diagnosis == nil && notChecked == nil }
+        /// 0 when nothing is wrong, 1 when something is, 3 when it could not be checked (2 is
+        /// bad input, from the command).
+        public var exitCode: Int32 { notChecked != nil ? 3 : ok ? 0 : 1 }
+    }
+
+    /// Why a live check could not be made: a known Rapid7 host this machine could not resolve,
+    /// reach or shake hands with. The host is real, so the cause is on the machine running the
+    /// check (its DNS, proxy or firewall), never in the customer's settings.
+    public struct LocalLimit: Sendable, Hashable {
+        public let host: String
+        public let error: TransportError
+
+        public var cause: String {
+            switch error.kind {
+            case .nameResolution: return "this machine cannot resolve \(host), a Rapid7 host that exists: its DNS does not answer for it (no network, or a network that only reaches the internet through a proxy)"
+            case .tlsFailed: return "the TLS handshake with \(host) failed: something on this network (a corporate proxy that intercepts TLS) presents a certificate this machine does not trust"
+            case .connectionRefused, .connectionReset: return "the connection to \(host), a Rapid7 host, was refused or cut: a firewall or proxy on this network stops it"
+            case .timedOut: return "\(host), a Rapid7 host, did not answer in time: a firewall drops the traffic, or the network is down"
+            }
+        }
+
+        public var remedies: [String] {
+            var list = ["If this network needs a proxy, set HTTPS_PROXY (e.g. HTTPS_PROXY=http://proxy.example.com:3128) and run the check again",
+                        "Or run diagnose --live from another network (the customer's, or one with direct internet access)"]
+            if error.kind == .tlsFailed { list.insert("Or add the proxy's CA to this machine's trust store (SSL_CERT_FILE)", at: 1) }
+            return list
+        }
+
+        /// Whether `host` is one of Rapid7's own: a region's API, Log Search or console host.
+        /// A typo'd host (`us4.api…`) is not, and stays the customer's wrong URL.
+        public static func isRapid7(_ host: String) -> Bool {
+            let host = host.lowercased()
+            return Region.allCases.contains { $0.platformHost == host || $0.logSearchHost == host || $0.consoleHost == host }
+        }
+    }
+
+    /// `diagnose --live`: the sequence against the real hosts through `network`, read-only
+    /// unless a trigger's test message was allowed. A known Rapid7 host that cannot be reached
+    /// makes the outcome "not checked": its diagnosis would blame the customer for this network.
+    public static func live(_ product: Product, network: any HTTPTransport, timeoutRetry: RetryPolicy = RetryPolicy(maxAttempts: 2),
+                            logger: Logger = Logger(label: "insight-replay.diagnose")) async -> Outcome
+    {
+        let limits = LocalLimits(network)
+        var transport: any HTTPTransport = ReadOnlyTransport(limits)
+        if case .trigger = product { transport = limits }  // --send-test-message was given
+        var outcome = await run(product, transport: transport, clock: SystemClock(), target: "live: the real Rapid7 hosts (read-only calls)",
+                                retry: timeoutRetry, logger: logger)
+        if let limit = limits.first {
+            outcome = Outcome(product: outcome.product, target: outcome.target, settings: outcome.settings, diagnosis: nil,
+                              findings: outcome.findings, requests: outcome.requests, notChecked: limit)
+        }
+        return outcome
     }
 
     /// Runs the product's troubleshooting sequence through `transport`:
@@ -126,7 +179,13 @@ public enum Diagnose {
     public static func text(_ outcome: Outcome, secrets: [String]) -> String {
         var lines = ["InsightReplay diagnosis: \(outcome.product)", "target: \(outcome.target)", "settings:"]
         for (name, value) in outcome.settings { lines.append("  \(name): \(value)") }
-        if let diagnosis = outcome.diagnosis {
+        if let limit = outcome.notChecked {
+            lines.append("result: NOT CHECKED: this machine could not reach Rapid7, so nothing about the settings is confirmed or ruled out")
+            lines.append("  local cause: \(limit.cause)")
+            lines.append("  seen: \(limit.error)")
+            lines.append("what to do:")
+            for remedy in limit.remedies { lines.append("  - \(remedy)") }
+        } else if let diagnosis = outcome.diagnosis {
             lines.append("result: PROBLEM: \(diagnosis.category.entry.title) (\(diagnosis.category.rawValue))")
             lines.append("  \(diagnosis.summary)")
             if !diagnosis.evidence.isEmpty {
@@ -157,6 +216,10 @@ public enum Diagnose {
                                            uniquingKeysWith: { first, _ in first })),
             "findings": .array(outcome.findings.map(JSON.string)), "requests": .array(outcome.requests.map(JSON.string)),
         ]
+        if let limit = outcome.notChecked {
+            object["not_checked"] = ["host": .string(limit.host), "error": .string(limit.error.kind.rawValue),
+                                     "local_cause": .string(limit.cause), "remedies": .array(limit.remedies.map(JSON.string))]
+        }
         if let diagnosis = outcome.diagnosis {
             let report = RunReport.diagnosis(diagnosis)
             object["diagnosis"] = [
@@ -172,6 +235,27 @@ public enum Diagnose {
             object["diagnosis"] = .null
         }
         return Redaction.scrub(String(decoding: JSON.object(object).encoded(pretty: true), as: UTF8.self), secrets: secrets)
+    }
+}
+
+/// Passes requests on and keeps the first transport failure on a known Rapid7 host.
+final class LocalLimits: HTTPTransport, @unchecked Sendable {
+    private let inner: any HTTPTransport
+    private let lock = NSLock()
+    private var seen: Diagnose.LocalLimit?
+    init(_ inner: any HTTPTransport) { self.inner = inner }
+
+    var first: Diagnose.LocalLimit? { lock.withLock { seen } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await inner.send(request)
+        } catch let error as TransportError {
+            if Diagnose.LocalLimit.isRapid7(request.host) {
+                lock.withLock { if seen == nil { seen = Diagnose.LocalLimit(host: request.host, error: error) } }
+            }
+            throw error
+        }
     }
 }
 

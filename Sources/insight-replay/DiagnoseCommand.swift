@@ -109,10 +109,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
                 secrets = product.secrets
             } else if live {
                 let product = try Diagnose.product(settings, keys: nil)
-                var transport: any HTTPTransport = ReadOnlyTransport(NetworkTransport(timeout: timeout))
-                if case .trigger = product { transport = NetworkTransport(timeout: timeout) }  // --send-test-message given
-                outcome = await Diagnose.run(product, transport: transport, clock: SystemClock(),
-                                             target: "live: the real Rapid7 hosts (read-only calls)", retry: RetryPolicy(maxAttempts: 2))
+                outcome = await Diagnose.live(product, network: NetworkTransport(timeout: timeout))
                 secrets = product.secrets
             } else if let file = emulate, file != "demo" {
                 let scenario: Scenario

@@ -1,4 +1,5 @@
 import Foundation
+import InsightClient
 import InsightCore
 import InsightEmulator
 @testable import InsightDriver
@@ -141,5 +142,40 @@ import Testing
         #expect(ReadOnlyTransport.reads(request("POST", "/idr/at/alerts/ops/search")))
         #expect(!ReadOnlyTransport.reads(request("POST", "/connect/v1/workflows/x/events/execute")))
         #expect(!ReadOnlyTransport.reads(request("PUT", "/idr/v2/investigations/x/status/CLOSED")))
+    }
+
+    /// A network that fails every request to a host one way (DNS, TLS …), as a support
+    /// engineer's machine without DNS or behind an intercepting proxy does.
+    struct FailingNetwork: HTTPTransport {
+        let kind: TransportError.Kind
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            throw TransportError(kind, host: request.host, detail: kind == .tlsFailed ? "serverCertificateUntrusted" : "")
+        }
+    }
+
+    @Test(arguments: [TransportError.Kind.nameResolution, .tlsFailed, .connectionRefused, .timedOut])
+    func aLiveCheckThatCannotReachRapid7SaysSoAndBlamesNoSetting(kind: TransportError.Kind) async throws {
+        let key = "0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"
+        let product = Diagnose.Product.idr(url: "https://us.api.insight.rapid7.com", token: key, serviceUser: nil, adminToken: nil)
+        let outcome = await Diagnose.live(product, network: FailingNetwork(kind: kind), timeoutRetry: RetryPolicy(maxAttempts: 1))
+        #expect(outcome.exitCode == 3)
+        #expect(outcome.diagnosis == nil)
+        #expect(outcome.notChecked?.host == "us.api.insight.rapid7.com")
+        let text = Diagnose.text(outcome, secrets: product.secrets)
+        #expect(text.contains("result: NOT CHECKED: this machine could not reach Rapid7"))
+        #expect(text.contains("HTTPS_PROXY"))
+        #expect(!text.contains("Wrong Regional URL") && !text.contains("[confirmed]") && !text.contains(key))
+        if kind == .tlsFailed { #expect(text.contains("intercepts TLS")) }
+        let json = Diagnose.json(outcome, secrets: product.secrets)
+        #expect(json.contains("\"not_checked\"") && json.contains("\"diagnosis\" : null"), "\(json)")
+    }
+
+    /// A host that is not Rapid7's (a typo) stays the customer's wrong URL.
+    @Test func aTypoedHostIsStillTheCustomersWrongURL() async throws {
+        #expect(!Diagnose.LocalLimit.isRapid7("us4.api.insight.rapid7.com"))
+        #expect(Diagnose.LocalLimit.isRapid7("US3.API.insight.rapid7.com") && Diagnose.LocalLimit.isRapid7("eu.rest.logs.insight.rapid7.com"))
+        let product = Diagnose.Product.audit(storageRegion: "eu", apiKey: "0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b")
+        let outcome = await Diagnose.live(product, network: FailingNetwork(kind: .nameResolution), timeoutRetry: RetryPolicy(maxAttempts: 1))
+        #expect(outcome.notChecked?.host == "eu.rest.logs.insight.rapid7.com" && outcome.exitCode == 3)
     }
 }
