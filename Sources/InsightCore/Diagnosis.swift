@@ -40,7 +40,7 @@ public struct Diagnosis: Sendable, Codable, Hashable, CustomStringConvertible {
     public let evidence: [String]
     /// Most likely first. Causes of the catalogue row that the evidence did not touch stay as
     /// `possible`, after the ranked ones.
-    public let causes: [RankedCause]
+    public private(set) var causes: [RankedCause]
     /// Specific remedies first (the exact URL to use, the role to add), then the row's solutions.
     public let remedies: [String]
 
@@ -70,6 +70,20 @@ public struct Diagnosis: Sendable, Codable, Hashable, CustomStringConvertible {
 
     /// The most likely cause.
     public var topCause: RankedCause? { causes.first }
+
+    /// The same diagnosis with the causes a capture never probed marked `notChecked` (whatever
+    /// the emulator's world made of them), each saying why; they move after the checked ones.
+    /// `unprobed`: a substring of the cause's text → why the capture does not show it.
+    public func notChecked(_ unprobed: [(cause: String, because: String)]) -> Diagnosis {
+        guard !unprobed.isEmpty else { return self }
+        var copy = self
+        let marked = causes.map { cause -> RankedCause in
+            guard let match = unprobed.first(where: { cause.text.localizedCaseInsensitiveContains($0.cause) }) else { return cause }
+            return RankedCause(cause.text, .notChecked, because: "not checked by the capture: \(match.because)")
+        }
+        copy.causes = marked.enumerated().sorted { ($0.element.likelihood, $0.offset) < ($1.element.likelihood, $1.offset) }.map(\.element)
+        return copy
+    }
 
     /// A multi-line explanation for a person.
     public var description: String {

@@ -145,6 +145,7 @@ public struct ExchangeMatcher: Sendable {
     /// `REDACTED-KEY-N`, `person-N@example.invalid`, `<redacted>`: what the redactor writes.
     static func isPlaceholder(_ value: String) -> Bool {
         if value == "<redacted>" { return true }
+        if let number = Redaction.keyNumber(value), number > 0 { return true }
         if value.hasPrefix("REDACTED-KEY-") { return value.dropFirst(13).allSatisfy(\.isNumber) && value.count > 13 }
         if value.hasPrefix("person-"), value.hasSuffix("@example.invalid") {
             let middle = value.dropFirst(7).dropLast(16)

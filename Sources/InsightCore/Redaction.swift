@@ -5,6 +5,17 @@ public enum Redaction {
     /// What a secret becomes.
     public static let placeholder = "<redacted>"
 
+    /// The number of a redacted key: `<redacted-key-2>`, `Bearer <redacted-key-2>` or
+    /// `REDACTED-KEY-2` → 2; nil for anything else (`<redacted>` carries no number).
+    public static func keyNumber(_ value: String) -> Int? {
+        let text = value.split(separator: " ").last.map(String.init) ?? value
+        for (prefix, suffix) in [("<redacted-key-", ">"), ("REDACTED-KEY-", "")] where text.hasPrefix(prefix) && text.hasSuffix(suffix) {
+            let digits = text.dropFirst(prefix.count).dropLast(suffix.count)
+            if !digits.isEmpty, digits.allSatisfy(\.isNumber) { return Int(digits) }
+        }
+        return nil
+    }
+
     /// Header names whose values are secrets, compared in lowercase.
     public static let secretHeaders: Set<String> = [
         "x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization",

@@ -34,6 +34,10 @@ public struct Scenario: Sendable {
     /// Stop at the first failed step (the user gives up there); by default the steps written
     /// after a failure still run, so a scenario can tell a recovery.
     public var stopOnFailure = false
+    /// What a reproduced capture does not show, and the scenario assumes: causes the capture
+    /// never probed, marked "not checked by the capture" in the diagnosis whatever the
+    /// emulator's world makes of them (`assumed: [{ cause: TEXT, because: TEXT }]`).
+    public var assumed: [(cause: String, because: String)] = []
 }
 
 public struct TenantSpec: Sendable {

@@ -217,6 +217,7 @@ struct ScenarioParser {
             return recordedAuth
         }
         let stopOnFailure = part { try map.optional("stop_on_failure")?.bool() ?? false }
+        let assumed = items("assumed", Self.assumption)
         if let expectValue = expectNode, let stepDiagnoses = expect?.stepDiagnoses, let steps, client != nil {
             _ = part { () throws -> Void in
                 if client?.command != nil {
@@ -248,7 +249,23 @@ struct ScenarioParser {
         scenario.covers = covers
         scenario.timeScale = timeScale
         scenario.stopOnFailure = stopOnFailure ?? false
+        scenario.assumed = assumed ?? []
         return scenario
+    }
+
+    /// `{ cause: TEXT, because: TEXT }`: TEXT a substring of a troubleshooting cause.
+    static func assumption(_ value: YAMLValue) throws -> (cause: String, because: String) {
+        var map = try value.mapping()
+        let causeValue = try map.required("cause")
+        let cause = try causeValue.nonEmptyString()
+        let because = try map.required("because").nonEmptyString()
+        try map.finish()
+        let known = Set(DiagnosisCategory.allCases.flatMap { category in Product.allCases.flatMap { category.entry.causes(for: $0) } })
+        guard known.contains(where: { $0.localizedCaseInsensitiveContains(cause) }) else {
+            let near = known.min { YAMLMapping.distance($0.lowercased(), cause.lowercased()) < YAMLMapping.distance($1.lowercased(), cause.lowercased()) }
+            throw causeValue.error("'\(cause)' is not part of any cause of the troubleshooting table\(near.map { "; did you mean '\($0)'?" } ?? "")")
+        }
+        return (cause, because)
     }
 
     /// `tags: [audit, slow]`: lowercase words and dashes, each once.

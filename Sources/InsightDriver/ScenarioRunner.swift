@@ -336,6 +336,7 @@ public struct ScenarioRunner: Sendable {
         }
         observed.deliveries = emulator.deliveries
         observed.steps = outcomes
+        observed.diagnosis = observed.diagnosis?.notChecked(scenario.assumed)
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         observed.logLines = capture.lines.map { Redaction.scrub($0, secrets: world.secrets) }
         let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }

@@ -12,7 +12,9 @@ public struct RedactionError: Error, Sendable, CustomStringConvertible {
 
 /// Makes recordings safe to keep (DESIGN principle 5).
 ///
-/// - Headers are kept by allow-list; `X-Api-Key`, `Authorization` and cookies become placeholders.
+/// - Headers are kept by allow-list; `X-Api-Key` and `Authorization` become numbered placeholders
+///   (`<redacted-key-1>`, `Bearer <redacted-key-2>`), so a reader can tell which requests carried
+///   the same key; cookies become `<redacted>`.
 /// - A key is any value seen in an auth header, or a UUID in a secret-named field (query
 ///   parameter or JSON key containing key, token, secret, password or auth). Every occurrence
 ///   anywhere (path, query, bodies) becomes a stable placeholder (`REDACTED-KEY-1` …). Other
@@ -61,7 +63,7 @@ public struct Redactor: Sendable {
         var requestHeaders: [RecordedExchange.HeaderPair] = []
         for header in exchange.requestHeaders {
             if Self.authHeaders.contains(header.name) {
-                requestHeaders.append(.init(header.name, "<redacted>"))
+                requestHeaders.append(.init(header.name, numbered(header)))
             } else if Self.keptRequestHeaders.contains(header.name) {
                 requestHeaders.append(.init(header.name, scrub(header.value)))
             }
@@ -88,9 +90,28 @@ public struct Redactor: Sendable {
 
     private mutating func learnKey(_ value: String) {
         // Short values (a cookie flag) would replace innocent text; placeholders are not secrets.
-        guard value.count >= 8, !value.hasPrefix("REDACTED-KEY-"), value != "<redacted>", keys[value] == nil else { return }
+        guard value.count >= 8, !value.hasPrefix("REDACTED-KEY-"), !value.hasPrefix("<redacted"), keys[value] == nil else { return }
         keys[value] = "REDACTED-KEY-\(keys.count + 1)"
     }
+
+    /// An auth header's value as its key's number: `<redacted-key-N>`, `Bearer <redacted-key-N>`;
+    /// `<redacted>` for cookies and values too short to be a key. A value already numbered stays.
+    private func numbered(_ header: RecordedExchange.HeaderPair) -> String {
+        if header.value.contains("<redacted") { return header.value }
+        switch header.name {
+        case "x-api-key":
+            return keys[header.value.trimmingCharacters(in: .whitespaces)].map(Self.angled) ?? "<redacted>"
+        case "authorization", "proxy-authorization":
+            let parts = header.value.split(separator: " ")
+            guard let last = parts.last, let key = keys[String(last)] else { return "<redacted>" }
+            return (parts.count > 1 ? parts[0] + " " : "") + Self.angled(key)
+        default:
+            return "<redacted>"
+        }
+    }
+
+    /// `REDACTED-KEY-3` → `<redacted-key-3>`.
+    static func angled(_ placeholder: String) -> String { "<" + placeholder.lowercased() + ">" }
 
     private mutating func placeholder(_ value: String) -> String {
         learnKey(value)

@@ -13,7 +13,10 @@ struct ReproduceCommand: AsyncParsableCommand {
             the tenant (region from the hosts), the faults and timeline the capture shows (a 401 after \
             200s is a revocation, 429s a quota, 5xx faults), the client's settings, and the diagnosis \
             the capture implies. Then runs it and says whether the emulator's client came to the same \
-            diagnosis. Exit code 0 when it did, 1 when it did not, 2 on bad input.
+            diagnosis. What the capture shows and what the scenario assumes are printed apart; when \
+            several worlds fit (a refused key unknown everywhere, or valid in a region the capture \
+            never asked), it says so and --key-region chooses. Exit code 0 when reproduced, 1 when \
+            not, 2 on bad input.
             """)
 
     @Argument(help: "A .har file, a recording's .json file, or the name of a recording in --store.")
@@ -28,9 +31,15 @@ struct ReproduceCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Replace --output if it exists.")
     var force = false
 
+    @Option(name: .long, help: "Where a key the capture shows refused, and never tried in another region, is valid: a region code (us, us2, us3, eu, ca, au, ap). Default: unknown everywhere.")
+    var keyRegion: String?
+
     @OptionGroup var storeOption: StoreOption
 
     func validate() throws {
+        if let keyRegion, Region(name: keyRegion) == nil {
+            throw ValidationError("--key-region '\(keyRegion)' is not a region; use one of \(Region.seedRegions.map(\.code).joined(separator: ", "))")
+        }
         if let name, name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) == nil {
             throw ValidationError("--name '\(name)' must be lowercase letters, digits and dashes")
         }
@@ -62,7 +71,8 @@ struct ReproduceCommand: AsyncParsableCommand {
         }
         let made: Reproduce.Made
         do {
-            made = try Reproduce.scenario(from: recording, name: scenarioName, source: capture)
+            made = try Reproduce.scenario(from: recording, name: scenarioName, source: capture,
+                                          keyWorld: keyRegion.flatMap(Region.init(name:)).map { .region($0) })
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -83,7 +93,9 @@ struct ReproduceCommand: AsyncParsableCommand {
             print("wrote \(path) (\(made.name))")
         }
         let report = path == "-" ? printError : { print($0) }
-        for finding in made.findings { report("  capture: \(finding)") }
+        for finding in made.findings { report("  the capture shows: \(finding)") }
+        for assumption in made.assumptions { report("  the scenario assumes: \(assumption)") }
+        for alternative in made.alternatives { report("  also fits the capture: \(alternative)") }
         let expected = made.expected?.rawValue ?? "none"
         let got = result.diagnosis?.category.rawValue ?? "none"
         if reproduced {

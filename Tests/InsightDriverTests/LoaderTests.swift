@@ -311,7 +311,7 @@ func loaderError(_ text: String) -> String {
             bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
             bad.yaml:7:5: faults[1]: missing required field 'count'
             bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted
-            bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, tags, covers
+            bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, assumed, tags, covers
             """)
         // With the tenant sound, what refers to it is read too (a bad key reference); the steps,
         // which depend on the client, wait for it to be fixed.

@@ -76,4 +76,60 @@ import Testing
         let har = #"{"log":{"entries":[{"request":{"method":"GET","url":"https://example.com/"},"response":{"status":200}}]}}"#
         #expect(throws: RecordingFileError.self) { try HAR.read(Data(har.utf8), name: "x", file: "x.har", now: Date()) }
     }
+
+    /// A browser export in which the client only asked eu and was refused three times: the
+    /// capture cannot tell an unknown key from one valid elsewhere. It says so, chooses, offers
+    /// --key-region, and the run never rules out what the capture did not probe.
+    @Test func aRefusalTheCaptureNeverProbedElsewhereIsAnAssumptionNotAFact() async throws {
+        let made = try Reproduce.scenario(from: try Self.capture("eu-refused-only").recording, name: "x", source: "eu-refused-only.har")
+        #expect(made.expected == .authenticationFailed)
+        #expect(made.findings.contains("key #1 is refused on eu.api.insight.rapid7.com (401); the capture never asked us, us2, us3, ca, au, ap whether it works there"))
+        #expect(!made.findings.contains { $0.contains("no region accepts it") })
+        #expect(made.assumptions == ["key #1 is unknown in every region (chosen; the capture cannot tell)"])
+        #expect(made.alternatives.first?.contains("--key-region us") == true)
+        #expect(made.yaml.contains("assumed:\n  - { cause: Wrong regional API URL, because: "))
+        let (reproduced, result) = try await Reproduce.verify(made, file: "x.yaml")
+        #expect(reproduced, "\(result.failures)")
+        let causes = try #require(result.diagnosis?.causes)
+        #expect(!causes.contains { $0.likelihood == .ruledOut }, "\(causes)")
+        #expect(causes.first { $0.text == Cause.wrongRegionalURL }?.likelihood == .notChecked)
+        #expect(causes.first { $0.text == Cause.wrongRegionalURL }?.because?.hasPrefix("not checked by the capture: the capture asked only eu.api.insight.rapid7.com") == true)
+        // The other world, chosen: the key is us3's, the URL's region wrong.
+        let other = try Reproduce.scenario(from: try Self.capture("eu-refused-only").recording, name: "x", source: "eu-refused-only.har",
+                                           keyWorld: .region(.us3))
+        #expect(other.expected == .wrongRegionalURL && other.yaml.contains("  region: us3\n"))
+        #expect(try await Reproduce.verify(other, file: "x.yaml").reproduced)
+    }
+
+    /// 200s with one key, a 401 sent with another, a 429, then 200s with the first key: the
+    /// first key was never revoked, the 429 stays a 429, and the run recovers as the capture did.
+    @Test func aKeyAnswered200AfterA401WasNotRevokedAndEveryFaultIsKept() async throws {
+        let made = try Reproduce.scenario(from: try Self.capture("other-key-then-rate-limit").recording, name: "x", source: "o.har")
+        #expect(!made.yaml.contains("revoke_key"))
+        #expect(made.yaml.contains("  - { path: /idr/v2/investigations, status: 429, count: 1, after: 1, retry_after: 30 }\n"))
+        #expect(made.yaml.contains("{ set_token: { unknown: true } }, validate, { wait: 1800 }, { set_token: { key: customer-1 } }, validate, sync]"))
+        #expect(made.findings.contains("the requests carried 2 different keys (#1, #2)"))
+        #expect(made.expected == nil && made.yaml.contains("  step_diagnoses: [none, none, authentication_failed, none, none]\n"))
+        let (reproduced, result) = try await Reproduce.verify(made, file: "x.yaml")
+        #expect(reproduced, "\(result.failures)\n\(made.yaml)")
+        #expect(result.journal.contains { $0.status == 429 })
+    }
+
+    /// When the emulator's client does not fail the way the capture did, it is not reproduced.
+    @Test func aScenarioThatDoesNotFailAsTheCaptureDidIsNotReproduced() async throws {
+        var made = try Reproduce.scenario(from: try Self.capture("eu-refused-only").recording, name: "x", source: "eu-refused-only.har")
+        made = Reproduce.Made(yaml: made.yaml.replacingOccurrences(of: "token: { unknown: true }", with: "token: { key: customer }"),
+                              name: made.name, findings: made.findings, expected: made.expected)
+        let (reproduced, result) = try await Reproduce.verify(made, file: "x.yaml")
+        #expect(!reproduced)
+        #expect(result.failures.first?.hasPrefix("expected diagnosis authentication_failed, got none") == true, "\(result.failures)")
+    }
+
+    @Test func anAssumptionNamesACauseOfTheTable() {
+        let text = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+        let bad = text.replacingOccurrences(of: "expect:", with: "assumed:\n  - { cause: Wrong region URL, because: not asked }\nexpect:")
+        #expect(loaderError(bad).hasSuffix("assumed[0].cause: 'Wrong region URL' is not part of any cause of the troubleshooting table; did you mean 'Wrong regional API URL'?"), "\(loaderError(bad))")
+        let fine = text.replacingOccurrences(of: "expect:", with: "assumed:\n  - { cause: Wrong regional API URL, because: not asked }\nexpect:")
+        #expect(loaderError(fine) == "no error")
+    }
 }

@@ -31,10 +31,27 @@ enum RecordingFixture {
         let text = String(decoding: try JSONEncoder().encode(safe), as: UTF8.self)
         #expect(!text.contains(RecordingFixture.canary))
         #expect(safe.requestHeaders.map(\.name) == ["accept", "x-api-key"])
-        #expect(safe.requestHeaders.first { $0.name == "x-api-key" }?.value == "<redacted>")
+        #expect(safe.requestHeaders.first { $0.name == "x-api-key" }?.value == "<redacted-key-1>")
         #expect(safe.responseHeaders.map(\.name) == ["content-type"], "unlisted headers are dropped")
         #expect(safe.query == [.init("echo", "REDACTED-KEY-1")])
         #expect(safe.requestBody == #"{"note":"key REDACTED-KEY-1"}"#)
+    }
+
+    /// Each key its own number, in every header that carried it, so a reader can tell which
+    /// requests went with the same key.
+    @Test func authHeadersAreNumberedByTheirKey() throws {
+        var redactor = Redactor()
+        let other = "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4"
+        let first = try redactor.redact(RecordingFixture.exchange(path: "/validate"))
+        var raw = RecordingFixture.exchange(path: "/validate")
+        raw.requestHeaders = raw.requestHeaders.map { $0.name == "x-api-key" ? .init("x-api-key", other) : $0 } + [.init("authorization", "Bearer \(other)")]
+        let second = try redactor.redact(raw)
+        let again = try redactor.redact(RecordingFixture.exchange(path: "/validate"))
+        func value(_ exchange: RecordedExchange, _ name: String) -> String? { exchange.requestHeaders.first { $0.name == name }?.value }
+        #expect(value(first, "x-api-key") == "<redacted-key-1>" && value(again, "x-api-key") == "<redacted-key-1>")
+        #expect(value(second, "x-api-key") == "<redacted-key-2>" && value(second, "authorization") == "Bearer <redacted-key-2>")
+        #expect(Redaction.keyNumber("Bearer <redacted-key-2>") == 2 && Redaction.keyNumber("REDACTED-KEY-7") == 7 && Redaction.keyNumber("<redacted>") == nil)
+        #expect(ExchangeMatcher.valuesMatch("<redacted-key-2>", "anything"))
     }
 
     @Test func uuidsInSecretNamedFieldsBecomeStablePlaceholdersAndIdsStay() throws {
