@@ -109,6 +109,8 @@ public actor Notifier {
     public private(set) var refusedAfterDelete = 0
     /// Set when the rule disables the integration, for the report of the call it happened in.
     private var autoDisabled: Diagnosis?
+    /// Disabled by the 60% rule rather than by a user (the cause a later step names).
+    private var disabledByRule = false
     /// Final outcomes in the window: (when, delivered?).
     private var outcomes: [(at: Date, ok: Bool)] = []
     private var nextID = 1
@@ -236,6 +238,7 @@ public actor Notifier {
     public func disable() {
         guard state == .enabled else { return }
         state = .disabled
+        disabledByRule = false
         let dropped = dropQueueOnDisable()
         systemNotices.append("The InsightConnect integration was disabled; its settings are kept\(dropped).")
     }
@@ -269,13 +272,14 @@ public actor Notifier {
         .integrationDeleted, summary: "The integration was deleted; nothing is sent any more.",
         ranked: [RankedCause(Cause.deletedByUser, .confirmed, because: "the integration was deleted")])
 
-    /// A user disabled it: nothing is sent until it is enabled again.
+    /// Disabled (by a user, or earlier by the rule): nothing is sent until it is enabled again.
     public func disabledDiagnosis(notSent: Int) -> Diagnosis {
         let what = whileDisabled == .drop
             ? "\(notSent) event(s) were not sent and will not be when it is enabled again"
             : "\(queue.count) notification(s) wait for it to be enabled again"
-        return Diagnosis(product: .notifier, .integrationDisabled, summary: "The integration is disabled; \(what).",
-                         ranked: [RankedCause(Cause.disabledByUser, .confirmed, because: "disabled by a user")],
+        let cause = disabledByRule ? RankedCause(Cause.failuresReachedThreshold, .confirmed, because: "disabled by the rule earlier")
+            : RankedCause(Cause.disabledByUser, .confirmed, because: "disabled by a user")
+        return Diagnosis(product: .notifier, .integrationDisabled, summary: "The integration is disabled; \(what).", ranked: [cause],
                          remedies: ["Enable the integration again when notifications should resume; its settings were kept"])
     }
 
@@ -346,6 +350,7 @@ public actor Notifier {
         let ratio = Double(failed) / Double(outcomes.count)
         guard ratio >= failureThreshold else { return }
         state = .disabled
+        disabledByRule = true
         let percent = Int((ratio * 100).rounded())
         let hours = Int(window / 3600)
         let dropped = dropQueueOnDisable()

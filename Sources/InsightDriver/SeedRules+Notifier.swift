@@ -186,7 +186,7 @@ extension SeedRules {
             if case .notify? = run.step, state == .enabled, !queue.isEmpty {
                 let failed = outcomes.filter { !$0.ok }.count
                 note("unsent", Finding(
-                    line: "left \(queue.count) event(s) unsent in \(label) though the integration was enabled: \(failed) of \(outcomes.count) unsuccessful is below the seed's \(Scenario.plainNumber(spec.disableThreshold * 100))%\(outcomes.count < spec.minimumRequests ? " (or under \(spec.minimumRequests) requests)" : "")",
+                    line: "left \(queue.count) event(s) unsent in \(label) though the integration was enabled: \(failed) of \(outcomes.count) unsuccessful is below the seed's \(Scenario.plainNumber(spec.disableThreshold * 100))%\(outcomes.count < spec.minimumRequests ? " (or under \(spec.minimumRequests) \(spec.disableCounts.unit))" : "")",
                     category: scenario.expect.diagnosis ?? .serviceUnavailable, evidence: queue.prefix(3).map { "not sent: \($0)" },
                     remedy: "deliver every queued event in order while enabled; disable only at the seed's 60% in 12 hours"))
                 queue.removeAll()

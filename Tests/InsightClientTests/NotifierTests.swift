@@ -202,6 +202,7 @@ enum TriggerFixture {
         let idle = await notifier.deliver()
         #expect(idle.stillQueued == 0 && idle.delivered.isEmpty)
         #expect(await notifier.notSentWhileDisabled == 1)
+        #expect(await notifier.disabledDiagnosis(notSent: 1).topCause?.text == Cause.failuresReachedThreshold, "the rule disabled it, not a user")
         #expect(await notifier.settings?.url == TriggerFixture.url())
         await notifier.enable()
         #expect(await notifier.systemNotices.last == "The InsightConnect integration was enabled again with its settings kept; the 1 event(s) not sent while it was disabled will not be sent later.")
