@@ -162,18 +162,18 @@ struct ScenarioParser {
         // What refers to the tenant (keys, users) is read once the tenant is.
         _ = (map.optional("timeline"), map.optional("client"))  // asked, so a broken tenant does not make them unknown
         let timeline = tenant.map { tenant in items("timeline") { try event($0, tenant) } } ?? nil
-        let client = tenant.flatMap { tenant in part { try clientSpec(try map.required("client"), tenant) } }
+        // The client and the steps are read whatever became of the tenant: their own mistakes
+        // come with the tenant's; only the key ids they name wait for it.
+        let client = part { try clientSpec(try map.required("client"), tenant) }
         var steps: [Step]? = [.run]
         let stepsValue = map.optional("steps")
-        if let client {
-            if client.command == nil, stepsValue == nil { _ = part { try map.required("steps") } }
-            if let stepsValue {
-                steps = part { try stepsValue.list() }.map { list in list.map { item in part { try step(item, client, tenant!) } } }
-                    .flatMap { read in read.contains { $0 == nil } ? nil : read.compactMap { $0 } }
-                if steps?.isEmpty == true {
-                    _ = part { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
-                    steps = nil
-                }
+        if let client, client.command == nil, stepsValue == nil { _ = part { try map.required("steps") } }
+        if let stepsValue {
+            steps = part { try stepsValue.list() }.map { list in list.map { item in part { try step(item, client, tenant) } } }
+                .flatMap { read in read.contains { $0 == nil } ? nil : read.compactMap { $0 } }
+            if steps?.isEmpty == true {
+                _ = part { throw stepsValue.error("needs at least one step (validate, sync, run or wait)") }
+                steps = nil
             }
         }
         var timeScale = 1.0
@@ -234,7 +234,7 @@ struct ScenarioParser {
         }
         let tags = part { try map.optional("tags").map(Self.tags) ?? [] }
         let covers = part { try map.optional("covers").map(Self.covers) ?? [] }
-        _ = part { try map.finishAll() }
+        _ = part { try map.finish() }
         try gathered.throwIfAny(sorted: true)
         guard let name, let provenance, let start, let tenant, let faults, let timeline, let client, let steps, let expect,
               let recordings, let recordedAuth, let tags, let covers
@@ -262,8 +262,9 @@ struct ScenarioParser {
         try map.finish()
         let known = Set(DiagnosisCategory.allCases.flatMap { category in Product.allCases.flatMap { category.entry.causes(for: $0) } })
         guard known.contains(where: { $0.localizedCaseInsensitiveContains(cause) }) else {
-            let near = known.min { YAMLMapping.distance($0.lowercased(), cause.lowercased()) < YAMLMapping.distance($1.lowercased(), cause.lowercased()) }
-            throw causeValue.error("'\(cause)' is not part of any cause of the troubleshooting table\(near.map { "; did you mean '\($0)'?" } ?? "")")
+            let near = cause.count > 64 ? nil
+                : known.min { YAMLMapping.distance($0.lowercased(), cause.lowercased()) < YAMLMapping.distance($1.lowercased(), cause.lowercased()) }
+            throw causeValue.error("'\(cause.prefix(80))' is not part of any cause of the troubleshooting table\(near.map { "; did you mean '\($0)'?" } ?? "")")
         }
         return (cause, because)
     }
@@ -347,52 +348,42 @@ struct ScenarioParser {
         return region
     }
 
+    /// The tenant, every independent part read on its own so its errors come together: each
+    /// user, each key (owners checked once the users are read), the data, the workflows, the
+    /// rate limits.
     func tenantSpec(_ value: YAMLValue) throws -> TenantSpec {
         var map = try value.mapping()
-        let region = try region(try map.required("region"))
-        let organization = try map.optional("organization")?.nonEmptyString() ?? "Example Organization"
-        let users = try map.optional("users")?.list().map(user) ?? []
-        var emails = Set<String>()
-        for (index, user) in users.enumerated() where !emails.insert(user.email.lowercased()).inserted {
-            throw try value.mapping().entries.first { $0.0 == "users" }!.1.list()[index].error("duplicate user \(user.email)")
+        let gathered = ScenarioError.Gathered(file: file)
+        func part<T>(_ body: () throws -> T) -> T? { gathered.attempt(body) }
+        /// Each item of a list on its own; nil when any failed.
+        func each<T>(_ list: YAMLValue?, _ read: (YAMLValue) throws -> T) -> [T]? {
+            guard let list else { return [] }
+            guard let items = part({ try list.list() }) else { return nil }
+            let read = items.map { item in part { try read(item) } }
+            return read.contains { $0 == nil } ? nil : read.compactMap { $0 }
         }
-        let keysValue = try map.required("keys")
-        let keys = try keysValue.list().map { try key($0, users: users) }
-        var ids = Set<String>()
-        for (index, key) in keys.enumerated() where !ids.insert(key.id).inserted {
-            throw try keysValue.list()[index].error("duplicate key id '\(key.id)'")
-        }
-        var data = DataSpec()
-        if let dataValue = map.optional("data") {
-            var inner = try dataValue.mapping()
-            data.investigations = try inner.optional("investigations")?.int(in: 0...DataSpec.maxInvestigations) ?? 0
-            data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
-            data.logSources = try inner.optional("log_sources")?.int(in: 0...TenantLimits.maxLogSources) ?? 0
-            if let sets = inner.optional("log_sets") { data.idrLogSets = try sets.choice(["generic", "idr"]) == "idr" }
-            let eventsValue = inner.optional("events_per_log")
-            data.eventsPerLog = try eventsValue?.int(in: 0...DataSpec.maxEvents) ?? 0
-            if let audit = inner.optional("audit_events") {
-                data.auditEvents = try audit.int(in: 0...DataSpec.maxEvents)
-                data.auditLog = true
-            }
-            if let malformed = inner.optional("audit_malformed") {
-                data.auditMalformed = try malformed.int(in: 0...100_000)
-                if data.auditMalformed > data.auditEvents { throw malformed.error("more malformed records (\(data.auditMalformed)) than audit_events (\(data.auditEvents))") }
-            }
-            data.accounts = try inner.optional("accounts")?.int(in: 0...100_000) ?? 0
-            data.spreadDays = try inner.optional("spread_days")?.number() ?? 7
-            data.queryPolls = try inner.optional("query_polls")?.int(in: 0...100) ?? 1
-            try inner.finish()
-            if data.eventsPerLog > 0, data.logSources == 0 {
-                throw dataValue.error("events_per_log needs log_sources")
-            }
-            if let eventsValue, data.logSources.multipliedReportingOverflow(by: data.eventsPerLog).partialValue > DataSpec.maxEvents {
-                throw eventsValue.error("log_sources × events_per_log is \(data.logSources) × \(data.eventsPerLog); at most \(DataSpec.maxEvents) log events in all")
+        let region = part { try self.region(try map.required("region")) }
+        let organization = part { try map.optional("organization")?.nonEmptyString() ?? "Example Organization" }
+        let usersValue = map.optional("users")
+        let users = each(usersValue, user)
+        // Duplicates by the raw field, so a mistake elsewhere in an item does not hide them.
+        func duplicates(_ list: YAMLValue?, field: String, say: (String) -> String) {
+            var seen = Set<String>()
+            for item in (try? list?.list()) ?? [] {
+                guard var fields = try? item.mapping(), let text = try? fields.optional(field)?.string() else { continue }
+                if !seen.insert(text.lowercased()).inserted { _ = part { throw item.error(say(text)) } }
             }
         }
-        let workflows = try map.optional("workflows")?.list().map(workflow) ?? []
-        var rateLimits: [EndpointFamily: RateLimit] = [:]
-        if let limitsValue = map.optional("rate_limits") {
+        duplicates(usersValue, field: "email") { "duplicate user \($0)" }
+        let keysValue = part { try map.required("keys") }
+        // Owners are checked against the users when those could be read.
+        let keys = keysValue.flatMap { each($0) { try key($0, users: users) } }
+        duplicates(keysValue, field: "id") { "duplicate key id '\($0)'" }
+        let data = part { try map.optional("data").map(dataSpec) ?? DataSpec() }
+        let workflows = each(map.optional("workflows"), workflow)
+        let rateLimits = part { () throws -> [EndpointFamily: RateLimit] in
+            var rateLimits: [EndpointFamily: RateLimit] = [:]
+            guard let limitsValue = map.optional("rate_limits") else { return [:] }
             var limits = try limitsValue.mapping()
             for family in EndpointFamily.allCases {
                 guard let value = limits.optional(family.rawValue) else { continue }
@@ -403,15 +394,64 @@ struct ScenarioParser {
                 rateLimits[family] = RateLimit(limit: limit, window: window)
             }
             try limits.finish()
+            return rateLimits
         }
-        try map.finish()
+        _ = part { try map.finish() }
+        try gathered.throwIfAny(sorted: true)
+        guard let region, let organization, let users, let keys, let data, let workflows, let rateLimits else {
+            throw value.error("could not be read")
+        }
         return TenantSpec(region: region, organization: organization, users: users, keys: keys, data: data,
                           workflows: workflows, rateLimits: rateLimits)
     }
 
+    func dataSpec(_ dataValue: YAMLValue) throws -> DataSpec {
+        var data = DataSpec()
+        var inner = try dataValue.mapping()
+        data.investigations = try inner.optional("investigations")?.int(in: 0...DataSpec.maxInvestigations) ?? 0
+        data.alertsPerInvestigation = try inner.optional("alerts_per_investigation")?.int(in: 0...100) ?? 0
+        data.logSources = try inner.optional("log_sources")?.int(in: 0...TenantLimits.maxLogSources) ?? 0
+        if let sets = inner.optional("log_sets") { data.idrLogSets = try sets.choice(["generic", "idr"]) == "idr" }
+        let eventsValue = inner.optional("events_per_log")
+        data.eventsPerLog = try eventsValue?.int(in: 0...DataSpec.maxEvents) ?? 0
+        if let audit = inner.optional("audit_events") {
+            data.auditEvents = try audit.int(in: 0...DataSpec.maxEvents)
+            data.auditLog = true
+        }
+        if let malformed = inner.optional("audit_malformed") {
+            data.auditMalformed = try malformed.int(in: 0...100_000)
+            if data.auditMalformed > data.auditEvents { throw malformed.error("more malformed records (\(data.auditMalformed)) than audit_events (\(data.auditEvents))") }
+        }
+        data.accounts = try inner.optional("accounts")?.int(in: 0...100_000) ?? 0
+        data.spreadDays = try inner.optional("spread_days")?.number() ?? 7
+        data.queryPolls = try inner.optional("query_polls")?.int(in: 0...100) ?? 1
+        try inner.finish()
+        if data.eventsPerLog > 0, data.logSources == 0 {
+            throw dataValue.error("events_per_log needs log_sources")
+        }
+        if let eventsValue, data.logSources.multipliedReportingOverflow(by: data.eventsPerLog).partialValue > DataSpec.maxEvents {
+            throw eventsValue.error("log_sources × events_per_log is \(data.logSources) × \(data.eventsPerLog); at most \(DataSpec.maxEvents) log events in all")
+        }
+        return data
+    }
+
+    /// A role or product name as the platform spells it, with the allowed list and the nearest.
+    static func name(_ value: YAMLValue, in known: [String], what: String) throws -> String {
+        let text = try value.nonEmptyString()
+        guard let match = known.first(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) else {
+            throw value.error("'\(text)' is not a \(what) the platform knows: \(known.joined(separator: ", "))\(YAMLMapping.hint(text, known))")
+        }
+        return match
+    }
+
     func workflow(_ value: YAMLValue) throws -> Workflow {
         var map = try value.mapping()
-        let id = try map.required("id").nonEmptyString()
+        let idValue = try map.required("id")
+        let id = try idValue.nonEmptyString()
+        // InsightConnect workflow ids are UUIDs (the trigger URL carries one).
+        guard UUID(uuidString: id) != nil else {
+            throw idValue.error("'\(id)' is not a workflow id: InsightConnect's are UUIDs, like 5e2b1c4d-6a7f-4b8c-9d0e-1f2a3b4c5d6e")
+        }
         let name = try map.optional("name")?.string() ?? "Workflow \(id)"
         let active = try map.optional("active")?.bool() ?? true
         let requireKey = try map.optional("require_api_key")?.bool() ?? true
@@ -424,8 +464,12 @@ struct ScenarioParser {
         let email = try map.required("email").nonEmptyString()
         guard email.contains("@") else { throw value.error("email '\(email)' has no @") }
         let status = try map.optional("status")?.choice(User.Status.allCases.map(\.rawValue)) ?? "active"
-        let roles = try map.optional("roles")?.strings() ?? []
-        let products = try map.optional("products")?.strings() ?? []
+        // Each role and product on its own: two typos are two errors.
+        let gathered = ScenarioError.Gathered(file: file)
+        let roleValues = map.optional("roles"), productValues = map.optional("products")
+        let roles = gathered.attempt { try roleValues?.list() ?? [] }?.compactMap { item in gathered.attempt { try Self.name(item, in: Roles.known, what: "role") } } ?? []
+        let products = gathered.attempt { try productValues?.list() ?? [] }?.compactMap { item in gathered.attempt { try Self.name(item, in: Products.known, what: "product") } } ?? []
+        try gathered.throwIfAny(sorted: true)
         let admin = try map.optional("platform_admin")?.bool() ?? false
         let first = try map.optional("first_name")?.string() ?? "Service"
         let last = try map.optional("last_name")?.string() ?? "User"
@@ -434,7 +478,8 @@ struct ScenarioParser {
                     roles: roles, products: products, platformAdmin: admin)
     }
 
-    func key(_ value: YAMLValue, users: [User]) throws -> KeySpec {
+    /// - Parameter users: the tenant's users, nil when they could not be read (owners unchecked).
+    func key(_ value: YAMLValue, users: [User]?) throws -> KeySpec {
         var map = try value.mapping()
         let id = try map.required("id").nonEmptyString()
         let kind = APIKey.Kind(rawValue: try map.required("kind").choice(APIKey.Kind.allCases.map(\.rawValue)))!
@@ -442,7 +487,7 @@ struct ScenarioParser {
         let owner = try ownerValue?.nonEmptyString()
         if kind == .user {
             guard let owner, let ownerValue else { throw value.error("a user key needs an owner (a user's email)") }
-            guard users.contains(where: { $0.email.caseInsensitiveCompare(owner) == .orderedSame }) else {
+            guard users?.contains(where: { $0.email.caseInsensitiveCompare(owner) == .orderedSame }) ?? true else {
                 throw ownerValue.error("no user '\(owner)' in tenant.users")
             }
         } else if let ownerValue {
@@ -575,7 +620,9 @@ struct ScenarioParser {
             let a = try inner.required(first)
             let b = try inner.required(second)
             try inner.finish()
-            return (try first == "user" ? email(a) : a.nonEmptyString(), try b.nonEmptyString())
+            let named = second == "role" ? try Self.name(b, in: Roles.known, what: "role")
+                : second == "product" ? try Self.name(b, in: Products.known, what: "product") : try b.nonEmptyString()
+            return (try first == "user" ? email(a) : a.nonEmptyString(), named)
         }
         switch name {
         case "revoke_key": action = .setKeyStatus(key: try keyID(), .revoked)
@@ -604,7 +651,7 @@ struct ScenarioParser {
             var inner = try actionValue.mapping()
             let user = try email(try inner.required("user"))
             let from = try inner.required("from").nonEmptyString()
-            let to = try inner.required("to").nonEmptyString()
+            let to = try Self.name(try inner.required("to"), in: Roles.known, what: "role")
             try inner.finish()
             guard tenant.users.first(where: { $0.email.caseInsensitiveCompare(user) == .orderedSame })?.hasRole(from) == true else {
                 throw actionValue.error("\(user) has no role '\(from)' to change")
@@ -621,7 +668,8 @@ struct ScenarioParser {
         return TimelineEvent(at: at, action)
     }
 
-    func token(_ value: YAMLValue, _ tenant: TenantSpec) throws -> TokenSpec {
+    /// - Parameter tenant: nil when the tenant could not be read: the key's id is then unchecked.
+    func token(_ value: YAMLValue, _ tenant: TenantSpec?) throws -> TokenSpec {
         var map = try value.mapping()
         let keyValue = map.optional("key")
         let literal = try map.optional("literal")?.string()
@@ -645,7 +693,7 @@ struct ScenarioParser {
         guard forms == 1 else { throw value.error("give exactly one of key: ID, literal: TEXT or unknown: true") }
         if let keyValue {
             let id = try keyValue.nonEmptyString()
-            guard tenant.keys.contains(where: { $0.id == id }) else {
+            if let tenant, !tenant.keys.contains(where: { $0.id == id }) {
                 throw keyValue.error("no key '\(id)' in tenant.keys (\(Self.known(tenant)))")
             }
             guard (wrap.before + wrap.after).allSatisfy(\.isWhitespace) else {
@@ -681,7 +729,7 @@ struct ScenarioParser {
         return edit
     }
 
-    func clientSpec(_ value: YAMLValue, _ tenant: TenantSpec) throws -> ClientSpec {
+    func clientSpec(_ value: YAMLValue, _ tenant: TenantSpec?) throws -> ClientSpec {
         var map = try value.mapping()
         let urlValue = map.optional("url")
         let url = try urlValue?.string()
@@ -794,10 +842,19 @@ struct ScenarioParser {
                           audit: audit, notifier: notifier, command: command)
     }
 
-    func step(_ value: YAMLValue, _ client: ClientSpec, _ tenant: TenantSpec) throws -> Step {
+    static let stepForms = "validate, sync, audit_pull, test_notification, run, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}, {set_token: TOKEN}"
+
+    /// A step's form, checked against the client and tenant when they could be read (nil: the
+    /// form alone, so a step's mistake is reported with the tenant's).
+    func step(_ value: YAMLValue, _ client: ClientSpec?, _ tenant: TenantSpec?) throws -> Step {
         let step: Step
         if case .scalar = value.node {
-            switch try value.choice(["validate", "sync", "audit_pull", "test_notification", "run"]) {
+            let scalars = ["validate", "sync", "audit_pull", "test_notification", "run"]
+            let text = try value.string()
+            guard let form = scalars.first(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) else {
+                throw value.error("'\(text)' is not a step\(YAMLMapping.hint(text, scalars + ["wait", "notify", "notifier", "set_token"])); a step is one of: \(Self.stepForms)")
+            }
+            switch form {
             case "validate": step = .validate
             case "sync": step = .sync
             case "audit_pull": step = .auditPull(stopAfter: nil)
@@ -807,7 +864,7 @@ struct ScenarioParser {
         } else {
             var map = try value.mapping()
             let kinds = ["wait", "audit_pull", "notify", "notifier", "set_token"].filter { map.keys.contains($0) }
-            guard kinds.count == 1 else { throw value.error("a step is one of: validate, sync, audit_pull, test_notification, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}, {set_token: TOKEN}") }
+            guard kinds.count == 1 else { throw value.error("a step is one of: \(Self.stepForms)") }
             switch kinds[0] {
             case "wait":
                 step = .wait(try map.required("wait").number())
@@ -826,6 +883,7 @@ struct ScenarioParser {
             }
             try map.finish()
         }
+        guard let client else { return step }
         if client.command != nil {
             guard step == .run || step.needs.isEmpty else {
                 throw value.error("a command client takes the steps run and {wait: S}; \(step) is a step of the built-in clients")
@@ -977,7 +1035,7 @@ struct ScenarioParser {
                 try inner.finish()
             }
         }
-        collect { try map.finishAll() }
+        collect { try map.finish() }
         try gathered.throwIfAny(sorted: false)
         if expect.diagnosis == nil, !(expect.summaryMentions.isEmpty && expect.evidence.isEmpty
                                       && expect.topCause == nil && expect.remedyMentions.isEmpty) {

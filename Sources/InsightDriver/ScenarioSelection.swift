@@ -42,13 +42,27 @@ public struct ScenarioSelection: Sendable {
         }
     }
 
+    /// The name of `candidates` a typo of `name` most likely meant, if one is near (globs have
+    /// none: `audit-*` is not a typo).
+    public static func nearest(_ name: String, among candidates: [String]) -> String? {
+        guard !name.contains(where: { "*?[".contains($0) }) else { return nil }
+        let hint = YAMLMapping.hint(name, candidates)
+        guard !hint.isEmpty else { return nil }
+        return candidates.min { YAMLMapping.distance($0.lowercased(), name.lowercased()) < YAMLMapping.distance($1.lowercased(), name.lowercased()) }
+    }
+
     /// The selected scenarios, in name order. Throws when the filters select nothing (a typo
     /// must not pass as an empty, green run); an empty shard is fine (more jobs than scenarios).
     public func apply(_ scenarios: [Scenario]) throws -> [Scenario] {
         var selected = scenarios.filter(matches).sorted { $0.name < $1.name }
         if selected.isEmpty, !filters.isEmpty {
             let tags = Set(scenarios.flatMap(\.tags)).sorted()
-            throw SelectionError(message: "--filter \(filters.joined(separator: " ")) selects no scenario; names are globs (audit-*), tags are tag:NAME (tags in use: \(tags.isEmpty ? "none" : tags.joined(separator: ", ")))")
+            let hints = filters.compactMap { filter -> String? in
+                let near = filter.hasPrefix("tag:") ? Self.nearest(String(filter.dropFirst(4)), among: tags).map { "tag:" + $0 }
+                    : Self.nearest(filter, among: scenarios.map(\.name))
+                return near.map { "did you mean '\($0)' for '\(filter)'?" }
+            }
+            throw SelectionError(message: "--filter \(filters.joined(separator: " ")) selects no scenario; \(hints.isEmpty ? "" : hints.joined(separator: " ") + " ")names are globs (audit-*), tags are tag:NAME (tags in use: \(tags.isEmpty ? "none" : tags.joined(separator: ", ")))")
         }
         if let shard {
             selected = selected.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)

@@ -61,7 +61,7 @@ struct YAMLValue {
     func choice(_ allowed: [String]) throws -> String {
         let value = try string()
         guard let match = allowed.first(where: { $0.caseInsensitiveCompare(value) == .orderedSame }) else {
-            throw error("'\(value)' is not one of: \(allowed.joined(separator: ", "))")
+            throw error("'\(value)' is not one of: \(allowed.joined(separator: ", "))\(YAMLMapping.hint(value, allowed))")
         }
         return match
     }
@@ -115,7 +115,7 @@ struct YAMLMapping {
     var keys: [String] { entries.map(\.0) }
 
     mutating func optional(_ key: String) -> YAMLValue? {
-        asked.append(key)
+        if !asked.contains(key) { asked.append(key) }
         return entries.first(where: { $0.0 == key })?.1
     }
 
@@ -123,6 +123,7 @@ struct YAMLMapping {
         guard let found = optional(key) else {
             // A misspelt required field is reported where the typo is, not as a missing field.
             if let (name, _, keyNode) = entries.first(where: { Self.distance($0.0, key) <= 2 }) {
+                asked.append(name)  // said here, not again as an unknown field
                 throw YAMLValue(node: keyNode, field: value.join(name), file: value.file)
                     .error("unknown field; did you mean '\(key)'? (\(key) is required here)")
             }
@@ -131,32 +132,38 @@ struct YAMLMapping {
         return found
     }
 
-    /// Fails on the first key nobody asked for, naming the keys that are allowed.
+    /// Fails on every key nobody asked for, naming the keys that are allowed (one error as
+    /// itself, several as `ScenarioErrors`: two typos in one mapping are both reported).
     func finish() throws {
-        for (name, _, keyNode) in entries where !asked.contains(name) {
-            let near = asked.first { Self.distance($0, name) <= 2 }
-            let hint = near.map { "did you mean '\($0)'? " } ?? ""
-            throw YAMLValue(node: keyNode, field: value.join(name), file: value.file)
-                .error("unknown field; \(hint)allowed here: \(asked.joined(separator: ", "))")
-        }
-    }
-
-    /// Every key nobody asked for, each an error naming the keys allowed (`ScenarioErrors` when
-    /// there are several).
-    func finishAll() throws {
         var errors: [ScenarioError] = []
-        for (name, _, keyNode) in entries where !asked.contains(name) {
+        let unknown = entries.filter { !asked.contains($0.0) }
+        for (name, _, keyNode) in unknown.prefix(20) {
             let near = asked.first { Self.distance($0, name) <= 2 }
             let hint = near.map { "did you mean '\($0)'? " } ?? ""
-            errors.append(YAMLValue(node: keyNode, field: value.join(name), file: value.file)
+            errors.append(YAMLValue(node: keyNode, field: value.join(String(name.prefix(80))), file: value.file)
                 .error("unknown field; \(hint)allowed here: \(asked.joined(separator: ", "))"))
+        }
+        if unknown.count > 20 {
+            errors.append(value.error("\(unknown.count - 20) more unknown field(s) here"))
         }
         if errors.count == 1 { throw errors[0] }
         if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
     }
 
-    /// Levenshtein distance, for "did you mean" hints.
+    /// `; did you mean 'validate'?` when one of `allowed` is near `value`, else "".
+    static func hint(_ value: String, _ allowed: [String]) -> String {
+        // A hint is for a typo: a long value (a mutant's megabyte) is not measured at all.
+        guard value.count <= 64 else { return "" }
+        let folded = value.lowercased()
+        guard let near = allowed.min(by: { distance($0.lowercased(), folded) < distance($1.lowercased(), folded) }),
+              distance(near.lowercased(), folded) <= max(2, folded.count / 4) else { return "" }
+        return "; did you mean '\(near)'?"
+    }
+
+    /// Levenshtein distance, for "did you mean" hints. Names are short: past 64 characters
+    /// nothing is measured (a hostile file's megabyte key is no typo), and the answer is "far".
     static func distance(_ a: String, _ b: String) -> Int {
+        if a.utf8.count > 64 || b.utf8.count > 64 { return Int.max / 2 }
         let a = Array(a), b = Array(b)
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var previous = Array(0...b.count)

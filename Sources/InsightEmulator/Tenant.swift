@@ -47,7 +47,12 @@ public enum Roles {
     public static let logSearchViewOnly = "Log Search View Only"
     public static let logSearchAdmin = "Log Search Admin"
     public static let platformAdmin = "Platform Admin"
-    public static let known = [idrAnalyst, idrAdministrator, logSearchViewOnly, logSearchAdmin, platformAdmin]
+    /// Roles that grant none of the access the seeds' integrations need (ASSUMED names, after
+    /// the platform's "Read Only" and product "Admin" roles): a user changed to one loses it.
+    public static let idrReadOnly = "Insight IDR Read Only"
+    public static let connectAdmin = "InsightConnect Admin"
+    /// Every role a scenario or the admin API may name; anything else is a typo.
+    public static let known = [idrAnalyst, idrAdministrator, idrReadOnly, logSearchViewOnly, logSearchAdmin, platformAdmin, connectAdmin]
 }
 
 public enum Products {

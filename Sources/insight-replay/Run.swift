@@ -127,7 +127,9 @@ struct Run: AsyncParsableCommand {
         if !only.isEmpty {
             let unknown = only.filter { name in !scenarios.contains { $0.name == name } }
             if !unknown.isEmpty {
-                printError("--only: no scenario named \(unknown.joined(separator: ", ")); `insight-replay list` shows the names")
+                let names = scenarios.map(\.name)
+                let said = unknown.map { name in ScenarioSelection.nearest(name, among: names).map { "\(name) (did you mean '\($0)'?)" } ?? name }
+                printError("--only: no scenario named \(said.joined(separator: ", ")); `insight-replay list` shows the names")
                 throw ExitCode(2)
             }
             scenarios = scenarios.filter { only.contains($0.name) }

@@ -72,7 +72,7 @@ func loaderError(_ text: String) -> String {
 
     @Test func anUnknownStepNamesItsIndex() {
         let text = valid.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, synch]")
-        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not one of: validate, sync, audit_pull, test_notification, run")
+        #expect(error(text) == "bad.yaml:12:19: steps[1]: 'synch' is not a step; did you mean 'sync'?; a step is one of: validate, sync, audit_pull, test_notification, run, {wait: S}, {audit_pull: {stop_after: N}}, {notify: {events: N}}, {notifier: enable|disable|delete}, {set_token: TOKEN}")
     }
 
     @Test func invalidYAMLGivesTheParsersLine() {
@@ -260,8 +260,32 @@ func loaderError(_ text: String) -> String {
     }
 
     @Test func aRoleChangeNamesARoleTheUserHas() {
-        let text = valid.replacingOccurrences(of: "client:", with: "timeline:\n  - { at: 5, change_role: { user: svc@example.com, from: Platform Admin, to: X } }\nclient:")
+        let text = valid.replacingOccurrences(of: "client:", with: "timeline:\n  - { at: 5, change_role: { user: svc@example.com, from: Platform Admin, to: Insight IDR Read Only } }\nclient:")
         #expect(error(text) == "bad.yaml:10:27: timeline[0].change_role: svc@example.com has no role 'Platform Admin' to change")
+        let typo = valid.replacingOccurrences(of: "client:", with: "timeline:\n  - { at: 5, add_role: { user: svc@example.com, role: Log Serch View Only } }\nclient:")
+        #expect(error(typo).hasSuffix("timeline[0].add_role.role: 'Log Serch View Only' is not a role the platform knows: Insight IDR Analyst, Insight IDR Administrator, Insight IDR Read Only, Log Search View Only, Log Search Admin, Platform Admin, InsightConnect Admin; did you mean 'Log Search View Only'?"), "\(error(typo))")
+    }
+
+    /// A first draft with eleven independent mistakes gets all eleven in one run, each where it
+    /// is, with the allowed values and the nearest one: no fix-and-rerun rounds.
+    @Test func everyIndependentMistakeComesInOnePass() throws {
+        let text = try String(contentsOf: Bundle.module.url(forResource: "many-mistakes", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+        let lines = error(text).split(separator: "\n").map(String.init)
+        let expected = [
+            "bad.yaml:6:41: tenant.users[0].roles[0]: 'Insight IDR Analist' is not a role the platform knows",
+            "bad.yaml:6:74: tenant.users[0].products[0]: 'InsightIDRR' is not a product the platform knows: InsightIDR, InsightConnect, InsightOps; did you mean 'InsightIDR'?",
+            "bad.yaml:7:7: tenant.users[1]: duplicate user svc@example.com",
+            "bad.yaml:10:7: tenant.keys[1]: duplicate key id 'main'",
+            "bad.yaml:10:25: tenant.keys[1].kind: 'organisation' is not one of: user, organization; did you mean 'organization'?",
+            "bad.yaml:12:13: tenant.workflows[0].id: 'my-workflow' is not a workflow id",
+            "bad.yaml:14:15: faults[0].status: must be between 300 and 599, found 200",
+            "bad.yaml:18:9: steps[0]: 'validat' is not a step; did you mean 'validate'?",
+            "bad.yaml:18:26: steps[1].wait: must be 0.0 or more, found -5.0",
+            "bad.yaml:21:13: expect.synced.log_source: unknown field; did you mean 'log_sources'?",
+            "bad.yaml:21:28: expect.synced.events: unknown field",
+        ]
+        #expect(lines.count == expected.count, "\(lines.joined(separator: "\n"))")
+        for (line, prefix) in zip(lines, expected) { #expect(line.hasPrefix(prefix), "\(line)") }
     }
 
     @Test func arrivingDataIsReadStrictly() {
@@ -307,19 +331,21 @@ func loaderError(_ text: String) -> String {
             """
         #expect(error(text) == """
             bad.yaml:1:7: name: 'Bad Name' must be lowercase letters, digits and dashes
+            bad.yaml:4:3: tenant: missing required field 'keys'
             bad.yaml:4:11: tenant.region: 'mars' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)
             bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
             bad.yaml:7:5: faults[1]: missing required field 'count'
+            bad.yaml:8:9: client: url goes with token (the seeds/000 client); add token
             bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted
             bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, assumed, tags, covers
             """)
-        // With the tenant sound, what refers to it is read too (a bad key reference); the steps,
-        // which depend on the client, wait for it to be fixed.
+        // With the tenant sound, what refers to it is read too (a bad key reference), and the
+        // steps are read whatever became of the client.
         let dependent = valid.replacingOccurrences(of: "token: { key: main }", with: "token: { key: mian }")
             .replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, explode]")
             .replacingOccurrences(of: "  diagnosis: wrong_regional_url", with: "  diagnosis: wrong")
         #expect(error(dependent).split(separator: "\n").map { $0.split(separator: ":").prefix(4).joined(separator: ":") } == [
-            "bad.yaml:11:17: client.token.key", "bad.yaml:14:14: expect.diagnosis",
+            "bad.yaml:11:17: client.token.key", "bad.yaml:12:19: steps[1]", "bad.yaml:14:14: expect.diagnosis",
         ], "\(error(dependent))")
     }
 
@@ -453,6 +479,12 @@ func loaderError(_ text: String) -> String {
         do { _ = try ScenarioSelection(filters: ["audti-*"]).apply(Self.catalogue) } catch {
             #expect("\(error)".hasPrefix("--filter audti-* selects no scenario; names are globs (audit-*), tags are tag:NAME (tags in use: "))
         }
+        // A typo of a name or a tag is named with what it most likely meant (a glob is no typo).
+        do { _ = try ScenarioSelection(filters: ["tag:notifer", "happy-path-us2-synk"]).apply(Self.catalogue) } catch {
+            #expect("\(error)".hasPrefix("--filter tag:notifer happy-path-us2-synk selects no scenario; did you mean 'tag:notifier' for 'tag:notifer'? did you mean 'happy-path-us2-sync' for 'happy-path-us2-synk'? names are globs"), "\(error)")
+        }
+        #expect(ScenarioSelection.nearest("audti-*", among: ["audit-x"]) == nil)
+        #expect(ScenarioSelection.nearest("happy-path-us2-synk", among: Self.catalogue.map(\.name)) == "happy-path-us2-sync")
     }
 
     @Test func shardsPartitionTheCatalogueDeterministically() throws {
