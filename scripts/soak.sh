@@ -44,7 +44,7 @@ def admin(method, path, body=None):
     return json.loads(data or b"{}")
 
 # A path that answers 429 for the whole run (a fault with a count beyond any run).
-admin("POST", "/_admin/faults", {"path": "/idr/v2/investigations/_search", "status": 429, "count": 100000000, "retry_after": 1})
+admin("POST", "/_admin/faults", {"path": "/idr/v2/investigations/_search", "status": 429, "count": 1000000, "retry_after": 1})
 admin("DELETE", "/_admin/journal")
 
 lock = threading.Lock()

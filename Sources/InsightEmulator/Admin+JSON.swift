@@ -21,6 +21,19 @@ extension TimelineEvent.Action {
         guard case .object(let object) = json, object.count == 1, let (name, value) = object.first else {
             throw AdminInputError(message: "give one action as {\"NAME\": …}, NAME one of \(Self.names.joined(separator: ", "))")
         }
+        // An object-valued action takes exactly its fields: a field it does not know is refused,
+        // not ignored (a "region" inside an action would otherwise be silently dropped).
+        let fields: [String: [String]] = [
+            "remove_role": ["user", "role"], "add_role": ["user", "role"], "remove_product": ["user", "product"],
+            "add_product": ["user", "product"], "change_email": ["from", "to"], "change_role": ["user", "from", "to"],
+            "create_key": ["id", "kind", "owner", "secret"],
+        ]
+        if case .object(let inner) = value {
+            let allowed = fields[name] ?? []
+            if let unknown = inner.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw AdminInputError(message: "\(name).\(unknown): unknown field; \(allowed.isEmpty ? "\(name) takes a string" : "allowed: \(allowed.joined(separator: ", "))")\(unknown == "region" || unknown == "organization" ? " (name the tenant beside the action: {\"\(name)\": …, \"\(unknown)\": …})" : "")")
+            }
+        }
         func text(_ field: String? = nil) throws -> String {
             let node = field.map { value[$0] } ?? value
             guard let found = node?.stringValue, !found.isEmpty else {
@@ -62,47 +75,160 @@ extension TimelineEvent.Action {
     }
 }
 
-extension FaultRule {
-    /// Parses `{"path":"/validate","status":429,"count":2,"retry_after":30}` and the other
-    /// effects: `"latency": SECONDS`, `"reset": true`, `"truncate": true`, `"malformed_json": true`.
+/// One admin state change: the action, and the tenant it is for (`region` and/or
+/// `organization` beside it), or every tenant that has what it names.
+public struct AdminChange: Sendable {
+    public let action: TimelineEvent.Action
+    public let region: Region?
+    public let organization: String?
+
+    /// `{"revoke_key": "main"}`, `{"create_key": {…}, "region": "us2"}`,
+    /// `{"remove_role": {…}, "organization": "Example Organization US"}`.
     public init(json: JSON) throws {
-        guard case .object(let object) = json else { throw AdminInputError(message: "a fault is a JSON object") }
-        let allowed: Set = ["path", "method", "region", "status", "retry_after", "latency", "reset", "truncate", "malformed_json",
-                            "count", "after", "probability"]
-        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw AdminInputError(message: "unknown fault field '\(unknown)'; allowed: \(allowed.sorted().joined(separator: ", "))")
-        }
-        var effects: [Effect] = []
-        if let status = json["status"]?.intValue {
-            guard (400...599).contains(status) else { throw AdminInputError(message: "status must be 400…599") }
-            effects.append(.status(status, retryAfter: json["retry_after"]?.intValue))
-        }
-        if let latency = json["latency"] {
-            guard let seconds = latency.intValue.map(Double.init) ?? { if case .double(let v) = latency { return v } else { return nil } }(),
-                  seconds >= 0 else { throw AdminInputError(message: "latency must be seconds (0 or more)") }
-            effects.append(.latency(seconds))
-        }
-        if json["reset"]?.boolValue == true { effects.append(.reset) }
-        if json["truncate"]?.boolValue == true { effects.append(.truncatedBody) }
-        if json["malformed_json"]?.boolValue == true { effects.append(.malformedJSON) }
-        guard effects.count == 1, let effect = effects.first else {
-            throw AdminInputError(message: "give exactly one effect: status, latency, reset, truncate or malformed_json")
+        guard case .object(var object) = json else {
+            throw AdminInputError(message: "give one action as {\"NAME\": …}, NAME one of \(TimelineEvent.Action.names.joined(separator: ", "))")
         }
         var region: Region?
-        if let name = json["region"]?.stringValue {
-            guard let found = Region(name: name) else { throw AdminInputError(message: "region '\(name)' is unknown") }
+        if let value = object.removeValue(forKey: "region") {
+            guard let name = value.stringValue, let found = Region(name: name) else {
+                throw AdminInputError(message: "region: expected one of \(Region.allCases.map(\.code).joined(separator: ", "))")
+            }
             region = found
         }
-        let probability: Double
-        switch json["probability"] {
-        case nil: probability = 1
-        case .int(let value)?: probability = Double(value)
-        case .double(let value)?: probability = value
-        default: throw AdminInputError(message: "probability must be a number from 0 to 1")
+        var organization: String?
+        if let value = object.removeValue(forKey: "organization") {
+            guard let name = value.stringValue, !name.isEmpty else { throw AdminInputError(message: "organization: expected its name") }
+            organization = name
         }
-        guard (0...1).contains(probability) else { throw AdminInputError(message: "probability must be a number from 0 to 1") }
-        self.init(path: json["path"]?.stringValue, method: json["method"]?.stringValue, region: region, effect: effect,
-                  count: json["count"]?.intValue ?? 1, after: json["after"]?.intValue ?? 0, probability: probability)
+        action = try TimelineEvent.Action(json: .object(object))
+        self.region = region
+        self.organization = organization
+    }
+
+    public func matches(_ tenant: Tenant) -> Bool {
+        (region == nil || tenant.region == region) && (organization.map { tenant.organizationName.caseInsensitiveCompare($0) == .orderedSame } ?? true)
+    }
+}
+
+/// Why an admin change was refused, with the HTTP status that says so.
+public struct AdminRefusal: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+    public var description: String { message }
+}
+
+extension FaultRule {
+    /// The effects a fault has, exactly one per fault.
+    public static let effects = ["status", "latency", "reset", "truncate", "malformed_json"]
+
+    /// Parses a fault as the admin API takes it, by the same rules as a scenario's `faults:`
+    /// (docs/scenario.schema.json): `{"path":"/validate","status":429,"count":2,"retry_after":30}`,
+    /// `{"status":302,"headers":{"Location":"https://…/login"},"count":5}`, `{"latency":5,"count":1}`,
+    /// `{"reset":true,"count":1}`, `{"truncate":true,…}`, `{"malformed_json":true,…}`.
+    public init(json: JSON) throws {
+        guard case .object(let object) = json else { throw AdminInputError(message: "a fault is a JSON object") }
+        let allowed = ["path", "method", "region", "status", "body", "headers", "retry_after", "latency", "reset", "truncate",
+                       "malformed_json", "count", "after", "probability"]
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw AdminInputError(message: "unknown fault field '\(unknown)'; allowed: \(allowed.joined(separator: ", "))")
+        }
+        func int(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = object[name] else { return nil }
+            guard let number = value.intValue, range.contains(number) else {
+                throw AdminInputError(message: "\(name) must be a whole number \(range.lowerBound)…\(range.upperBound)")
+            }
+            return number
+        }
+        func number(_ name: String) -> Double? {
+            switch object[name] {
+            case .int(let value)?: return Double(value)
+            case .double(let value)?: return value
+            default: return nil
+            }
+        }
+        func mustBeTrue(_ name: String) throws {
+            guard object[name]?.boolValue == true else { throw AdminInputError(message: "\(name): write true, or leave the field out") }
+        }
+        var path: String?
+        if let value = object["path"] {
+            guard let text = value.stringValue, !text.isEmpty else { throw AdminInputError(message: "path must be a non-empty string") }
+            guard text.hasPrefix("/") else { throw AdminInputError(message: "path '\(text)' must start with /") }
+            path = text
+        }
+        var method: String?
+        if let value = object["method"] {
+            let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+            guard let text = value.stringValue, let found = methods.first(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) else {
+                throw AdminInputError(message: "method must be one of \(methods.joined(separator: ", "))")
+            }
+            method = found
+        }
+        var region: Region?
+        if let value = object["region"] {
+            guard let name = value.stringValue, let found = Region(name: name) else {
+                throw AdminInputError(message: "region must be one of \(Region.allCases.map(\.code).joined(separator: ", "))")
+            }
+            region = found
+        }
+        let present = Self.effects.filter { object[$0] != nil }
+        guard present.count == 1 else { throw AdminInputError(message: "give exactly one effect of: \(Self.effects.joined(separator: ", "))") }
+        let effect: Effect
+        switch present[0] {
+        case "status":
+            let status = try int("status", 300...599)!
+            var body: String?
+            if let value = object["body"] {
+                guard let text = value.stringValue else { throw AdminInputError(message: "body must be a string") }
+                guard text.utf8.count <= 1 << 20 else { throw AdminInputError(message: "a fault's body may be up to 1 MB") }
+                body = text
+            }
+            var headers: [String: String] = [:]
+            if let value = object["headers"] {
+                guard case .object(let fields) = value else { throw AdminInputError(message: "headers must be an object of names and values") }
+                for (name, field) in fields {
+                    guard !name.isEmpty, name.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }) else {
+                        throw AdminInputError(message: "headers: '\(name)' is not a header name (letters, digits and - _ .)")
+                    }
+                    guard let text = field.stringValue, !text.contains("\r"), !text.contains("\n") else {
+                        throw AdminInputError(message: "headers.\(name): a header value is one line of text")
+                    }
+                    headers[name] = text
+                }
+            }
+            let retryAfter = try int("retry_after", 0...86_400)
+            if (300...399).contains(status), !headers.keys.contains(where: { $0.caseInsensitiveCompare("Location") == .orderedSame }) {
+                throw AdminInputError(message: "a \(status) redirect needs headers: {\"Location\": URL}")
+            }
+            if body == nil, headers.isEmpty, status == 429 || status >= 500 {
+                effect = .status(status, retryAfter: retryAfter)
+            } else {
+                if let retryAfter { headers["Retry-After"] = "\(retryAfter)" }
+                effect = .answer(FaultAnswer(status: status, body: body, headers: headers))
+            }
+        case "latency":
+            guard let seconds = number("latency"), seconds >= 0, seconds.isFinite else { throw AdminInputError(message: "latency must be seconds (0 or more)") }
+            effect = .latency(seconds)
+        case "reset": try mustBeTrue("reset"); effect = .reset
+        case "truncate": try mustBeTrue("truncate"); effect = .truncatedBody
+        default: try mustBeTrue("malformed_json"); effect = .malformedJSON
+        }
+        if present[0] != "status", let name = ["retry_after", "body", "headers"].first(where: { object[$0] != nil }) {
+            throw AdminInputError(message: "\(name) goes with status")
+        }
+        guard let count = try int("count", 1...1_000_000) else {
+            throw AdminInputError(message: "count is required: how many requests the fault hits (1…1000000)")
+        }
+        let after = try int("after", 0...1_000_000) ?? 0
+        let probability = object["probability"] == nil ? 1 : number("probability")
+        guard let probability, (0...1).contains(probability) else { throw AdminInputError(message: "probability must be a number from 0 to 1") }
+        self.init(path: path, method: method, region: region, effect: effect, count: count, after: after, probability: probability)
+    }
+
+    /// The form `GET /_admin/faults` lists.
+    public func json(seen: Int) -> JSON {
+        ["rule": .string(description), "path": path.map(JSON.string) ?? .null, "method": method.map(JSON.string) ?? .null,
+         "region": region.map { .string($0.code) } ?? .null, "count": .int(Int64(count)), "after": .int(Int64(after)),
+         "seen": .int(Int64(seen)), "remaining": .int(Int64(max(0, after + count - seen)))]
     }
 }
 

@@ -91,6 +91,10 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
         lock.withLock { body(&state) }
     }
 
+    func withState<T>(_ body: (inout EmulatorState) throws -> T) throws -> T {
+        try lock.withLock { try body(&state) }
+    }
+
     // MARK: Inspection and control (the admin API and tests use these)
 
     /// The journal, oldest first.
@@ -110,7 +114,46 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
         return withState { $0.apply(action, at: now) }
     }
 
+    /// Applies an admin change to the tenants it names (every tenant when it names none) and
+    /// says which changed, as "us2 (Example Organization US2)". A key id or secret that exists
+    /// anywhere is refused (409): an id names one key, and a secret is valid in one region.
+    public func apply(_ change: AdminChange) throws -> [String] {
+        let now = clock.now()
+        return try withState { state in
+            let chosen = state.tenants.indices.filter { change.matches(state.tenants[$0]) }
+            guard !chosen.isEmpty else {
+                throw AdminRefusal(status: 404, message: "no tenant is \([change.region?.code, change.organization].compactMap { $0 }.joined(separator: " / ")); tenants: \(state.tenants.map { "\($0.region.code) (\($0.organizationName))" }.joined(separator: ", "))")
+            }
+            if case .createKey(let key) = change.action {
+                if let holder = state.tenants.first(where: { $0.keys.contains { $0.id == key.id } }) {
+                    throw AdminRefusal(status: 409, message: "a key '\(key.id)' exists already (in \(holder.region.code)); key ids name one key: choose another id")
+                }
+                if state.tenants.contains(where: { $0.keys.contains { $0.secret == key.secret } }) {
+                    throw AdminRefusal(status: 409, message: "that secret belongs to another key already; a secret is valid in one region only: make a new one")
+                }
+                guard chosen.count == 1 || change.region != nil || change.organization != nil else {
+                    throw AdminRefusal(status: 400, message: "create_key: name the tenant it is for, \"region\" or \"organization\" beside the action (tenants: \(state.tenants.map { "\($0.region.code) (\($0.organizationName))" }.joined(separator: ", ")))")
+                }
+                guard let index = chosen.first(where: { state.tenants[$0].apply(change.action, at: now) }) else {
+                    throw AdminRefusal(status: 404, message: "create_key: \(key.owner.map { "no user \($0) in the tenant named" } ?? "the key could not be made")")
+                }
+                return ["\(state.tenants[index].region.code) (\(state.tenants[index].organizationName))"]
+            }
+            let changed = chosen.filter { state.tenants[$0].apply(change.action, at: now) }
+            guard !changed.isEmpty else { throw AdminRefusal(status: 404, message: "no tenant named has the key or user this names") }
+            state.investigationBytes = [:]
+            return changed.map { "\(state.tenants[$0].region.code) (\(state.tenants[$0].organizationName))" }
+        }
+    }
+
     public func addFault(_ rule: FaultRule) { withState { $0.faults.append(rule) } }
+
+    /// The faults in force, each with how many requests it has seen (`GET /_admin/faults`).
+    public var faultsInForce: [(rule: FaultRule, seen: Int)] { withState { $0.faults.inForce } }
+
+    /// Removes every fault (`DELETE /_admin/faults`); how many there were.
+    @discardableResult
+    public func clearFaults() -> Int { withState { $0.faults.clear() } }
 
     /// Changes the tenants of a region in place (data arriving or disappearing mid-sync, in tests).
     public func mutateTenants(in region: Region, _ body: (inout Tenant) -> Void) {

@@ -115,6 +115,13 @@ struct FaultPlan: Sendable {
         rules.append(rule)
         seen.append(0)
     }
+
+    var inForce: [(rule: FaultRule, seen: Int)] { Array(zip(rules, seen)) }
+
+    mutating func clear() -> Int {
+        defer { rules = []; seen = [] }
+        return rules.count
+    }
 }
 
 extension FaultRule: CustomStringConvertible {

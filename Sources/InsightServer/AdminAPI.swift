@@ -149,20 +149,26 @@ struct AdminAPI: Sendable {
         case ("POST", "/state"):
             guard let body = JSON(data: request.body) else { return problem(400, "the body must be JSON: {\"revoke_key\": \"main\"}") }
             do {
-                let action = try TimelineEvent.Action(json: body)
-                guard emulator.apply(action) else { return problem(404, "no tenant has the key or user this names (or the key exists already)") }
-                return .json(200, ["status": "applied"])
+                let changed = try emulator.apply(try AdminChange(json: body))
+                return .json(200, ["status": "applied", "tenants": .array(changed.map(JSON.string))])
+            } catch let refusal as AdminRefusal {
+                return problem(refusal.status, refusal.message)
             } catch {
                 return problem(400, "\(error)")
             }
         case ("POST", "/faults"):
             guard let body = JSON(data: request.body) else { return problem(400, "the body must be a JSON fault") }
             do {
-                emulator.addFault(try FaultRule(json: body))
-                return .json(200, ["status": "fault added"])
+                let rule = try FaultRule(json: body)
+                emulator.addFault(rule)
+                return .json(200, ["status": "fault added", "rule": .string(rule.description)])
             } catch {
                 return problem(400, "\(error)")
             }
+        case ("GET", "/faults"):
+            return .json(200, ["faults": .array(emulator.faultsInForce.map { $0.rule.json(seen: $0.seen) })])
+        case ("DELETE", "/faults"):
+            return .json(200, ["status": "faults cleared", "cleared": .int(Int64(emulator.clearFaults()))])
         case ("POST", "/clock/advance"):
             guard let virtual = emulator.clock as? VirtualClock else {
                 return problem(409, "this server runs on the wall clock; start it with --clock virtual to advance time")

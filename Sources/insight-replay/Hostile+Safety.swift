@@ -126,6 +126,33 @@ extension Hostile {
         let keys = HostileHTTP.exchange(Array("GET /_admin/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), port: server.port, timeout: 10)
         if keys?.body.contains(server.key) != false { problems.append("admin: /_admin/keys showed a secret without the token") }
         Swift.print("hostile admin: \(attempts.count) requests a web page could make, and the keys without the token; problems \(problems.count)")
+        return problems + adminRefusals(server)
+    }
+
+    /// The admin API's own refusals, as strict as the loader: each answered with its status and
+    /// the tenant unchanged (the demo key still validates, no fault fires).
+    func adminRefusals(_ server: ServeProcess) -> [String] {
+        let organization = "0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"
+        let bodies: [(String, String, Int)] = [
+            ("/_admin/state", #"{"revoke_key":"demo-us2-user","colour":"red"}"#, 400),
+            ("/_admin/state", #"{"remove_role":{"user":"svc-integration@example.com","role":"Log Search View Only","region":"us2"}}"#, 400),
+            ("/_admin/state", #"{"create_key":{"id":"demo-us-user","kind":"organization","secret":"\#(organization)"},"region":"us2"}"#, 409),
+            ("/_admin/state", #"{"create_key":{"id":"copy","kind":"organization","secret":"\#(server.key)"},"region":"us"}"#, 409),
+            ("/_admin/state", #"{"create_key":{"id":"unplaced","kind":"organization","secret":"\#(organization)"}}"#, 400),
+            ("/_admin/faults", #"{"status":503,"count":0}"#, 400),
+            ("/_admin/faults", #"{"status":302,"count":1}"#, 400),
+            ("/_admin/faults", #"{"status":503,"count":1,"colour":"red"}"#, 400),
+        ]
+        var problems: [String] = []
+        for (path, body, status) in bodies {
+            let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let reply = HostileHTTP.exchange(Array(request.utf8), port: server.port, timeout: 10)
+            if reply?.status != status { problems.append("admin \(path) \(body): answered \(reply?.status ?? 0), expected \(status)") }
+            if HostileHTTP.send(HostileHTTP.validRequest(key: server.key), port: server.port, timeout: 10) != .answered(200) {
+                problems.append("admin \(path) \(body): the refused change changed the tenant")
+            }
+        }
+        Swift.print("hostile admin: \(bodies.count) changes the admin API must refuse (unknown fields, duplicate ids and secrets, an unnamed tenant, faults scenarios refuse); problems \(problems.count)")
         return problems
     }
 }

@@ -205,7 +205,8 @@ import Testing
     @Test func faultsParseFromJSON() throws {
         let rule = try FaultRule(json: ["path": "/validate", "status": 429, "count": 2, "retry_after": 30])
         #expect(rule == FaultRule(path: "/validate", status: 429, count: 2, retryAfter: 30))
-        #expect(try FaultRule(json: ["latency": 2.5]).effect == .latency(2.5))
+        #expect(try FaultRule(json: ["latency": 2.5, "count": 1]).effect == .latency(2.5))
+        #expect(throws: AdminInputError.self) { try FaultRule(json: ["latency": 2.5]) }
         #expect(throws: AdminInputError.self) { try FaultRule(json: ["status": 500, "reset": true]) }
         #expect(throws: AdminInputError.self) { try FaultRule(json: ["status": 500, "colour": "red"]) }
     }

@@ -45,6 +45,53 @@ import Testing
         }
     }
 
+    /// The admin API is as strict as the loader: unknown fields 400, a duplicate key id or
+    /// secret 409, a key made in a tenant it names, and every change saying which tenants.
+    @Test func stateChangesAreStrictAndSayWhere() async throws {
+        let clock = VirtualClock()
+        let demo = Emulator(tenants: DemoWorld.tenants(now: clock.now()), clock: clock)
+        let email = try #require(demo.allTenants.first?.users.first?.email)
+        let existing = try #require(demo.allTenants.first { $0.region == .us }?.keys.first)
+        try await withServer(demo) { server in
+            let duplicate = try await post(server.port, "/_admin/state",
+                #"{"create_key":{"id":"\#(existing.id)","kind":"organization","secret":"0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"},"region":"us2"}"#)
+            #expect(duplicate.status == 409 && duplicate.body.contains("a key '\(existing.id)' exists already (in us)"), "\(duplicate.body)")
+            let stolen = try await post(server.port, "/_admin/state",
+                #"{"create_key":{"id":"fresh","kind":"organization","secret":"\#(existing.secret)"},"region":"us2"}"#)
+            #expect(stolen.status == 409 && stolen.body.contains("a secret is valid in one region only"))
+            let unnamed = try await post(server.port, "/_admin/state",
+                #"{"create_key":{"id":"fresh","kind":"organization","secret":"0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"}}"#)
+            #expect(unnamed.status == 400 && unnamed.body.contains("name the tenant it is for"))
+            let inside = try await post(server.port, "/_admin/state",
+                #"{"create_key":{"id":"fresh","kind":"organization","secret":"0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b","region":"us2"}}"#)
+            #expect(inside.status == 400 && inside.body.contains("create_key.region: unknown field"), "\(inside.body)")
+            let made = try await post(server.port, "/_admin/state",
+                #"{"create_key":{"id":"fresh","kind":"organization","secret":"0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"},"region":"us2"}"#)
+            #expect(made.status == 200 && made.body.contains(#""tenants":["us2 ("#), "\(made.body)")
+            #expect(demo.allTenants.filter { $0.keys.contains { $0.id == "fresh" } }.map(\.region) == [.us2])
+            // A change every tenant's user shares names each tenant it changed.
+            let everywhere = try await post(server.port, "/_admin/state", #"{"remove_role":{"user":"\#(email)","role":"Log Search View Only"}}"#)
+            let tenants = JSON(data: Data(everywhere.body.utf8))?["tenants"]?.arrayValue ?? []
+            #expect(everywhere.status == 200 && tenants.count == demo.allTenants.count, "\(everywhere.body)")
+            let scoped = try await post(server.port, "/_admin/state", #"{"add_role":{"user":"\#(email)","role":"Log Search View Only"},"region":"eu"}"#)
+            #expect(JSON(data: Data(scoped.body.utf8))?["tenants"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func faultsAreListedAndCleared() async throws {
+        let (emulator, _) = virtualEmulator()
+        try await withServer(emulator) { server in
+            #expect(try await post(server.port, "/_admin/faults", #"{"path":"/validate","status":503,"count":0}"#).status == 400)
+            #expect(try await post(server.port, "/_admin/faults", #"{"status":302,"headers":{"Location":"https://insight.rapid7.com/login"},"count":2}"#).status == 200)
+            #expect(try await validate(server.port) == 302)
+            let listed = JSON(data: Data(try await get(server.port, "/_admin/faults").body.utf8))?["faults"]?.arrayValue ?? []
+            #expect(listed.count == 1 && listed.first?["seen"] == 1 && listed.first?["remaining"] == 1, "\(listed)")
+            let cleared = try await post(server.port, "/_admin/faults", "", method: "DELETE")
+            #expect(cleared.status == 200 && cleared.body.contains(#""cleared":1"#))
+            #expect(try await validate(server.port) == 200)
+        }
+    }
+
     @Test func theVirtualClockAdvancesOnRequest() async throws {
         let (emulator, clock) = virtualEmulator()
         try await withServer(emulator) { server in
