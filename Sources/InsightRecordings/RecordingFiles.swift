@@ -31,6 +31,15 @@ public enum RecordingFile {
         if let (line, column) = JSON.errorLocation(data) {
             throw RecordingFileError(file: file, message: "not JSON at line \(line), column \(column); expected a recording written by `insight-replay export` (or a .har capture)")
         }
+        // JSON of another kind is named as such, before any field is asked of it.
+        if let json = JSON(data: data) {
+            if json["log"]?["entries"] != nil {
+                throw RecordingFileError(file: file, message: "this is a HAR capture (log.entries), not a recording; give it a .har name, or import it as one (insight-replay import FILE.har)")
+            }
+            guard case .object(let object) = json, object["exchanges"] != nil else {
+                throw RecordingFileError(file: file, message: "neither a recording (an object with name, provenance and exchanges, as `insight-replay export` writes) nor a HAR capture (log.entries)")
+            }
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)

@@ -143,6 +143,9 @@ struct Import: AsyncParsableCommand {
     @Option(name: .long, help: "The Rapid7 product version of the capture, for the provenance.")
     var productVersion: String?
 
+    @Flag(name: .long, help: "Replace a recording of the same name in the store (refused without it).")
+    var replace = false
+
     @OptionGroup var storeOption: StoreOption
 
     func run() async throws {
@@ -168,7 +171,13 @@ struct Import: AsyncParsableCommand {
         }
         var stored = recording
         if let productVersion { stored.provenance.productVersion = productVersion }
-        try storeOption.open().saveRecording(stored)
+        let store = try storeOption.open()
+        if !replace, let existing = try store.recording(named: stored.name) {
+            printError("\(storeOption.store) holds a recording '\(stored.name)' already (\(existing.exchanges.count) exchanges); --replace replaces it, or --name gives this one another name")
+            printError("nothing was imported")
+            throw ExitCode(2)
+        }
+        try store.saveRecording(stored)
         print("imported '\(stored.name)' (\(stored.exchanges.count) exchanges) into \(storeOption.store)")
     }
 }

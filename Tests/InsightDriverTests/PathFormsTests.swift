@@ -41,3 +41,23 @@ import Testing
         #expect(throws: ScenarioError.self) { try ScenarioLoader.loadFile(scratch + "/real") }
     }
 }
+
+/// `import` as a person runs it: a file of another kind is named as such, and a recording of
+/// the same name is not replaced without `--replace`.
+@Suite struct ImportTests {
+    @Test func importNamesTheKindAndReplacesOnlyWhenAsked() async throws {
+        let binary = try #require(PathFormsTests.binary, "the insight-replay binary is built beside the tests")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let run = HostileEntryPoints.process(binary: binary, timeout: 120, directory: scratch)
+        try Data(#"{"a": 1}"#.utf8).write(to: URL(fileURLWithPath: scratch + "/junk.json"))
+        let junk = await run(["import", "junk.json", "--store", "s.sqlite"])
+        #expect(junk.code == 2 && junk.stderr.hasPrefix("junk.json: neither a recording"), "\(junk.stderr)")
+        let recording = repositoryRoot + "/Recordings/rate-limit-burst-recovers.json"
+        #expect(await run(["import", recording, "--store", "s.sqlite"]).code == 0)
+        let again = await run(["import", recording, "--store", "s.sqlite"])
+        #expect(again.code == 2 && again.stderr.contains("holds a recording 'rate-limit-burst-recovers' already (8 exchanges); --replace replaces it"), "\(again.stderr)")
+        #expect(await run(["import", recording, "--store", "s.sqlite", "--replace"]).code == 0)
+    }
+}
