@@ -161,6 +161,7 @@ public actor AuditPuller {
         case .gaveUp(let why):
             return Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The audit query did not finish: \(why).")
         case .answer(let outcome):
+            if let miss = RequestSender.replayMissDiagnosis(outcome, product: .auditPull) { return miss }
             let line = "\(outcome.url): \(outcome.response.status)"
             switch outcome.response.status {
             case 401:

@@ -125,6 +125,7 @@ public actor InsightClient {
 
     /// The diagnosis for a final response that is not one the operation handles itself.
     func unexpected(_ outcome: Outcome, operation: String) -> Diagnosis {
+        if let miss = RequestSender.replayMissDiagnosis(outcome, product: .siemConnector) { return miss }
         let status = outcome.response.status
         let line = "\(operation): \(status) from \(outcome.url) after \(outcome.attempts) attempt(s)"
         switch status {

@@ -365,6 +365,7 @@ public actor Notifier {
 
     /// Explains a non-2xx answer from the trigger.
     private func diagnose(_ outcome: Outcome, endpoint: TriggerEndpoint, key: String) async -> Diagnosis {
+        if let miss = RequestSender.replayMissDiagnosis(outcome, product: .notifier) { return miss }
         let status = outcome.response.status
         let message = outcome.response.json?["error"]?["message"]?.stringValue ?? outcome.response.bodyText.prefix(120).description
         var evidence = ["POST \(outcome.url): \(status) \(message)"]

@@ -86,6 +86,8 @@ final class RequestSender: @unchecked Sendable {
                     try? await clock.sleep(seconds: wait)
                     continue
                 }
+            } else if Self.isReplayMiss(response) {
+                // The recording has no answer for this request and never will: no retry.
             } else if (500...599).contains(response.status) || Self.unreadable(response, document), attempt < limit {
                 try? await clock.sleep(seconds: backoff(after: attempt))
                 continue
@@ -110,6 +112,23 @@ final class RequestSender: @unchecked Sendable {
             }
         }
         return (nil, unprobed)
+    }
+
+    /// The emulator's answer to a request its recordings do not hold (`X-Insight-Replay-Miss`):
+    /// the recording's gap, not the platform's answer.
+    static func isReplayMiss(_ response: HTTPResponse) -> Bool {
+        response.status == 501 && response.headers["X-Insight-Replay-Miss"] == "1"
+    }
+
+    /// What a client says of a replay miss: the recording lacks the request; the platform is
+    /// not blamed.
+    static func replayMissDiagnosis(_ outcome: Outcome, product: Product) -> Diagnosis? {
+        guard isReplayMiss(outcome.response) else { return nil }
+        let first = outcome.response.json?["message"]?.stringValue?.split(separator: "\n").first.map(String.init)
+        return Diagnosis(
+            product: product, .replayMiss, summary: "The recording holds no answer for \(outcome.url); the request went unanswered by the recording, not by Rapid7.",
+            evidence: [first ?? "\(outcome.url): 501 replay miss"],
+            ranked: [RankedCause(Cause.notInRecording, .confirmed, because: "the emulator's replay found no recorded exchange")])
     }
 
     /// A 2xx whose JSON body does not parse (cut short, malformed): worth another try.

@@ -18,6 +18,9 @@ public enum DiagnosisCategory: String, CaseIterable, Sendable, Codable, Hashable
     /// seeds/003 "Disabling and deleting an integration": a user deleted it on purpose; not a
     /// misconfiguration, and nothing is sent any more.
     case integrationDeleted = "integration_deleted"
+    /// Not the platform's: a scenario's recording holds no answer for a request the client made
+    /// (the emulator answers 501 with `X-Insight-Replay-Miss`).
+    case replayMiss = "replay_miss"
 
     /// The catalogue entry: title, possible causes and solutions.
     public var entry: CatalogueEntry { CatalogueEntry.all[self]! }
@@ -160,6 +163,14 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "To notify InsightConnect again, add the integration anew: its API URL and API key were deleted with it",
             ],
             source: "seeds/003 Disabling and deleting an integration: deleting stops sending notifications and deletes all configuration"),
+        .replayMiss: CatalogueEntry(
+            title: "Not in the Recording",
+            causes: [Cause.notInRecording],
+            solutions: [
+                "Record the missing exchange against the platform (insight-replay record), or run with --record missing to capture the emulator's answer",
+                "If the client should not make this request, fix the client: the recording shows what it made before",
+            ],
+            source: "InsightReplay: a request the scenario's recordings do not hold (a 501 replay miss); not a Rapid7 answer"),
     ]
 }
 
@@ -193,6 +204,7 @@ public enum Cause {
     public static let failuresReachedThreshold = "Unsuccessful requests reached 60% in 12 hours"
     public static let disabledByUser = "A user disabled the integration"
     public static let deletedByUser = "A user deleted the integration"
+    public static let notInRecording = "The recording holds no answer for this request"
     public static let wrongStorageRegion = "The storage region is not the organization's Data Storage Region"
     public static let keyOwnerInactive = "The key's user was deactivated, deleted or locked"
 }

@@ -61,10 +61,14 @@ public struct ExchangeMatcher: Sendable {
         return matching.first(where: { !used[$0] }) ?? matching.last
     }
 
-    /// The nearest recorded exchanges to a request nothing matched, best first.
+    /// The nearest recorded exchanges to a request nothing matched, best first; recorded
+    /// exchanges alike in what they are and why they missed are one (a retried request
+    /// recorded four times is one near match).
     public func nearest(_ request: HTTPRequest, count: Int = 3) -> [Verdict] {
-        exchanges.indices.map { verdict(request, $0) }
+        var seen = Set<String>()
+        return exchanges.indices.map { verdict(request, $0) }
             .sorted { ($0.distance, $0.index) < ($1.distance, $1.index) }
+            .filter { seen.insert($0.summary + "|" + $0.failed.joined(separator: ";")).inserted }
             .prefix(count).map { $0 }
     }
 

@@ -339,7 +339,7 @@ public struct ScenarioRunner: Sendable {
         observed.diagnosis = observed.diagnosis?.notChecked(scenario.assumed)
         observed.diagnosisText = observed.diagnosis.map { Redaction.scrub($0.description, secrets: world.secrets) }
         observed.logLines = capture.lines.map { Redaction.scrub($0, secrets: world.secrets) }
-        let misses = emulator.replayMisses.map { "request unmatched by the recordings: \($0)" }
+        let misses = Self.missLines(emulator.replayMisses)
         var result = ScenarioResult(
             name: scenario.name, provenance: scenario.provenance, file: scenario.file,
             failures: (setupFailures + misses + scenario.expect.check(observed)).map { Redaction.scrub($0, secrets: world.secrets) },
@@ -350,6 +350,22 @@ public struct ScenarioRunner: Sendable {
         result.unusedRecorded = emulator.unusedRecordedExchanges.map(\.summary)
         result.captured = emulator.capturedExchanges
         return result
+    }
+}
+
+extension ScenarioRunner {
+    /// Each distinct replay miss once, in order, with how many times it came.
+    static func missLines(_ misses: [String]) -> [String] {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for miss in misses {
+            if counts[miss] == nil { order.append(miss) }
+            counts[miss, default: 0] += 1
+        }
+        return order.map { miss in
+            let times = counts[miss]! > 1 ? " (\(counts[miss]!) times)" : ""
+            return "request unmatched by the recordings\(times): \(miss)"
+        }
     }
 }
 

@@ -18,7 +18,7 @@ import Testing
                 #expect(product.foreignWords(in: diagnosis) == [], "\(category) × \(product): \(diagnosis.remedies)")
             }
         }
-        #expect(pairs == 27)
+        #expect(pairs == 30)
     }
 
     @Test func theSeedsOwnRowsStayTheSIEMConnectors() {

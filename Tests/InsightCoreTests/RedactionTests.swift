@@ -85,6 +85,6 @@ import Testing
             #expect(!category.entry.causes.isEmpty, "\(category)")
             #expect(!category.entry.solutions.isEmpty, "\(category)")
         }
-        #expect(DiagnosisCategory.allCases.count == 12)
+        #expect(DiagnosisCategory.allCases.count == 13)
     }
 }

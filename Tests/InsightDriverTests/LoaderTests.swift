@@ -336,7 +336,7 @@ func loaderError(_ text: String) -> String {
             bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
             bad.yaml:7:5: faults[1]: missing required field 'count'
             bad.yaml:8:9: client: url goes with token (the seeds/000 client); add token
-            bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted
+            bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted, replay_miss
             bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, assumed, tags, covers
             """)
         // With the tenant sound, what refers to it is read too (a bad key reference), and the

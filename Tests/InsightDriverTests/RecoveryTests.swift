@@ -47,7 +47,7 @@ import Testing
         #expect(loaderError(text.replacingOccurrences(of: "[none, none, api_key_issues, none]", with: "[none, api_key_issues, none]"))
             == "bad.yaml:22:3: expect: step_diagnoses has 3 entries, the steps have 4 outcome(s): one per validate, sync, sync, sync (wait, set_token and notifier steps have none)")
         #expect(loaderError(text.replacingOccurrences(of: "[none, none, api_key_issues, none]", with: "[none, none, key_issues, none]"))
-            == "bad.yaml:23:32: expect.step_diagnoses[2]: 'key_issues' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted")
+            == "bad.yaml:23:32: expect.step_diagnoses[2]: 'key_issues' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted, replay_miss")
         #expect(loaderError(text.replacingOccurrences(of: "tenant:", with: "stop_on_failure: true\ntenant:"))
             == "bad.yaml:23:3: expect: step_diagnoses describes every step; with stop_on_failure the steps after a failure do not run (use diagnosis)")
         #expect(loaderError(text.replacingOccurrences(of: "tenant:", with: "stop_on_failure: maybe\ntenant:")).hasPrefix("bad.yaml:6:18: stop_on_failure: "))

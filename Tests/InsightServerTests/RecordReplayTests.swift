@@ -131,13 +131,25 @@ import Testing
 
     @Test func aMissFailsTheScenarioWithTheNearestRecordings() async throws {
         let text = Self.scenario.replacingOccurrences(of: "steps: [validate]", with: "steps: [validate, sync]")
-            .replacingOccurrences(of: "  diagnosis: none\n  request_times: [0, 30]\n  statuses: [429, 200]", with: "  diagnosis: service_unavailable")
+            .replacingOccurrences(of: "  diagnosis: none\n  request_times: [0, 30]\n  statuses: [429, 200]", with: "  diagnosis: replay_miss")
         let runner = ScenarioRunner(recordings: { $0 == Self.recording.name ? Self.recording : nil })
         let result = await runner.run(try ScenarioLoader.parse(text, file: "replay.yaml"))
         #expect(!result.passed)
+        // Said once (a miss is not retried: the recording will not answer otherwise) and not
+        // blamed on the platform.
+        #expect(result.failures.count == 1, "\(result.failures)")
         let miss = try #require(result.failures.first)
         #expect(miss.hasPrefix("request unmatched by the recordings: no recorded exchange matches GET us3.api.insight.rapid7.com/idr/v2/investigations?"))
         #expect(miss.contains("1. GET us3.api.insight.rapid7.com/idr/v2/investigations: query differs"))
+        #expect(result.diagnosis?.category == .replayMiss)
+        #expect(result.diagnosis?.summary.contains("not by Rapid7") == true)
+        #expect(!(result.diagnosisText ?? "").contains("contact Rapid7 support"))
+        // The same miss four times is one line with its count; alike near matches are one.
+        #expect(ScenarioRunner.missLines(["a", "b", "a", "a"]) == ["request unmatched by the recordings (3 times): a", "request unmatched by the recordings: b"])
+        let doubled = RecordedExchange(method: "GET", host: "us3.api.insight.rapid7.com", path: "/validate", query: [], requestHeaders: [], requestBody: "",
+                                       status: 200, responseHeaders: [], responseBody: "{}", durationMillis: 1, recordedAt: VirtualClock.defaultStart)
+        let matcher = ExchangeMatcher(exchanges: [doubled, doubled, doubled])
+        #expect(matcher.nearest(HTTPRequest(method: "GET", host: "us3.api.insight.rapid7.com", path: "/validat")).count == 1)
     }
 
     @Test func aMissingRecordingIsNamed() async throws {
