@@ -29,12 +29,16 @@ public struct RunRecord: Sendable, Hashable {
     public var startedAt: Date
     public var commit: String?
     public var scenarios: [ScenarioRunRecord]
+    /// What the run covered, as `run` was asked (paths, filters, shard, a client): runs are
+    /// compared only with runs that covered the same ("" for runs recorded before it was kept).
+    public var coverage: String
 
-    public init(id: Int64? = nil, startedAt: Date, commit: String?, scenarios: [ScenarioRunRecord]) {
+    public init(id: Int64? = nil, startedAt: Date, commit: String?, scenarios: [ScenarioRunRecord], coverage: String = "") {
         self.id = id
         self.startedAt = startedAt
         self.commit = commit
         self.scenarios = scenarios
+        self.coverage = coverage
     }
 
     public var passed: Int { scenarios.filter(\.passed).count }
@@ -94,13 +98,22 @@ public struct HistoryChanges: Sendable, Hashable {
     public static func == (lhs: HistoryChanges, rhs: HistoryChanges) -> Bool { lhs.lines == rhs.lines }
     public func hash(into hasher: inout Hasher) { hasher.combine(lines) }
 
-    /// - Parameter runs: newest first, as `recentRuns` gives them.
-    public init(runs: [RunRecord]) {
-        guard let newest = runs.first else { return }
+    /// The runs compared: those that covered what the newest did.
+    public private(set) var compared = 0
+
+    /// - Parameter runs: newest first, as `recentRuns` gives them. Only runs of the newest's
+    ///   coverage are compared (one file's runs say nothing of the catalogue's).
+    public init(runs all: [RunRecord]) {
+        guard let newest = all.first else { return }
+        let runs = all.filter { $0.coverage == newest.coverage }
+        compared = runs.count
         for scenario in newest.scenarios {
             if let previous = runs.dropFirst().lazy.compactMap({ $0.scenarios.first { $0.name == scenario.name } }).first {
                 if !scenario.passed, previous.passed { newlyFailing.append(scenario.name) }
                 if scenario.passed, !previous.passed { fixed.append(scenario.name) }
+            } else if !scenario.passed, runs.count > 1 {
+                // New, and failing from its first run: newly failing too.
+                newlyFailing.append("\(scenario.name) (new)")
             }
             let earlier = runs.dropFirst().compactMap { $0.scenarios.first { $0.name == scenario.name }?.wallSeconds }.sorted()
             if !earlier.isEmpty {

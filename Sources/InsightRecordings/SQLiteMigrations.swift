@@ -50,6 +50,10 @@ enum SQLiteMigrations {
             ALTER TABLE exchanges ADD COLUMN request_body TEXT NOT NULL DEFAULT '';
             UPDATE exchanges SET query = json_extract(body, '$.query'), request_body = json_extract(body, '$.requestBody');
             """),
+        // What each run covered, so history compares like with like.
+        ("004_run_coverage", """
+            ALTER TABLE runs ADD COLUMN coverage TEXT NOT NULL DEFAULT '';
+            """),
     ]
 
     /// WAL, foreign keys, and every migration not yet applied, each in its own transaction.

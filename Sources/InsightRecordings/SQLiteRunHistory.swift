@@ -20,8 +20,8 @@ public final class SQLiteRunHistory: RunHistoryStore, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try database.transaction {
-            try database.run("INSERT INTO runs (started_at, commit_id) VALUES (?, ?)",
-                             [.double(run.startedAt.timeIntervalSince1970), .text(run.commit)])
+            try database.run("INSERT INTO runs (started_at, commit_id, coverage) VALUES (?, ?, ?)",
+                             [.double(run.startedAt.timeIntervalSince1970), .text(run.commit), .text(run.coverage)])
             let id = database.lastInsertID
             for scenario in run.scenarios {
                 try database.run(
@@ -41,9 +41,9 @@ public final class SQLiteRunHistory: RunHistoryStore, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var runs: [RunRecord] = []
-        try database.run("SELECT id, started_at, commit_id FROM runs ORDER BY id DESC LIMIT ?", [.int(Int64(limit))]) { row in
+        try database.run("SELECT id, started_at, commit_id, coverage FROM runs ORDER BY id DESC LIMIT ?", [.int(Int64(limit))]) { row in
             runs.append(RunRecord(id: row.int(0), startedAt: Date(timeIntervalSince1970: row.double(1)),
-                                  commit: row.text(2), scenarios: []))
+                                  commit: row.text(2), scenarios: [], coverage: row.text(3) ?? ""))
         }
         for index in runs.indices {
             try database.run(

@@ -54,6 +54,17 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Recordings: none (only recordings answer; the default, and CI's), missing (the emulator answers and records what no recording matches), all (the emulator answers and records everything).")
     var recordMode: String = "none"
 
+    /// What this run covers, for the history (runs are compared only with like runs):
+    /// `Scenarios`, `Scenarios/seed-002 · filter tag:audit · shard 1/2 · client (audit)`.
+    var coverageLabel: String {
+        var parts = [(paths.isEmpty ? ["Scenarios"] : paths).joined(separator: " ")]
+        if !filter.isEmpty { parts.append("filter \(filter.joined(separator: " "))") }
+        if !only.isEmpty { parts.append("only \(only.joined(separator: " "))") }
+        if let shard { parts.append("shard \(shard)") }
+        if let client { parts.append("client \(client) (\(kind))") }
+        return parts.joined(separator: " · ")
+    }
+
     @Option(name: .long, help: "Folder of bundled recordings loaded before the run (default: the Recordings folder beside each scenario's folder, else ./Recordings).")
     var recordingsFolder: String?
 
@@ -215,7 +226,7 @@ struct Run: AsyncParsableCommand {
         if !noStore {
             do {
                 let history = try SQLiteRunHistory(path: store)
-                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started, commit: Self.commit))
+                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started, commit: Self.commit, coverage: coverageLabel))
             } catch {
                 printError("warning: results not recorded in \(store): \(error) (use --no-store to skip)")
             }
@@ -394,12 +405,17 @@ struct History: AsyncParsableCommand {
         }
         let runs = try history.recentRuns(limit: limit)
         let changes = HistoryChanges(runs: runs)
-        if runs.count > 1 {
-            print(changes.isEmpty ? "no change across the last \(runs.count) runs" : "changes in the last \(runs.count) runs:")
-            for line in changes.lines { print("  \(line)") }
+        if let newest = runs.first {
+            let like = "runs of \(newest.coverage.isEmpty ? "the same coverage" : newest.coverage)"
+            if changes.compared > 1 {
+                print(changes.isEmpty ? "no change across the last \(changes.compared) \(like)" : "changes in the last \(changes.compared) \(like):")
+                for line in changes.lines { print("  \(line)") }
+            } else if runs.count > 1 {
+                print("nothing to compare: no earlier run among the last \(runs.count) covered what the newest did (\(newest.coverage))")
+            }
         }
         for run in runs {
-            print("run \(run.id ?? 0)  \(run.startedAt.iso8601)  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")")
+            print("run \(run.id ?? 0)  \(run.startedAt.iso8601)  \(run.passed) passed, \(run.failed) failed\(run.commit.map { "  commit \($0)" } ?? "")\(run.coverage.isEmpty ? "" : "  (\(run.coverage))")")
             for failed in run.scenarios where !failed.passed { print("    FAIL \(failed.name)") }
         }
     }

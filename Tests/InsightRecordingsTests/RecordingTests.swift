@@ -112,7 +112,7 @@ enum RecordingFixture {
         let reopened = try SQLiteRecordingStore(path: path)
         #expect(try reopened.integrityCheck() == "ok")
         #expect(try reopened.recording(named: "sample")?.exchanges.count == 1)
-        #expect(try SQLiteRunHistory(path: path).appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"], "one file, one schema history")
+        #expect(try SQLiteRunHistory(path: path).appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns", "004_run_coverage"], "one file, one schema history")
     }
 }
 

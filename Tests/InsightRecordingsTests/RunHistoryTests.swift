@@ -44,10 +44,10 @@ import Testing
         do {
             let store = try SQLiteRunHistory(path: path)
             try store.recordRun(run)
-            #expect(try store.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"])
+            #expect(try store.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns", "004_run_coverage"])
         }
         let reopened = try SQLiteRunHistory(path: path)
-        #expect(try reopened.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns"])
+        #expect(try reopened.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns", "004_run_coverage"])
         #expect(try reopened.recentRuns(limit: 10).count == 1)
     }
 
@@ -87,5 +87,20 @@ import Testing
         ])
         #expect(HistoryChanges(runs: [runs[2]]).isEmpty)
         #expect(HistoryChanges(runs: []).isEmpty)
+    }
+
+    /// A scenario that fails on its first appearance is newly failing; runs of other coverage
+    /// (one file against the catalogue) are not compared.
+    @Test func aNewFailingScenarioCountsAndOnlyLikeRunsAreCompared() {
+        let catalogue = "Scenarios", one = "Scenarios/seed-000/happy-path-us2-sync.yaml"
+        let runs = [
+            RunRecord(id: 3, startedAt: Date(timeIntervalSince1970: 3), commit: nil, scenarios: [Self.record("a", true), Self.record("new", false)], coverage: catalogue),
+            RunRecord(id: 2, startedAt: Date(timeIntervalSince1970: 2), commit: nil, scenarios: [Self.record("a", false)], coverage: one),
+            RunRecord(id: 1, startedAt: Date(timeIntervalSince1970: 1), commit: nil, scenarios: [Self.record("a", true)], coverage: catalogue),
+        ]
+        let changes = HistoryChanges(runs: runs)
+        #expect(changes.newlyFailing == ["new (new)"])
+        #expect(changes.fixed.isEmpty, "run 2 covered one file: a's failure there is not the catalogue's")
+        #expect(changes.compared == 2)
     }
 }
