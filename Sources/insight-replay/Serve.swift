@@ -114,19 +114,24 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
-        let time: any InsightClock = clock == "virtual" ? VirtualClock(start: Date()) : SystemClock()
-        let emulator: Emulator
-        let title: String
+        var loaded: Scenario?
         if let scenario {
-            let loaded: Scenario
             do {
                 loaded = try ScenarioLoader.loadFile(scenario)
             } catch {
                 printError("\(error)")
                 throw ExitCode(2)
             }
+        }
+        // A virtual clock starts at the scenario's `start`, as `run` does, so its data, expiries
+        // and timeline are where the scenario put them; on the system clock they count from now
+        // (a client compares what it gets with its own wall clock).
+        let time: any InsightClock = clock == "virtual" ? VirtualClock(start: loaded?.start ?? Date()) : SystemClock()
+        let emulator: Emulator
+        let title: String
+        if let loaded {
             emulator = ScenarioWorld(loaded, start: time.now()).makeEmulator(clock: time, journalCapacity: journalCap)
-            title = "scenario \(loaded.name), tenant in \(loaded.tenant.region.code)"
+            title = "scenario \(loaded.name), tenant in \(loaded.tenant.region.code)\(clock == "virtual" ? ", virtual time from its start \(loaded.start.iso8601)" : "")"
         } else {
             emulator = Emulator(tenants: DemoWorld.tenants(now: time.now(), size: size), clock: time, journalCapacity: journalCap,
                                 seed: DemoWorld.seed)
@@ -175,7 +180,11 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
-        print("  route by Host header, or by path prefix: \(server.baseURL)/us2/validate; admin API: \(server.baseURL)/_admin")
+        // The hints name the tenant's own region and a key of it, so they answer 200 as copied.
+        let region = loaded?.tenant.region ?? .us2
+        let sample = emulator.allTenants.first { $0.region == region }?.keys.first { $0.status == .active }
+        print("  route by Host header, or by path prefix: \(server.baseURL)/\(region.code)/validate; admin API: \(server.baseURL)/_admin")
+        if let sample { print("  try: curl -H 'X-Api-Key: \(sample.secret)' \(server.baseURL)/\(region.code)/validate   (key \(sample.id))") }
         if server.adminTokenRequired {
             printError(offLoopbackWarning(host, what: "answers anyone on the network with the tenant's data and its keys"))
             print("  bound to \(host), not loopback: the admin API answers only with the header X-Admin-Token: \(server.adminToken)")
@@ -183,7 +192,7 @@ struct Serve: AsyncParsableCommand {
             print("  admin token (X-Admin-Token, for the secrets in /_admin/keys): \(server.adminToken)")
         }
         print("  HTTPS proxy for the Rapid7 hosts: HTTPS_PROXY=\(server.baseURL), trusting \(authority.certificatePath) (eval \"$(insight-replay serve --print-env --port \(server.port))\")")
-        if let tls = server.tlsBaseURL { print("  TLS port: \(tls)/us2/validate, or a Rapid7 host name resolved to 127.0.0.1:\(server.tlsPort!)") }
+        if let tls = server.tlsBaseURL { print("  TLS port: \(tls)/\(region.code)/validate, or a Rapid7 host name resolved to 127.0.0.1:\(server.tlsPort!)") }
         for tenant in emulator.allTenants {
             for key in tenant.keys {
                 let roles = key.owner.flatMap { tenant.user(email: $0) }.map { " roles [\($0.roles.joined(separator: ", "))]" } ?? " all products"

@@ -1,5 +1,6 @@
 import Foundation
 @testable import InsightDriver
+import InsightServer
 import Testing
 
 /// Every command that takes files, given each path form a person types, as processes of the
@@ -59,5 +60,43 @@ import Testing
         let again = await run(["import", recording, "--store", "s.sqlite"])
         #expect(again.code == 2 && again.stderr.contains("holds a recording 'rate-limit-burst-recovers' already (8 exchanges); --replace replaces it"), "\(again.stderr)")
         #expect(await run(["import", recording, "--store", "s.sqlite", "--replace"]).code == 0)
+    }
+}
+
+/// `serve --scenario`: the start-up hints name the tenant's own region and one of its keys, and
+/// answer 200 as copied; on the virtual clock time starts at the scenario's `start`.
+@Suite struct ServeScenarioTests {
+    @Test func hintsAnswerAsCopiedAndVirtualTimeStartsAtTheScenariosStart() async throws {
+        let binary = try #require(PathFormsTests.binary, "the insight-replay binary is built beside the tests")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--scenario", catalogueFile("region-ca-validates-and-syncs"), "--port", "0", "--clock", "virtual",
+                             "--store", folder + "/store.sqlite"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !text.contains("these keys exist only") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("virtual time from its start 2026-01-01T00:00:00Z"), "\(text)")
+        let hint = try #require(text.split(separator: "\n").first { $0.contains("try: curl") }.map(String.init), "\(text)")
+        // try: curl -H 'X-Api-Key: KEY' http://127.0.0.1:PORT/ca/validate   (key main)
+        let key = try #require(hint.range(of: "X-Api-Key: ").map { String(hint[$0.upperBound...].prefix { $0 != "'" }) })
+        let url = try #require(hint.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        #expect(url.hasSuffix("/ca/validate"))
+        let port = try #require(Int(url.split(separator: ":").last?.split(separator: "/").first ?? ""))
+        let reply = HostileHTTP.exchange(Array("GET /ca/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(key)\r\nConnection: close\r\n\r\n".utf8), port: port, timeout: 10)
+        #expect(reply?.status == 200)
+        let health = HostileHTTP.exchange(Array("GET /_admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), port: port, timeout: 10)
+        #expect(health?.body.contains(#""now":"2026-01-01T00:00:00"#) == true, "\(health?.body ?? "")")
     }
 }
