@@ -27,17 +27,23 @@ public enum HTMLReport {
             }
             html += "</ul></section>\n"
         }
+        // Failures first, then the rest by name; a filter without script (radio buttons and CSS)
+        // shows only the failures, in the table and below it.
+        let order = report.scenarios.indices.sorted { (report.scenarios[$0].passed ? 1 : 0, $0) < (report.scenarios[$1].passed ? 1 : 0, $1) }
         if !report.scenarios.isEmpty {
+            html += "<input type=\"radio\" name=\"show\" id=\"show-all\" checked><label for=\"show-all\">all \(report.scenarios.count)</label> "
+            html += "<input type=\"radio\" name=\"show\" id=\"show-failed\"><label for=\"show-failed\">failures only (\(report.summary.failed))</label>\n"
             html += "<table class=\"summary\"><thead><tr><th>result</th><th>scenario</th><th>diagnosis</th><th>requests</th><th>virtual time</th></tr></thead><tbody>\n"
-            for (index, scenario) in report.scenarios.enumerated() {
-                html += "<tr><td>\(badge(scenario.passed))</td><td><a href=\"#s\(index)\">\(escape(scenario.name))</a></td>"
+            for index in order {
+                let scenario = report.scenarios[index]
+                html += "<tr class=\"\(scenario.passed ? "passed" : "failed")\"><td>\(badge(scenario.passed))</td><td><a href=\"#s\(index)\">\(escape(scenario.name))</a></td>"
                 html += "<td>\(escape(scenario.clientExit.map { "client exit \($0)" } ?? scenario.diagnosis?.category ?? "none"))</td>"
                 html += "<td class=\"num\">\(scenario.requests.count)</td><td class=\"num\">\(duration(scenario.virtualSeconds))</td></tr>\n"
             }
             html += "</tbody></table>\n"
             html += legend
         }
-        for (index, scenario) in report.scenarios.enumerated() { html += section(scenario, index: index) }
+        for index in order { html += section(report.scenarios[index], index: index) }
         html += "</body></html>\n"
         return html
     }
@@ -104,10 +110,10 @@ public enum HTMLReport {
         let marked = stepMarks(scenario.steps)
         var svg = "<svg class=\"timeline\" viewBox=\"0 0 \(Int(width)) \(marked.isEmpty ? 112 : 126)\" width=\"100%\" role=\"img\" aria-label=\"requests on virtual time\">\n"
         svg += "<line x1=\"\(f(left))\" y1=\"62\" x2=\"\(f(width - right))\" y2=\"62\" class=\"axis\"/>\n"
-        for step in 0...4 {
-            let seconds = span * Double(step) / 4
-            let anchor = step == 0 ? "start" : step == 4 ? "end" : "middle"
-            svg += "<line x1=\"\(f(x(seconds)))\" y1=\"62\" x2=\"\(f(x(seconds)))\" y2=\"66\" class=\"axis\"/><text x=\"\(f(x(seconds)))\" y=\"78\" text-anchor=\"\(anchor)\">\(duration(seconds.rounded()))</text>\n"
+        let ticks = Self.ticks(span: span)
+        for (number, seconds) in ticks.enumerated() {
+            let anchor = number == 0 ? "start" : seconds >= span * 0.95 ? "end" : "middle"
+            svg += "<line x1=\"\(f(x(seconds)))\" y1=\"62\" x2=\"\(f(x(seconds)))\" y2=\"66\" class=\"axis\"/><text x=\"\(f(x(seconds)))\" y=\"78\" text-anchor=\"\(anchor)\">\(duration(seconds))</text>\n"
         }
         // Waits: the gaps between requests worth a glance.
         for (previous, next) in zip(requests, requests.dropFirst()) where next.at - previous.at >= span / 20 && next.at > previous.at {
@@ -187,6 +193,14 @@ public enum HTMLReport {
     }()
 
     /// Virtual time for a glance: 2h, 1h 30m, 5m 0s → 5m, 2.5s, 0s.
+    /// Axis ticks for a span: a step of 0.1, 0.5, 1, 5, 10, 30 s, 1, 5, 15, 30 min, 1, 2, 6, 12 h
+    /// or a day, the first that gives at most five intervals; each label distinct.
+    static func ticks(span: Double) -> [Double] {
+        let steps: [Double] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400]
+        let step = steps.first { span / $0 <= 5 } ?? (span / 5 / 86_400).rounded(.up) * 86_400
+        return stride(from: 0, through: span + step * 1e-9, by: step).map { $0 }
+    }
+
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 60 else {
             return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
@@ -223,6 +237,8 @@ public enum HTMLReport {
         .status{display:inline-block;color:#fff;border-radius:3px;padding:0 5px;font-size:12px}
         .retry{color:#1565c0}circle.retry{fill:none;stroke:#1565c0;stroke-width:1.5}
         svg.timeline{background:#fcfcfc;border:1px solid #eee;border-radius:4px;margin:8px 0}
+        #show-failed:checked ~ table.summary tr.passed, #show-failed:checked ~ section.scenario.passed{display:none}
+        input[name=show]{margin-left:0}label{margin-right:12px}
         .failed-step{color:#c62828;fill:#c62828}.recovered{color:#2e7d32;fill:#2e7d32}table.steps td{padding:1px 8px}
         svg text{font-size:11px;fill:#555}svg text.small{font-size:10px}
         .axis{stroke:#999;stroke-width:1}.wait{fill:none;stroke:#999;stroke-width:1}

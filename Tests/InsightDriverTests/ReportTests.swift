@@ -73,6 +73,24 @@ import Testing
         #expect(html.contains("stroke=\"#6a1b9a\""))  // the 429s
         #expect(html.contains("class=\"retry-after\""))  // their Retry-After drawn as a wait
         #expect(html.contains("<span class=\"likelihood likely\">likely</span> API key was manually revoked"))
+        // Failures first (the failing rate-limit-exhausted before api-key-revoked-mid-sync, though
+        // after it by name), in the table and the sections, with a filter that needs no script.
+        let table = try #require(html.range(of: "<table class=\"summary\">").map { String(html[$0.lowerBound...]) })
+        #expect(table.range(of: "rate-limit-exhausted")!.lowerBound < table.range(of: "api-key-revoked-mid-sync")!.lowerBound)
+        #expect(html.contains("<input type=\"radio\" name=\"show\" id=\"show-failed\"><label for=\"show-failed\">failures only (1)</label>"))
+        #expect(html.contains("#show-failed:checked ~ table.summary tr.passed"))
+        #expect(html.range(of: "<section class=\"scenario failed\"")!.lowerBound < html.range(of: "<section class=\"scenario passed\"")!.lowerBound)
+    }
+
+    /// Axis ticks are chosen by the span: each label distinct, at most six.
+    @Test func axisTicksFollowTheSpan() {
+        #expect(HTMLReport.ticks(span: 2).map(HTMLReport.duration) == ["0s", "0.5s", "1s", "1.5s", "2s"])
+        #expect(HTMLReport.ticks(span: 7202).map(HTMLReport.duration) == ["0s", "30m", "1h", "1h 30m", "2h"])
+        #expect(HTMLReport.ticks(span: 43_200).map(HTMLReport.duration) == ["0s", "6h", "12h"])
+        for span in [0.3, 1, 3, 17, 59, 61, 600, 3068, 15_340, 90_000, 400_000] {
+            let labels = HTMLReport.ticks(span: span).map(HTMLReport.duration)
+            #expect(Set(labels).count == labels.count && labels.count <= 6 && labels.count >= 2, "\(span): \(labels)")
+        }
     }
 
     @Test func theConsoleNeverCutsACategory() async throws {
