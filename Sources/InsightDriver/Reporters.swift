@@ -31,7 +31,7 @@ public enum ConsoleReport {
 
     public static func summary(_ results: [ScenarioResult], wallSeconds: Double) -> String {
         let failed = results.filter { !$0.passed }.count
-        return "\(results.count - failed) passed, \(failed) failed (\(results.count) scenarios in \(String(format: "%.2f", wallSeconds)) s wall time)"
+        return "\(results.count - failed) passed, \(failed) failed (\(results.count) scenario\(results.count == 1 ? "" : "s") in \(String(format: "%.2f", wallSeconds)) s wall time)"
     }
 }
 

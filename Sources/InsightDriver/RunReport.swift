@@ -156,6 +156,7 @@ public enum ReportPath {
         case "--junit": return ".xml"
         case "--json": return ".json"
         case "--html": return ".html"
+        case "--har": return ".har"
         default: return ""
         }
     }

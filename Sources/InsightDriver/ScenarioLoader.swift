@@ -670,6 +670,9 @@ struct ScenarioParser {
 
     /// - Parameter tenant: nil when the tenant could not be read: the key's id is then unchecked.
     func token(_ value: YAMLValue, _ tenant: TenantSpec?) throws -> TokenSpec {
+        guard case .mapping = value.node else {
+            throw value.error("a token is a mapping: { key: main } (a tenant key by id), { literal: \"…\" } or { unknown: true }")
+        }
         var map = try value.mapping()
         let keyValue = map.optional("key")
         let literal = try map.optional("literal")?.string()

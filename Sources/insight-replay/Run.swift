@@ -135,6 +135,9 @@ struct Run: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        if let shard, scenarios.isEmpty {
+            print("shard \(shard) holds none of the selected scenarios (more jobs than scenarios): nothing to run")
+        }
         if !only.isEmpty {
             let unknown = only.filter { name in !scenarios.contains { $0.name == name } }
             if !unknown.isEmpty {
@@ -364,7 +367,8 @@ struct List: AsyncParsableCommand {
         for scenario in scenarios {
             let name = scenario.name.padding(toLength: width, withPad: " ", startingAt: 0)
             let expect = scenario.expect.diagnosis?.rawValue ?? "none"
-            print("\(name)  \(expect.padding(toLength: 30, withPad: " ", startingAt: 0)) \(scenario.steps.map(\.description).joined(separator: ", "))")
+            // Wide enough for every category: padding never cuts one.
+            print("\(name)  \(expect.padding(toLength: max(ConsoleReport.outcomeWidth, expect.count), withPad: " ", startingAt: 0)) \(scenario.steps.map(\.description).joined(separator: ", "))")
             print("\(String(repeating: " ", count: width))  ↳ \(scenario.provenance)")
         }
         print("\(scenarios.count) scenario(s)")

@@ -100,3 +100,25 @@ import Testing
         #expect(health?.body.contains(#""now":"2026-01-01T00:00:00"#) == true, "\(health?.body ?? "")")
     }
 }
+
+/// The smaller things a person reads: nothing cut, counted in words that agree, an empty shard
+/// said, a folder's suggested report name with its extension.
+@Suite struct SmallWordsTests {
+    @Test func listShardAndCountsSayAllOfIt() async throws {
+        let binary = try #require(PathFormsTests.binary, "the insight-replay binary is built beside the tests")
+        func run(_ arguments: [String]) async -> CommandProcess.Outcome {
+            await CommandProcess(arguments: [binary] + arguments, environment: ProcessInfo.processInfo.environment,
+                                 directory: repositoryRoot, timeout: 120).run()
+        }
+        let list = await run(["list", "Scenarios/seed-003/notify-inactive-workflow.yaml"])
+        #expect(list.exitCode == 0 && list.stdout.contains("incorrect_integration_parameters test_notification"), "\(list.stdout)")
+        let empty = await run(["run", "--shard", "200/200", "--no-store"])
+        #expect(empty.exitCode == 0 && empty.stdout.contains("shard 200/200 holds none of the selected scenarios"), "\(empty.stdout)")
+        let one = await run(["run", "Scenarios/seed-000/happy-path-us2-sync.yaml", "--no-store"])
+        #expect(one.stdout.contains("1 passed, 0 failed (1 scenario in "), "\(one.stdout)")
+        #expect(ConsoleReport.summary([], wallSeconds: 0).hasSuffix("(0 scenarios in 0.00 s wall time)"))
+        #expect(ReportPath.problem(NSTemporaryDirectory(), option: "--har")?.hasSuffix("/report.har") == true)
+        #expect(loaderError(try String(contentsOfFile: catalogueFile("happy-path-us2-sync"), encoding: .utf8)
+            .replacingOccurrences(of: "token: { key: main }", with: "token: main")).hasSuffix("client.token: a token is a mapping: { key: main } (a tenant key by id), { literal: \"…\" } or { unknown: true }"))
+    }
+}
