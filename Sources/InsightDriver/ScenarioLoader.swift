@@ -343,7 +343,7 @@ struct ScenarioParser {
     func region(_ value: YAMLValue) throws -> Region {
         let text = try value.string()
         guard let region = Region(name: text) else {
-            throw value.error("'\(text)' is not a region; use one of \(Region.allCases.map(\.code).joined(separator: ", ")) or its name (e.g. United States - 3)")
+            throw value.error("'\(text)' is not a region; use one of \(Region.allCases.map(\.code).joined(separator: ", ")) or its name (e.g. United States - 3)\(YAMLMapping.hint(text, Region.allCases.map(\.code) + Region.allCases.map(\.displayName)))")
         }
         return region
     }

@@ -62,7 +62,7 @@ func loaderError(_ text: String) -> String {
 
     @Test func anUnknownRegionListsTheRegions() {
         let text = valid.replacingOccurrences(of: "region: us3", with: "region: us4")
-        #expect(error(text) == "bad.yaml:4:11: tenant.region: 'us4' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)")
+        #expect(error(text) == "bad.yaml:4:11: tenant.region: 'us4' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3); did you mean 'us'?")
     }
 
     @Test func anUnknownDiagnosisListsTheCategories() {
@@ -264,6 +264,11 @@ func loaderError(_ text: String) -> String {
         #expect(error(text) == "bad.yaml:10:27: timeline[0].change_role: svc@example.com has no role 'Platform Admin' to change")
         let typo = valid.replacingOccurrences(of: "client:", with: "timeline:\n  - { at: 5, add_role: { user: svc@example.com, role: Log Serch View Only } }\nclient:")
         #expect(error(typo).hasSuffix("timeline[0].add_role.role: 'Log Serch View Only' is not a role the platform knows: Insight IDR Analyst, Insight IDR Administrator, Insight IDR Read Only, Log Search View Only, Log Search Admin, Platform Admin, InsightConnect Admin; did you mean 'Log Search View Only'?"), "\(error(typo))")
+    }
+
+    @Test func aRegionTypoGetsTheNearestRegion() {
+        #expect(error(valid.replacingOccurrences(of: "  region: us3", with: "  region: us33")).hasSuffix("or its name (e.g. United States - 3); did you mean 'us3'?"))
+        #expect(error(valid.replacingOccurrences(of: "  region: us3", with: "  region: Europa")).hasSuffix("did you mean 'Europe'?"))
     }
 
     /// A first draft with eleven independent mistakes gets all eleven in one run, each where it
