@@ -109,8 +109,9 @@ public enum HostileEntryPoints {
         return figures
     }
 
-    /// `import MUTANT --store STORE` for each recording or HAR mutant: exit 0 adds one recording
-    /// (or replaces the one of its name); exit 2 names the file (and where) and leaves every recording and row as it was;
+    /// `import MUTANT --store STORE --replace` for each recording or HAR mutant (each a fresh
+    /// attempt at the same names): exit 0 adds one recording (or replaces the one of its name);
+    /// exit 2 names the file (and where) and leaves every recording and row as it was;
     /// the store passes `PRAGMA integrity_check` at the end.
     public static func throughImport(_ sample: Sample, suffix: String, scratch: String, store: String,
                                      invoke: @Sendable ([String]) async -> Exit, progress: (Int) -> Void = { _ in }) async throws -> Figures {
@@ -122,7 +123,7 @@ public enum HostileEntryPoints {
             try bytes.write(to: URL(fileURLWithPath: path))
             let before = try listing()
             let started = Date()
-            let exit = await invoke(["import", path, "--store", store])
+            let exit = await invoke(["import", path, "--store", store, "--replace"])
             figures.slowest = max(figures.slowest, Date().timeIntervalSince(started))
             figures.tried += 1
             let after = try listing()
