@@ -88,3 +88,31 @@ extension SettingsCheck {
         return .success(TriggerEndpoint(region: found.region, workflowID: id, style: style, version: version))
     }
 }
+
+/// seeds/003 "Disabling and deleting an integration": "disabling just stops sending
+/// notifications, which you can at any moment re-enable with the same settings". What becomes
+/// of the events that arise, or still wait, while the integration is disabled.
+public enum WhileDisabled: String, Sendable, CaseIterable {
+    /// ASSUMED default, the seed's plain reading: the settings are kept, the events are not.
+    /// Nothing is sent while disabled, then or later (a SOAR flooded with stale alerts on
+    /// re-enabling is worse than a gap it is told about); each is counted and named.
+    case drop
+    /// The events are held and sent once the integration is enabled again (a product that
+    /// catches up).
+    case queue
+}
+
+/// What the 60 % rule ("the percentage of unsuccessful requests reaches 60% in 12 hours")
+/// counts as one request.
+public enum DisableCounting: String, Sendable, CaseIterable {
+    /// ASSUMED default: one notification, its resends included, counted at its outcome. The
+    /// seed says Wallarm "resends the request" until a 2xx: a resend is the same request sent
+    /// again. (Counting every send would disable an integration whose trigger recovers on the
+    /// third attempt: 2 of 3 sends failed.)
+    case notifications
+    /// Each HTTP send, first attempt and every resend, counted as it is answered.
+    case attempts
+
+    /// `notifications`, `requests (sends and resends)`: the unit in messages.
+    public var unit: String { self == .notifications ? "notifications" : "requests (sends and resends)" }
+}

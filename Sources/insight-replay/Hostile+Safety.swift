@@ -84,7 +84,7 @@ extension Hostile {
         let toFIFO = await invoke(["run", "happy.yaml", "--no-store", "--json", fifo])
         if toFIFO.code != 2 || !toFIFO.stderr.contains("FIFO with no reader") { problems.append("--json FIFO without a reader: exit \(toFIFO.code ?? -1): \(toFIFO.stderr.prefix(200))") }
         if kind(fifo) != S_IFIFO { problems.append("--json FIFO: the FIFO was replaced") }
-        FileManager.default.createFile(atPath: scratch + "/target.xml", contents: Data())
+        _ = FileManager.default.createFile(atPath: scratch + "/target.xml", contents: Data())
         try? FileManager.default.createSymbolicLink(atPath: scratch + "/link.xml", withDestinationPath: "target.xml")
         let throughLink = await invoke(["run", "happy.yaml", "--no-store", "--junit", scratch + "/link.xml"])
         if throughLink.code != 0 || kind(scratch + "/link.xml") != S_IFLNK
