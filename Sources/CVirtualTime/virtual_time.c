@@ -36,6 +36,7 @@ struct vt_page *vt_page_create(const char *path, int64_t realtime_origin_ns, int
     page->version = VT_VERSION;
     page->realtime_origin_ns = realtime_origin_ns;
     page->monotonic_origin_ns = monotonic_origin_ns;
+    page->driver_pid = (int32_t)getpid();
     __atomic_store_n(&page->magic, VT_MAGIC, __ATOMIC_RELEASE);
     return page;
 }

@@ -77,7 +77,32 @@ static struct timespec ns_ts(int64_t ns) {
     return (struct timespec){.tv_sec = ns / NS, .tv_nsec = ns % NS};
 }
 
-static int64_t vnow(void) { return vt_load_now(page); }
+/* When the driver is gone (killed, or ended while a process of the client lives on in the
+   background), nobody moves virtual time any more: from then on it runs on the wall clock from
+   where it stood, so the client's sleeps end and it can exit instead of waiting for ever. */
+static int orphaned;
+static int64_t orphan_virtual, orphan_real;
+
+static int64_t vnow(void) {
+    if (__atomic_load_n(&orphaned, __ATOMIC_ACQUIRE)) return orphan_virtual + (real_mono_ns() - orphan_real);
+    return vt_load_now(page);
+}
+
+/// Looks, at most every 100 ms of real time, whether the driver still runs (errno is kept).
+static void check_driver(void) {
+    static int64_t next_check;
+    static int claimed;
+    int64_t now = real_mono_ns();
+    if (now < __atomic_load_n(&next_check, __ATOMIC_RELAXED) || __atomic_load_n(&orphaned, __ATOMIC_ACQUIRE)) return;
+    __atomic_store_n(&next_check, now + 100000000, __ATOMIC_RELAXED);
+    int saved = errno;
+    int gone = page->driver_pid > 0 && kill(page->driver_pid, 0) != 0 && errno == ESRCH;
+    errno = saved;
+    if (!gone || __atomic_exchange_n(&claimed, 1, __ATOMIC_ACQ_REL)) return;
+    orphan_virtual = vt_load_now(page);
+    orphan_real = now;
+    __atomic_store_n(&orphaned, 1, __ATOMIC_RELEASE);
+}
 
 // MARK: registration
 
@@ -130,8 +155,19 @@ static void wake_driver(void) {
     syscall(SYS_futex, &page->activity, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* A housekeeping wait that ended on the wall clock while virtual time stood still, as the
+   thread left it: if the thread asks again for the same deadline, at the same time, it changed
+   nothing the driver needs to know. Telling it anyway, every 100 µs, would never give the driver
+   the still moment it needs to move time (a JVM's G1 service thread did, and held the JVM). */
+static __thread int64_t rewait_deadline = -1;
+static __thread uint32_t rewait_generation;
+
+static uint32_t generation_now(void) { return __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE); }
+
 /// Claims a waiter slot with `deadline`; -1 when the table is full (the wait then runs in real time).
 static int enter_wait(int64_t deadline) {
+    int again = deadline == rewait_deadline && generation_now() == rewait_generation;
+    rewait_deadline = -1;
     pid_t tid = my_tid();
     for (int i = 0; i < VT_MAX_WAITERS; i++) {
         struct vt_waiter *slot = &page->waiters[i];
@@ -142,7 +178,7 @@ static int enter_wait(int64_t deadline) {
         __atomic_store_n(&slot->deadline, deadline, __ATOMIC_RELEASE);
         int32_t seen = __atomic_load_n(&page->waiter_high, __ATOMIC_ACQUIRE);
         while (seen < i + 1 && !__atomic_compare_exchange_n(&page->waiter_high, &seen, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {}
-        wake_driver();
+        if (!again) wake_driver();
         return i;
     }
     return -1;
@@ -153,6 +189,21 @@ static void leave_wait(int slot) {
     __atomic_store_n(&page->waiters[slot].deadline, VT_NO_DEADLINE, __ATOMIC_RELEASE);
     __atomic_store_n(&page->waiters[slot].tid, 0, __ATOMIC_RELEASE);
     wake_driver();
+}
+
+/// Leaves a housekeeping wait that ended on the wall clock before virtual time reached
+/// `deadline`: quietly, and remembered, so that the same wait again is quiet too. The thread
+/// is runnable now, and the driver's look at the kernel sees it while it runs.
+static void leave_housekeeping(int slot, int64_t deadline) {
+    if (slot < 0) return;
+    if (vnow() >= deadline) {
+        leave_wait(slot);
+        return;
+    }
+    rewait_deadline = deadline;
+    rewait_generation = generation_now();
+    __atomic_store_n(&page->waiters[slot].deadline, VT_NO_DEADLINE, __ATOMIC_RELEASE);
+    __atomic_store_n(&page->waiters[slot].tid, 0, __ATOMIC_RELEASE);
 }
 
 /// Blocks until virtual time reaches `deadline`. Returns 0, or EINTR when a signal came first.
@@ -174,6 +225,7 @@ static int wait_until(int64_t deadline) {
             result = EINTR;
             break;
         }
+        check_driver();
     }
     leave_wait(slot);
     return result;
@@ -320,6 +372,7 @@ EXPORT unsigned int sleep(unsigned int seconds) {
         for (;;) {                                                  \
             result_ = (attempt);                                    \
             if (result_ != 0) break;                                \
+            check_driver();                                         \
             if (vnow() >= (deadline)) break;                        \
         }                                                           \
         int saved_ = errno;                                         \
@@ -368,6 +421,7 @@ static int sliced_select(int count, fd_set *r, fd_set *w, fd_set *e, int64_t dea
             result = real_select(count, r, w, e, &slice);
         }
         if (result != 0) break;
+        check_driver();
         if (vnow() >= deadline) break;
     }
     int saved = errno;
@@ -445,9 +499,11 @@ static struct timespec real_slice_end(void) { return ns_ts(real_mono_ns() + SLIC
             struct timespec slice_ = real_slice_end();                                        \
             result_ = (attempt);                                                              \
             if (result_ != ETIMEDOUT) break;                                                  \
+            check_driver();                                                                   \
             if (vnow() >= (deadline) || real_mono_ns() >= real_end_) break;                   \
         }                                                                                     \
-        leave_wait(slot_);                                                                    \
+        if (result_ == ETIMEDOUT) leave_housekeeping(slot_, deadline);                        \
+        else leave_wait(slot_);                                                               \
         return result_;                                                                       \
     } while (0)
 
@@ -486,9 +542,11 @@ EXPORT int sem_timedwait(sem_t *restrict sem, const struct timespec *restrict at
             struct timespec slice = real_slice_end();
             result = sem_result(real_sem_clockwait(sem, CLOCK_MONOTONIC, &slice));
             if (result != ETIMEDOUT) break;
+            check_driver();
             if (vnow() >= deadline || real_mono_ns() >= real_end) break;
         }
-        leave_wait(slot);
+        if (result == ETIMEDOUT) leave_housekeeping(slot, deadline);
+        else leave_wait(slot);
     } while (0);
     if (result == 0) return 0;
     errno = result;

@@ -52,6 +52,33 @@ import Testing
         #expect(result.passed, "\(result.failures)\n\(result.clientOutput ?? "")")
     }
 
+    /// A runtime's housekeeping (the JVM's G1 service thread, a GIL's switch request) waits a
+    /// moment, ends on the wall clock, reads the clock and waits again for the same virtual
+    /// deadline, again and again. Those returns change nothing, and must not keep the driver
+    /// from moving time: a wait of 100 µs, repeated, once held a JVM's start for ever.
+    @Test(.enabled(if: ready && tool("python3"), "needs python3 and the built interposer"))
+    func housekeepingThatWaitsAgainDoesNotHoldTimeBack() async throws {
+        let program = """
+            import threading, time, json
+            start = time.monotonic()
+            lock = threading.Lock(); lock.acquire()
+            def housekeeping():
+                end = time.monotonic() + 0.02
+                while time.monotonic() < end: lock.acquire(timeout=0.0001)
+            worker = threading.Thread(target=housekeeping); worker.start()
+            time.sleep(30)
+            worker.join()
+            print(json.dumps({"slept": round(time.monotonic() - start, 3)}))
+            """
+        var scenario = try commandScenario("[python3, -c, \(jsonString(program))]", expect: """
+              diagnosis: none
+              reported: { slept: 30 }
+            """)
+        scenario.client.command?.timeout = 20
+        let result = await commandRunner().run(scenario)
+        #expect(result.passed, "\(result.failures)\n\(result.clientOutput ?? "")")
+    }
+
     @Test(.enabled(if: tool("curl"), "needs curl"))
     func scaledTimeStaysAnOption() async throws {
         var scenario = try commandScenario(
@@ -86,6 +113,43 @@ import Testing
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "2026-01-01T00:01:30")
+    }
+
+    /// A driver killed (a CI timeout's kill -9 on `exec`), or a client that leaves a process in
+    /// the background: nobody moves time any more, and the client's sleeps would last for ever.
+    /// The interposer sees the driver gone and lets time run on the wall clock from there.
+    @Test(.enabled(if: Interposer.library != nil && tool("python3"), "needs python3 and the built interposer"))
+    func aClientOutlivingItsDriverRunsOnTheWallClock() throws {
+        let clock = try SharedClock(start: VirtualClock.defaultStart)
+        clock.advance(seconds: 60)
+        // A driver that has ended: a process that ran and was reaped.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gone.arguments = ["-c", "exit 0"]
+        try gone.run()
+        gone.waitUntilExit()
+        clock.page.pointee.driver_pid = gone.processIdentifier
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c",
+                             "import time; t = time.monotonic(); time.sleep(0.2); print(time.monotonic() - t >= 0.2, 1767225660 <= time.time() < 1767229260)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_PRELOAD"] = Interposer.library
+        environment["INSIGHT_REPLAY_CLOCK"] = clock.path
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        // Bounded: a sleep that never ends (as it was) fails here; SIGKILL, as the test's
+        // threads block the signals a child would inherit.
+        let ended = exited.wait(timeout: .now() + 20) == .success
+        if !ended { kill(process.processIdentifier, SIGKILL); exited.wait() }
+        #expect(ended, "the client's sleep did not end once its driver was gone")
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Its clocks went on from the virtual time (2026-01-01T00:01:00), forward only.
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "True True")
     }
 
     // MARK: exec

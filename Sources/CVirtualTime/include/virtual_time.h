@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define VT_MAGIC 0x31454d4954565249ULL /* "IRVTIME1" little-endian */
-#define VT_VERSION 1
+#define VT_VERSION 2
 #define VT_MAX_WAITERS 512
 #define VT_MAX_PROCESSES 256
 #define VT_NO_DEADLINE INT64_MAX
@@ -43,6 +43,8 @@ struct vt_page {
     uint32_t activity;            /* bumped when a waiter comes or goes: futex word the driver sleeps on */
     int32_t waiter_high;          /* slots in use are below this index */
     int32_t process_high;
+    int32_t driver_pid;           /* the process that moves time: when it is gone, time runs on the wall clock */
+    int32_t reserved;
     struct vt_process processes[VT_MAX_PROCESSES];
     struct vt_waiter waiters[VT_MAX_WAITERS];
 };
