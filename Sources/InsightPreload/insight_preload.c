@@ -161,13 +161,31 @@ static void wake_driver(void) {
    the still moment it needs to move time (a JVM's G1 service thread did, and held the JVM). */
 static __thread int64_t rewait_deadline = -1;
 static __thread uint32_t rewait_generation;
+/* How many times in a row the same wait came again: each time, its wall-clock end is twice as
+   far (up to HOUSEKEEPING_NS), so on a busy machine the thread is not forever runnable. */
+static __thread int rewaits;
 
 static uint32_t generation_now(void) { return __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE); }
 
-/// Claims a waiter slot with `deadline`; -1 when the table is full (the wait then runs in real time).
-static int enter_wait(int64_t deadline) {
+/// Whether a wait for `deadline` is the last housekeeping wait again, counting the times in a row.
+static int waits_again(int64_t deadline) {
     int again = deadline == rewait_deadline && generation_now() == rewait_generation;
     rewait_deadline = -1;
+    rewaits = again ? (rewaits < 10 ? rewaits + 1 : 10) : 0;
+    return again;
+}
+
+/// When a timed wait of `span` ends on the wall clock: never for a long wait; for housekeeping,
+/// after the span, doubled for each time the same wait came again in a row.
+static int64_t housekeeping_end(int64_t span) {
+    if (span > HOUSEKEEPING_NS) return INT64_MAX;
+    int64_t real = span << rewaits;
+    return real_mono_ns() + (real > HOUSEKEEPING_NS ? HOUSEKEEPING_NS : real);
+}
+
+/// Claims a waiter slot with `deadline`, telling the driver unless `quiet`; -1 when the table
+/// is full (the wait then runs in real time).
+static int enter_slot(int64_t deadline, int quiet) {
     pid_t tid = my_tid();
     for (int i = 0; i < VT_MAX_WAITERS; i++) {
         struct vt_waiter *slot = &page->waiters[i];
@@ -178,11 +196,13 @@ static int enter_wait(int64_t deadline) {
         __atomic_store_n(&slot->deadline, deadline, __ATOMIC_RELEASE);
         int32_t seen = __atomic_load_n(&page->waiter_high, __ATOMIC_ACQUIRE);
         while (seen < i + 1 && !__atomic_compare_exchange_n(&page->waiter_high, &seen, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {}
-        if (!again) wake_driver();
+        if (!quiet) wake_driver();
         return i;
     }
     return -1;
 }
+
+static int enter_wait(int64_t deadline) { return enter_slot(deadline, waits_again(deadline)); }
 
 static void leave_wait(int slot) {
     if (slot < 0) return;
@@ -492,8 +512,9 @@ static struct timespec real_slice_end(void) { return ns_ts(real_mono_ns() + SLIC
     do {                                                                                      \
         int64_t span_ = (deadline) - vnow();                                                  \
         if (span_ <= 0) return ETIMEDOUT;                                                     \
-        int64_t real_end_ = span_ <= HOUSEKEEPING_NS ? real_mono_ns() + span_ : INT64_MAX;    \
-        int slot_ = enter_wait(deadline);                                                     \
+        int again_ = waits_again(deadline);                                                   \
+        int64_t real_end_ = housekeeping_end(span_);                                          \
+        int slot_ = enter_slot(deadline, again_);                                             \
         int result_;                                                                          \
         for (;;) {                                                                            \
             struct timespec slice_ = real_slice_end();                                        \
@@ -536,8 +557,9 @@ EXPORT int sem_timedwait(sem_t *restrict sem, const struct timespec *restrict at
     do {
         int64_t span_ = deadline - vnow();
         if (span_ <= 0) { result = ETIMEDOUT; break; }
-        int64_t real_end = span_ <= HOUSEKEEPING_NS ? real_mono_ns() + span_ : INT64_MAX;
-        int slot = enter_wait(deadline);
+        int again = waits_again(deadline);
+        int64_t real_end = housekeeping_end(span_);
+        int slot = enter_slot(deadline, again);
         for (;;) {
             struct timespec slice = real_slice_end();
             result = sem_result(real_sem_clockwait(sem, CLOCK_MONOTONIC, &slice));

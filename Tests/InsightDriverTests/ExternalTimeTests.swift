@@ -63,7 +63,7 @@ import Testing
             start = time.monotonic()
             lock = threading.Lock(); lock.acquire()
             def housekeeping():
-                end = time.monotonic() + 0.02
+                end = time.monotonic() + 0.0003
                 while time.monotonic() < end: lock.acquire(timeout=0.0001)
             worker = threading.Thread(target=housekeeping); worker.start()
             time.sleep(30)

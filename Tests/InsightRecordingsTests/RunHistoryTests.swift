@@ -43,7 +43,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)/store.sqlite").path
         do {
             let store = try SQLiteRunHistory(path: path)
-            try store.recordRun(run)
+            _ = try store.recordRun(run)
             #expect(try store.appliedMigrations() == ["001_runs", "002_recordings", "003_exchange_request_columns", "004_run_coverage"])
         }
         let reopened = try SQLiteRunHistory(path: path)

@@ -157,7 +157,7 @@ public enum ClientTrust {
         }
         let partial = store + ".partial"
         try? manager.removeItem(atPath: partial)
-        var arguments = ["-importcert", "-noprompt", "-alias", "insight-replay-local-ca", "-file", ClientEnvironment.absolute(authority.certificatePath),
+        let arguments = ["-importcert", "-noprompt", "-alias", "insight-replay-local-ca", "-file", ClientEnvironment.absolute(authority.certificatePath),
                          "-keystore", partial, "-storetype", "PKCS12", "-storepass", truststorePassword]
         if let roots = javaDefaultRoots(keytool: keytool) {
             try run(keytool, ["-importkeystore", "-noprompt", "-srckeystore", roots, "-srcstorepass", "changeit",
