@@ -7,8 +7,8 @@ InsightReplay. Pointed at the emulator by HTTPS_PROXY and SSL_CERT_FILE (`insigh
     insight_client.py validate        GET /validate
     insight_client.py investigations  every page of GET /idr/v2/investigations
     insight_client.py logs            Log Search: list logs, query each through 202 polling, follow Next
-    insight_client.py audit           seeds/002: the audit log of a storage region
-    insight_client.py notify [TEXT]   seeds/003: POST to an InsightConnect API trigger
+    insight_client.py audit           audit-log pull: the audit log of a storage region
+    insight_client.py notify [TEXT]   InsightConnect trigger: POST to an InsightConnect API trigger
     insight_client.py sync            validate, investigations, logs
     insight_client.py                 the steps in R7_STEPS (set by `insight-replay run --client`), else sync
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A notifier to an InsightConnect API trigger, as a security product would write it: an API URL
-and an API key in; events queued, sent, resent on the seed's schedule, and the integration
+and an API key in; events queued, sent, resent on the documented schedule, and the integration
 disabled when 60% of its requests in 12 hours fail. Standard library only; tested unmodified by
 `insight-replay run --client "python3 Examples/python/notifier.py" --kind notifier`.
 
@@ -19,7 +19,7 @@ The last stdout line is {"delivered": N, "undelivered": N, "not_sent": N, "queue
 "enabled", "disabled" or "deleted"}; exit 1 when an event was not delivered or could not be taken.
 
 --flaw fixed-resend is a deliberate bug for the examples: it resends every 5 seconds, three
-times, instead of on the seed's schedule.
+times, instead of on the documented schedule.
 """
 import json
 import os
@@ -50,7 +50,7 @@ def settings():
 
 
 def send(url, key, body, answered):
-    """One event on the seed's schedule: (delivered?, last status, last message). `answered(ok)`
+    """One event on the documented schedule: (delivered?, last status, last message). `answered(ok)`
     is told each send's outcome and says whether to go on (False once the rule disabled it)."""
     waits = [5, 5, 5] if FIXED_RESEND else RESEND_INTERVALS
     for wait in [0] + waits:

@@ -59,7 +59,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Confirm you're using the correct regional URL for your instance",
                 "Generate a new API key if the current one is lost or compromised",
             ],
-            source: "seeds/000 Troubleshooting: Authentication Failed"),
+            source: "SIEM connector guide, Troubleshooting: Authentication Failed"),
         .insufficientPermissions: CatalogueEntry(
             title: "Insufficient Permissions",
             causes: [Cause.missingRoles, Cause.noProductAccess, Cause.rolesChanged],
@@ -69,7 +69,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Verify user is assigned to Insight IDR product",
                 "Check that roles haven't been modified",
             ],
-            source: "seeds/000 Troubleshooting: Insufficient Permissions"),
+            source: "SIEM connector guide, Troubleshooting: Insufficient Permissions"),
         .noDataSyncing: CatalogueEntry(
             title: "No Data Syncing",
             causes: [Cause.noEventsYet, Cause.initialSyncInProgress, Cause.noLogSources, Cause.rateLimitsReached],
@@ -80,7 +80,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Review integration logs for specific errors",
                 "Monitor API usage to ensure you're within rate limits",
             ],
-            source: "seeds/000 Troubleshooting: No Data Syncing"),
+            source: "SIEM connector guide, Troubleshooting: No Data Syncing"),
         .wrongRegionalURL: CatalogueEntry(
             title: "Wrong Regional URL",
             causes: [Cause.incorrectRegionalEndpoint, Cause.pathComponents, Cause.oldEndpointFormat],
@@ -90,7 +90,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Remove any path components like /api/3",
                 "Check your InsightIDR console URL to determine your region",
             ],
-            source: "seeds/000 Troubleshooting: Wrong Regional URL"),
+            source: "SIEM connector guide, Troubleshooting: Wrong Regional URL"),
         .apiKeyIssues: CatalogueEntry(
             title: "API Key Issues",
             causes: [Cause.keyRevoked, Cause.passwordChanged, Cause.keyExpiredOrDeleted],
@@ -101,7 +101,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Generate a new API key if needed",
                 "Update the key in the integration settings",
             ],
-            source: "seeds/000 Troubleshooting: API Key Issues"),
+            source: "SIEM connector guide, Troubleshooting: API Key Issues"),
         .serviceUserAccountProblems: CatalogueEntry(
             title: "Service User Account Problems",
             causes: [Cause.userDeletedOrSuspended, Cause.accountLocked, Cause.emailChanged],
@@ -112,7 +112,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Verify the email address is accessible",
                 "Reactivate the account if it was suspended",
             ],
-            source: "seeds/000 Troubleshooting: Service User Account Problems"),
+            source: "SIEM connector guide, Troubleshooting: Service User Account Problems"),
         .rateLimited: CatalogueEntry(
             title: "Rate Limited",
             causes: [Cause.rateLimitsReached],
@@ -120,7 +120,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Monitor API usage to ensure you're within rate limits",
                 "Wait for the window to reset (Retry-After / X-RateLimit-Reset) before retrying",
             ],
-            source: "seeds/000 No Data Syncing (API rate limits reached); reference §3 (429, Retry-After)"),
+            source: "SIEM connector guide, No Data Syncing (API rate limits reached); reference §3 (429, Retry-After)"),
         .serviceUnavailable: CatalogueEntry(
             title: "Service Unavailable",
             causes: [Cause.serverError],
@@ -136,7 +136,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Enable audit logging in Rapid7 (Settings → Audit Log)",
                 "Copy the Data Storage Region value and use it as the storage region",
             ],
-            source: "seeds/002 Step 1: Enable audit logging in Rapid7"),
+            source: "audit-log pull guide, Step 1: Enable audit logging in Rapid7"),
         .incorrectIntegrationParameters: CatalogueEntry(
             title: "Incorrect Integration Parameters",
             causes: [Cause.workflowInactive, Cause.triggerURLWrong, Cause.triggerKeyRejected],
@@ -146,7 +146,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Generate a new user key (Settings → API Keys → New User Key) and paste it into the API key field",
                 "Click Test integration to check the configuration",
             ],
-            source: "seeds/003 System unavailability and incorrect integration parameters"),
+            source: "InsightConnect trigger guide, System unavailability and incorrect integration parameters"),
         .integrationDisabled: CatalogueEntry(
             title: "Integration Disabled",
             causes: [Cause.failuresReachedThreshold, Cause.disabledByUser],
@@ -154,7 +154,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Fix what makes the requests fail (see the failures' diagnoses)",
                 "Re-enable the integration; its settings were kept",
             ],
-            source: "seeds/003: the integration is automatically disabled at 60% unsuccessful requests in 12 hours; disabling stops sending notifications"),
+            source: "InsightConnect trigger guide: the integration is automatically disabled at 60% unsuccessful requests in 12 hours; disabling stops sending notifications"),
         .integrationDeleted: CatalogueEntry(
             title: "Integration Deleted",
             causes: [Cause.deletedByUser],
@@ -162,7 +162,7 @@ public struct CatalogueEntry: Sendable, Hashable {
                 "Nothing to fix if it was deleted on purpose",
                 "To notify InsightConnect again, add the integration anew: its API URL and API key were deleted with it",
             ],
-            source: "seeds/003 Disabling and deleting an integration: deleting stops sending notifications and deletes all configuration"),
+            source: "InsightConnect trigger guide, Disabling and deleting an integration: deleting stops sending notifications and deletes all configuration"),
         .replayMiss: CatalogueEntry(
             title: "Not in the Recording",
             causes: [Cause.notInRecording],

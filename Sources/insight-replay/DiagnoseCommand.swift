@@ -10,8 +10,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
         commandName: "diagnose",
         abstract: "Put a customer's settings, exactly as typed, through the client's troubleshooting sequence and say what is wrong.",
         discussion: """
-            One product's settings: --url with a token (seeds/000), --storage-region with an API key \
-            (seeds/002) or --trigger-url with an API key (seeds/003). Keys come from an environment \
+            One product's settings: --url with a token (a SIEM connector), --storage-region with an API key \
+            (an audit-log pull) or --trigger-url with an API key (an InsightConnect trigger). Keys come from an environment \
             variable (--token-env) or standard input (--token-stdin), so they stay out of shell \
             history; on an emulated target --key names a tenant key by id instead. The key is never \
             printed and emails are masked.
@@ -19,18 +19,18 @@ struct DiagnoseCommand: AsyncParsableCommand {
             Targets: --emulate demo (the default) or --emulate FILE (a scenario: its tenant, faults, \
             timeline and steps, with these settings in place of its client's), --server URL (a running \
             `insight-replay serve`), or --live (the real Rapid7 hosts; read-only calls only, and a \
-            seeds/003 test message only with --send-test-message).
+            the trigger's test message only with --send-test-message).
 
             Exit code 0 when nothing is wrong, 1 when something is, 2 on bad input.
             """)
 
-    @Option(name: .long, help: "seeds/000: the URL as the customer typed it.")
+    @Option(name: .long, help: "A SIEM connector's URL as the customer typed it (with a token).")
     var url: String?
 
-    @Option(name: .long, help: "seeds/002: the storage region as the customer typed it (us3, \"United States - 3\" …).")
+    @Option(name: .long, help: "An audit-log pull's storage region as the customer typed it (us3, \"United States - 3\" …).")
     var storageRegion: String?
 
-    @Option(name: .long, help: "seeds/003: the API trigger URL as the customer typed it.")
+    @Option(name: .long, help: "An InsightConnect trigger's API URL as the customer typed it.")
     var triggerURL: String?
 
     @Option(name: .long, help: "Read the token / API key from this environment variable (whitespace kept: a pasted space is evidence).")
@@ -42,10 +42,10 @@ struct DiagnoseCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Emulated targets: the tenant key with this id (demo-us3-user, or a scenario's key id).")
     var key: String?
 
-    @Option(name: .long, help: "seeds/000: the service user's email, checked through the account API with an admin key.")
+    @Option(name: .long, help: "A SIEM connector's service user (email), checked through the account API with an admin key.")
     var serviceUser: String?
 
-    @Option(name: .long, help: "seeds/000: read an admin key from this environment variable (to check the service user).")
+    @Option(name: .long, help: "Read an admin key from this environment variable (to check the service user).")
     var adminTokenEnv: String?
 
     @Option(name: .long, help: "Emulated targets: the admin key with this id (demo-us-org …).")

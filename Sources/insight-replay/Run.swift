@@ -33,10 +33,10 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Run the I-th of N shards (I/N, in name order: every N-th scenario from the I-th), for a CI matrix whose JUnit files merge.")
     var shard: String?
 
-    @Flag(name: .long, help: "After the run, list each seed row with the passing scenarios that cover it (covers:), and the rows none does.")
+    @Flag(name: .long, help: "After the run, list each documented behaviour (row) with the passing scenarios that cover it (covers:), and the rows none does.")
     var coverage = false
 
-    @Flag(name: .long, help: "Like --coverage, and exit 1 when a seed row is uncovered.")
+    @Flag(name: .long, help: "Like --coverage, and exit 1 when a documented row is uncovered.")
     var requireCoverage = false
 
     @Option(name: .long, parsing: .unconditional, help: "Scenarios run at once (each on its own emulator and virtual clock); default: the cores. Runs with a command client go one at a time.")
@@ -68,7 +68,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Folder of bundled recordings loaded before the run (default: the Recordings folder beside each scenario's folder, else ./Recordings).")
     var recordingsFolder: String?
 
-    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of the built-in client of each scenario of its --kind: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets its settings as R7_* variables (see README, \"The contract of each kind\"). Each scenario then reports what your client did differently from what the seeds require.")
+    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of the built-in client of each scenario of its --kind: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets its settings as R7_* variables (see README, \"The contract of each kind\"). Each scenario then reports what your client did differently from what the vendor documents require.")
     var client: String?
 
     @Option(name: .long, help: "With --client: the integration it is: siem (a SIEM connector's URL + token, the default), audit (an audit-log pull), notifier (an InsightConnect trigger), or several with commas, or all.")
@@ -239,7 +239,7 @@ struct Run: AsyncParsableCommand {
             let table = Coverage(zip(scenarios, results).map { ($0, $1.passed) })
             print(table.text())
             uncovered = requireCoverage && !table.uncovered.isEmpty
-            if uncovered { printError("--require-coverage: \(table.uncovered.count) seed row(s) have no passing scenario; add one naming the row in covers:") }
+            if uncovered { printError("--require-coverage: \(table.uncovered.count) documented row(s) have no passing scenario; add one naming the row in covers:") }
         }
         if uncovered || results.contains(where: { !$0.passed }) { throw ExitCode(1) }
     }

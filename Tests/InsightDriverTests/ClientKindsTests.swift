@@ -76,14 +76,14 @@ import Testing
             #expect(result.failures.isEmpty, "\(name): \(result.failures)\n\(result.clientOutput ?? "")")
         }
         let flawed = try await run("notify-recovers-mid-schedule", "python3 Examples/python/notifier.py --flaw fixed-resend", .notifier)
-        #expect(flawed.failures.first == "resent a notification 5s after attempt 1 in run 1 (notify 1), where the seed's schedule waits 1s (cycle 1, resend 1), or gave it up before its 17 attempts",
+        #expect(flawed.failures.first == "resent a notification 5s after attempt 1 in run 1 (notify 1), where the documented schedule waits 1s (cycle 1, resend 1), or gave it up before its 17 attempts",
                 "\(flawed.failures)")
         #expect(flawed.diagnosis?.category == .serviceUnavailable)
         #expect(flawed.diagnosis?.evidence.first?.hasPrefix("request 1 at 0s: POST us.api.insight.rapid7.com/connect/v1/workflows/") == true)
     }
 
     /// `curl` POSTs of every event in R7_EVENTS_FILE (or one test event), `$1` the text it
-    /// puts in each, with the seed's resend schedule when `SCHEDULE` is set.
+    /// puts in each, with the documented resend schedule when `SCHEDULE` is set.
     static let poster = #"""
         post() { curl -sS -o /dev/null -w '%{http_code}' -H "X-Api-Key: $R7_TRIGGER_API_KEY" -H 'Content-Type: application/json' -d "$1" "$R7_TRIGGER_URL"; }
         send() { for wait in 0 ${SCHEDULE:-}; do sleep "$wait"; case $(post "$1") in 2*) return 0;; esac; done; return 1; }

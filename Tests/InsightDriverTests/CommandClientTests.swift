@@ -120,7 +120,7 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
             """)
         let failed = await commandRunner().run(wrong)
         #expect(failed.failures == [
-            "expected a non-zero exit code (the seed's case is api_key_issues: the client must report a failure), the client exited 0",
+            "expected a non-zero exit code (the documented case is api_key_issues: the client must report a failure), the client exited 0",
             "expected stdout to mention 'revoked'; it is: {\"investigations\": 2}",
             "expected the client to report investigations = 3, it reported 2",
             "expected the client to report pages = 2, it reported nothing",
@@ -185,8 +185,8 @@ func commandScenario(_ command: String, extra: String = "", expect: String, step
         // The rules in the order the diagnosis ranks them: what it did, then how it exited.
         #expect(result.failures == [
             "sent GET us.api.insight.rapid7.com/validate 2 more time(s) after it was answered 401: a 401 is not transient; stop and tell the user what to fix",
-            "never told the user that the key belongs to us3, not to the URL's us: the seed says to verify the region; name it (https://us3.api.insight.rapid7.com)",
-            "exited 0, but the seed's case here is wrong_regional_url (Wrong Regional URL): a client must report the failure (non-zero exit) and say what is wrong",
+            "never told the user that the key belongs to us3, not to the URL's us: the troubleshooting guide says to verify the region; name it (https://us3.api.insight.rapid7.com)",
+            "exited 0, but the documented case here is wrong_regional_url (Wrong Regional URL): a client must report the failure (non-zero exit) and say what is wrong",
         ])
         #expect(result.diagnosis?.category == .wrongRegionalURL)
     }

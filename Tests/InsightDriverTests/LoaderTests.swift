@@ -124,9 +124,9 @@ func loaderError(_ text: String) -> String {
 
     @Test func aClientNeedsAtLeastOneIntegration() {
         let text = valid.replacingOccurrences(of: "  url: https://us.api.insight.rapid7.com\n  token: { key: main }\n", with: "  max_attempts: 2\n")
-        #expect(error(text) == "bad.yaml:10:3: client: configure at least one integration: url + token (seeds/000), audit (seeds/002), notifier (seeds/003) or command (your own client)")
+        #expect(error(text) == "bad.yaml:10:3: client: configure at least one integration: url + token (a SIEM connector), audit (an audit-log pull), notifier (an InsightConnect trigger) or command (your own client)")
         let half = valid.replacingOccurrences(of: "  token: { key: main }\n", with: "")
-        #expect(error(half) == "bad.yaml:10:3: client: url goes with token (the seeds/000 client); add token")
+        #expect(error(half) == "bad.yaml:10:3: client: url goes with token (a SIEM connector's settings); add token")
     }
 
     @Test func auditAndNotifierClientsLoad() throws {
@@ -174,8 +174,8 @@ func loaderError(_ text: String) -> String {
         func with(_ line: String) -> String { error(valid.replacingOccurrences(of: "name: fixture-valid\n", with: "name: fixture-valid\n\(line)\n")) }
         #expect(with("tags: [Wrong URL]") == "bad.yaml:2:8: tags[0]: 'Wrong URL' must be lowercase letters, digits and dashes (run --filter tag:wrong url selects by it)")
         #expect(with("tags: [a, a]") == "bad.yaml:2:11: tags[1]: 'a' is listed twice")
-        #expect(with("covers: [000/no-data/initial-synch]") == "bad.yaml:2:10: covers[0]: '000/no-data/initial-synch' is not a seed row; did you mean '000/no-data/initial-sync'? `insight-replay run --coverage` lists the rows")
-        #expect(with("covers: [nothing]") == "bad.yaml:2:10: covers[0]: 'nothing' is not a seed row; `insight-replay run --coverage` lists the rows")
+        #expect(with("covers: [000/no-data/initial-synch]") == "bad.yaml:2:10: covers[0]: '000/no-data/initial-synch' is not a documented row; did you mean '000/no-data/initial-sync'? `insight-replay run --coverage` lists the rows")
+        #expect(with("covers: [nothing]") == "bad.yaml:2:10: covers[0]: 'nothing' is not a documented row; `insight-replay run --coverage` lists the rows")
         #expect(with("covers: {a: b}") == "bad.yaml:2:9: covers: expected a list, found a mapping")
     }
 
@@ -340,7 +340,7 @@ func loaderError(_ text: String) -> String {
             bad.yaml:4:11: tenant.region: 'mars' is not a region; use one of us, us2, us3, eu, ca, au, ap, aps2, me1 or its name (e.g. United States - 3)
             bad.yaml:6:15: faults[0].status: must be between 300 and 599, found 200
             bad.yaml:7:5: faults[1]: missing required field 'count'
-            bad.yaml:8:9: client: url goes with token (the seeds/000 client); add token
+            bad.yaml:8:9: client: url goes with token (a SIEM connector's settings); add token
             bad.yaml:11:14: expect.diagnosis: 'nothing' is not one of: none, authentication_failed, insufficient_permissions, no_data_syncing, wrong_regional_url, api_key_issues, service_user_account_problems, rate_limited, service_unavailable, audit_logging_not_enabled, incorrect_integration_parameters, integration_disabled, integration_deleted, replay_miss
             bad.yaml:12:1: extra: unknown field; allowed here: name, provenance, description, seed, start, tenant, faults, timeline, client, steps, time_scale, expect, recordings, recorded_auth, stop_on_failure, assumed, tags, covers
             """)

@@ -179,7 +179,7 @@ public actor AuditPuller {
                     .insufficientPermissions, summary: "The key may not read audit logs: they need an organization key or a Platform Admin's user key.",
                     evidence: [line],
                     ranked: [RankedCause(Cause.auditNeedsAdmin, .confirmed, because: "403 on the audit API")],
-                    remedies: ["Create an organization key (Administrator API Keys → Generate New Organization Key), as seeds/002 recommends"])
+                    remedies: ["Create an organization key (Administrator API Keys → Generate New Organization Key), as the audit-log pull's guide recommends"])
             case 404:
                 return Diagnosis(product: .auditPull, .auditLoggingNotEnabled, summary: "The audit log was not found: audit logging is not enabled.", evidence: [line],
                                  ranked: [RankedCause(Cause.auditLoggingOff, .likely, because: "404 for the audit log")])

@@ -44,7 +44,7 @@ extension Scenario {
 }
 
 /// `run --client CMD`: the user's command stands in for the built-in client of its kind in the
-/// catalogue's scenarios, and is judged by what the seeds require of any client of that kind.
+/// catalogue's scenarios, and is judged by what the vendor documents require of any client of that kind.
 public struct ClientOverride: Sendable {
     public var command: CommandSpec
     /// Virtual (exact) or scaled wall time.

@@ -285,7 +285,7 @@ extension Expectations {
         // a non-zero exit (the client told its user something is wrong).
         let exit = exitCode ?? (diagnosis == nil ? .code(0) : .nonzero)
         if let code = command.exitCode, !command.timedOut, !exit.matches(code) {
-            let why = exitCode == nil ? (diagnosis == nil ? " (the scenario ends with its data)" : " (the seed's case is \(diagnosis!.rawValue): the client must report a failure)") : ""
+            let why = exitCode == nil ? (diagnosis == nil ? " (the scenario ends with its data)" : " (the documented case is \(diagnosis!.rawValue): the client must report a failure)") : ""
             failures.append("expected \(exit)\(why), the client exited \(code)")
         }
         let output = command.stdout + "\n" + command.stderr

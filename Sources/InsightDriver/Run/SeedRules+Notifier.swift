@@ -171,24 +171,24 @@ extension SeedRules {
                 let ok = (200...299).contains(chain.last!.entry.status)
                 if !(ok || chain.count == Self.attemptsPerNotification || cut) {
                     note("gave up", Finding(
-                        line: "gave up a notification after \(chain.count) attempt(s) in \(label), the last answered \(chain.last!.entry.status): the seed resends it \(Self.resendWaits.count) times, over three cycles (1, 3, 5, 10, 10 s; 0, 1, 3, 5, 30 s; 1, 1, 3, 5, 10, 30 min)",
+                        line: "gave up a notification after \(chain.count) attempt(s) in \(label), the last answered \(chain.last!.entry.status): the documented schedule resends it \(Self.resendWaits.count) times, over three cycles (1, 3, 5, 10, 10 s; 0, 1, 3, 5, 30 s; 1, 1, 3, 5, 10, 30 min)",
                         category: scenario.expect.diagnosis ?? .serviceUnavailable,
                         evidence: chain.suffix(2).map { Self.describe($0.entry, number: $0.index + 1) },
-                        remedy: "resend on every non-2xx answer, on the seed's schedule, before reporting the notification undelivered"))
+                        remedy: "resend on every non-2xx answer, on the documented schedule, before reporting the notification undelivered"))
                 }
             }
             if case .disabledByRule(let at, let text) = state, (run.report?["state"]?.stringValue ?? "") != "disabled" {
                 note("said", Finding(
-                    line: "did not say it disabled itself in \(label): \(text) at \(Scenario.formatSeconds(at)) reached the seed's \(Scenario.plainNumber(spec.disableThreshold * 100))%",
+                    line: "did not say it disabled itself in \(label): \(text) at \(Scenario.formatSeconds(at)) reached the documented \(Scenario.plainNumber(spec.disableThreshold * 100))%",
                     category: .integrationDisabled, evidence: ["\(label) reported state: \(run.report?["state"].map(Self.text) ?? "nothing")"],
                     remedy: "report {\"state\": \"disabled\"} and tell the user why, so they fix the cause and enable it again"))
             }
             if case .notify? = run.step, state == .enabled, !queue.isEmpty {
                 let failed = outcomes.filter { !$0.ok }.count
                 note("unsent", Finding(
-                    line: "left \(queue.count) event(s) unsent in \(label) though the integration was enabled: \(failed) of \(outcomes.count) unsuccessful is below the seed's \(Scenario.plainNumber(spec.disableThreshold * 100))%\(outcomes.count < spec.minimumRequests ? " (or under \(spec.minimumRequests) \(spec.disableCounts.unit))" : "")",
+                    line: "left \(queue.count) event(s) unsent in \(label) though the integration was enabled: \(failed) of \(outcomes.count) unsuccessful is below the documented \(Scenario.plainNumber(spec.disableThreshold * 100))%\(outcomes.count < spec.minimumRequests ? " (or under \(spec.minimumRequests) \(spec.disableCounts.unit))" : "")",
                     category: scenario.expect.diagnosis ?? .serviceUnavailable, evidence: queue.prefix(3).map { "not sent: \($0)" },
-                    remedy: "deliver every queued event in order while enabled; disable only at the seed's 60% in 12 hours"))
+                    remedy: "deliver every queued event in order while enabled; disable only at the documented 60% in 12 hours"))
                 queue.removeAll()
             }
         }
@@ -214,7 +214,7 @@ extension SeedRules {
             noted.insert("schedule")
             let (cycle, place) = Self.cyclePlace(attempt - 1)
             return [Finding(
-                line: "resent a notification \(Scenario.formatSeconds((gap * 1000).rounded() / 1000)) after attempt \(attempt) in \(label), where the seed's schedule waits \(Scenario.formatSeconds(wanted)) (cycle \(cycle), resend \(place)), or gave it up before its \(Self.attemptsPerNotification) attempts",
+                line: "resent a notification \(Scenario.formatSeconds((gap * 1000).rounded() / 1000)) after attempt \(attempt) in \(label), where the documented schedule waits \(Scenario.formatSeconds(wanted)) (cycle \(cycle), resend \(place)), or gave it up before its \(Self.attemptsPerNotification) attempts",
                 category: scenario.expect.diagnosis ?? .serviceUnavailable,
                 evidence: [chain[attempt - 1], chain[attempt]].map { Self.describe($0.entry, number: $0.index + 1) },
                 remedy: "resend after 1, 3, 5, 10, 10 s; then 0, 1, 3, 5, 30 s; then 1, 1, 3, 5, 10, 30 min, counting each wait from the attempt before")]

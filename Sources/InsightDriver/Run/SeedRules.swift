@@ -67,7 +67,7 @@ struct SeedRules {
             if !output.localizedCaseInsensitiveContains(region.platformHost) && output.range(of: "\\b\(region.code)\\b", options: [.regularExpression, .caseInsensitive]) == nil {
                 let setting = kind == .audit ? "storage region" : kind == .notifier ? "API URL" : "URL"
                 findings.append(Finding(
-                    line: "never told the user that the key belongs to \(region.code), not to the \(setting)'s \(configured.code): the seed says to verify the region; name it (\(region.platformBaseURL))",
+                    line: "never told the user that the key belongs to \(region.code), not to the \(setting)'s \(configured.code): the troubleshooting guide says to verify the region; name it (\(region.platformBaseURL))",
                     category: scenario.expect.diagnosis!, evidence: journal.filter { $0.status == 401 || $0.status == 404 }.prefix(3).map(Self.describe),
                     remedy: "on a 401, try the key on the other regions' /validate and name the one that accepts it"))
             }
@@ -81,7 +81,7 @@ struct SeedRules {
             if let code = command.exitCode, !command.timedOut {
                 if let diagnosis = scenario.expect.diagnosis, code == 0 {
                     findings.append(Finding(
-                        line: "exited 0, but the seed's case here is \(diagnosis.rawValue) (\(diagnosis.entry.title)): a client must report the failure (non-zero exit) and say what is wrong",
+                        line: "exited 0, but the documented case here is \(diagnosis.rawValue) (\(diagnosis.entry.title)): a client must report the failure (non-zero exit) and say what is wrong",
                         category: diagnosis, evidence: Self.last(journal),
                         remedy: "exit non-zero when the integration cannot get its data, and print what the user must fix"))
                 } else if scenario.expect.diagnosis == nil, code != 0 {
@@ -107,7 +107,7 @@ struct SeedRules {
         let count = found.count == 1 ? "a rule" : "\(found.count) rules"
         return Diagnosis(
             first.category,
-            summary: "The client broke \(count) the seeds set for any integration; first: it \(first.line)",
+            summary: "The client broke \(count) rule(s) documented for any integration; first: it \(first.line)",
             evidence: evidence,
             ranked: found.map { RankedCause($0.line, .confirmed, because: "the emulator's journal and the client's exit show it") },
             remedies: remedies)

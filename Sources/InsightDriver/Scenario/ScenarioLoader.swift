@@ -291,7 +291,7 @@ struct ScenarioParser {
             guard SeedRows.row(id) != nil else {
                 let near = SeedRows.all.map(\.id).min { YAMLMapping.distance($0, id) < YAMLMapping.distance($1, id) }
                 let hint = near.flatMap { YAMLMapping.distance($0, id) <= max(3, id.count / 4) ? "did you mean '\($0)'? " : nil } ?? ""
-                throw item.error("'\(id)' is not a seed row; \(hint)`insight-replay run --coverage` lists the rows")
+                throw item.error("'\(id)' is not a documented row; \(hint)`insight-replay run --coverage` lists the rows")
             }
             guard !rows.contains(id) else { throw item.error("'\(id)' is listed twice") }
             rows.append(id)
@@ -833,13 +833,13 @@ struct ScenarioParser {
         // Unknown fields first, so a misspelt field is named rather than reported as missing.
         try map.finish()
         if command == nil, (url == nil) != (token == nil) {
-            throw value.error(url == nil ? "token goes with url (the seeds/000 client); add url" : "url goes with token (the seeds/000 client); add token")
+            throw value.error(url == nil ? "token goes with url (a SIEM connector's settings); add url" : "url goes with token (a SIEM connector's settings); add token")
         }
         if let serviceUserValue, admin == nil {
             throw serviceUserValue.error("service_user is looked up with admin_token; add admin_token")
         }
         if url == nil, audit == nil, notifier == nil, command == nil {
-            throw value.error("configure at least one integration: url + token (seeds/000), audit (seeds/002), notifier (seeds/003) or command (your own client)")
+            throw value.error("configure at least one integration: url + token (a SIEM connector), audit (an audit-log pull), notifier (an InsightConnect trigger) or command (your own client)")
         }
         return ClientSpec(url: url, token: token, adminToken: admin, serviceUser: serviceUser, maxAttempts: maxAttempts,
                           audit: audit, notifier: notifier, command: command)

@@ -101,7 +101,7 @@ public struct Coverage: Sendable {
     /// The table as text: a line per row, then the count and the uncovered rows.
     public func text() -> String {
         let width = lines.map(\.row.id.count).max() ?? 30
-        var out = ["seed row coverage (covers: in each scenario; rows: SeedRows.swift, from the seeds)"]
+        var out = ["coverage of the documented behaviours (covers: in each scenario; rows: SeedRows.swift, from the vendor documents)"]
         for line in lines {
             let id = line.row.id.padding(toLength: width, withPad: " ", startingAt: 0)
             var by = line.passing.joined(separator: ", ")
@@ -109,7 +109,7 @@ public struct Coverage: Sendable {
             out.append("  \(line.covered ? "✓" : "✗") \(id)  \(by.isEmpty ? "UNCOVERED — \(line.row.text)" : by)")
         }
         let covered = lines.filter(\.covered).count
-        out.append("\(covered) of \(lines.count) seed rows covered" + (uncovered.isEmpty ? "" : "; uncovered: \(uncovered.map(\.id).joined(separator: ", "))"))
+        out.append("\(covered) of \(lines.count) documented rows covered" + (uncovered.isEmpty ? "" : "; uncovered: \(uncovered.map(\.id).joined(separator: ", "))"))
         return out.joined(separator: "\n")
     }
 }

@@ -24,9 +24,9 @@ extension Diagnose {
         /// The one product these settings describe, or what is wrong with them.
         public var problem: String? {
             let given = [url, storageRegion, triggerURL].compactMap { $0 }.count
-            if given > 1 { return "give one product's settings: --url (seeds/000), --storage-region (seeds/002) or --trigger-url (seeds/003), not several" }
-            if adminToken != nil, url == nil { return "--admin-key/--admin-token-env go with --url (seeds/000)" }
-            if serviceUser != nil, url == nil { return "--service-user goes with --url (seeds/000)" }
+            if given > 1 { return "give one product's settings: --url (a SIEM connector), --storage-region (an audit-log pull) or --trigger-url (an InsightConnect trigger), not several" }
+            if adminToken != nil, url == nil { return "--admin-key/--admin-token-env go with --url (a SIEM connector)" }
+            if serviceUser != nil, url == nil { return "--service-user goes with --url (a SIEM connector)" }
             return nil
         }
     }
@@ -65,7 +65,7 @@ extension Diagnose {
         }
         if let region = settings.storageRegion { return .audit(storageRegion: region, apiKey: try key("the API key")) }
         if let url = settings.triggerURL { return .trigger(url: url, apiKey: try key("the API key")) }
-        throw InputError("no settings given: --url (seeds/000 URL + Token), --storage-region (seeds/002) or --trigger-url (seeds/003)")
+        throw InputError("no settings given: --url with a token (a SIEM connector), --storage-region (an audit-log pull) or --trigger-url (an InsightConnect trigger)")
     }
 
     /// The demo world's keys by id (`demo-us3-user` …), made from its fixed seed.
@@ -106,7 +106,7 @@ extension Diagnose {
         var product: Product
         if settings.storageRegion != nil || (settings.url == nil && settings.triggerURL == nil && steps.contains("audit")) {
             guard var audit = scenario.client.audit, steps.contains("audit") else {
-                throw InputError("\(scenario.file) has no audit_pull step; use a seeds/002 scenario, or --emulate demo")
+                throw InputError("\(scenario.file) has no audit_pull step; use an audit-log pull scenario, or --emulate demo")
             }
             if let region = settings.storageRegion { audit.storageRegion = region }
             if let given = try token(settings.token) { audit.token = given }
@@ -115,7 +115,7 @@ extension Diagnose {
             product = .audit(storageRegion: audit.storageRegion, apiKey: world.resolve(audit.token))
         } else if settings.triggerURL != nil || (settings.url == nil && steps.contains("notify")) {
             guard var notifier = scenario.client.notifier, steps.contains("notify") else {
-                throw InputError("\(scenario.file) has no notifier steps; use a seeds/003 scenario, or --emulate demo")
+                throw InputError("\(scenario.file) has no notifier steps; use an InsightConnect trigger scenario, or --emulate demo")
             }
             if let url = settings.triggerURL { notifier.url = url }
             if let given = try token(settings.token) { notifier.token = given }
@@ -124,7 +124,7 @@ extension Diagnose {
             product = .trigger(url: notifier.url, apiKey: world.resolve(notifier.token))
         } else {
             guard scenario.client.url != nil || settings.url != nil, steps.contains("idr") else {
-                throw InputError("\(scenario.file) has no validate or sync step; use a seeds/000 scenario, or --emulate demo")
+                throw InputError("\(scenario.file) has no validate or sync step; use a SIEM connector scenario, or --emulate demo")
             }
             if let url = settings.url { scenario.client.url = url }
             if let given = try token(settings.token) { scenario.client.token = given }

@@ -21,9 +21,9 @@ public enum Diagnose {
 
         public var title: String {
             switch self {
-            case .idr: return "seeds/000 InsightIDR integration (URL + Token)"
-            case .audit: return "seeds/002 Rapid7 audit logs (storage region + API key)"
-            case .trigger: return "seeds/003 InsightConnect API trigger (API URL + API key)"
+            case .idr: return "SIEM connector to InsightIDR (URL + token)"
+            case .audit: return "audit-log pull (storage region + API key)"
+            case .trigger: return "InsightConnect API trigger (API URL + API key)"
             }
         }
 
