@@ -39,11 +39,10 @@ let package = Package(
         .target(
             name: "InsightServer",
             dependencies: [
-                "InsightEmulator", "InsightRecordings", "CMalloc",
+                "InsightEmulator", "InsightRecordings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -64,11 +63,25 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Hostile inputs and their harnesses (HTTP, TLS, file mutants, the command line's entry
+        // points, the ways a path is typed), for `insight-replay hostile` and the tests; never
+        // linked into the emulator, the server or the driver.
+        .target(
+            name: "InsightHardening",
+            dependencies: [
+                "InsightCore", "InsightEmulator", "InsightServer", "InsightRecordings", "InsightDriver", "CMalloc",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Benchmarks/server.sh: the minimal SwiftNIO server the emulator's server is measured against.
         .executableTarget(
             name: "nio-baseline",
             dependencies: [
-                "InsightServer",
+                "InsightServer", "InsightHardening",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,6 +91,7 @@ let package = Package(
             name: "insight-replay",
             dependencies: [
                 "InsightDriver", "InsightServer", "InsightClient", "InsightEmulator", "InsightRecordings", "InsightCore",
+                "InsightHardening",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,15 +99,15 @@ let package = Package(
         // -sanitize=fuzzer); built normally, it replays inputs through the same targets.
         .executableTarget(
             name: "insight-fuzz",
-            dependencies: ["InsightDriver", "InsightServer", "InsightRecordings", "InsightEmulator", "InsightCore"],
+            dependencies: ["InsightDriver", "InsightServer", "InsightRecordings", "InsightEmulator", "InsightCore", "InsightHardening"],
             path: "Fuzz"),
         .testTarget(name: "InsightCoreTests", dependencies: ["InsightCore"]),
         .testTarget(name: "InsightEmulatorTests", dependencies: ["InsightEmulator"]),
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
         .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver", "InsightHardening"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightServerTests", dependencies: [
-            "InsightServer", "InsightClient", "InsightRecordings", "InsightDriver",
+            "InsightServer", "InsightClient", "InsightRecordings", "InsightDriver", "InsightHardening",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // The command line's own behaviour: argument errors, suggestions, progress, report paths.

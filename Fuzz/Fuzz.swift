@@ -3,6 +3,7 @@ import InsightCore
 import InsightDriver
 import InsightEmulator
 import InsightRecordings
+import InsightHardening
 import InsightServer
 
 /// The coverage-guided fuzzer's targets: the YAML scenario loader, the HAR and recording

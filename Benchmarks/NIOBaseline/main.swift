@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOPosix
 // The handler only (`FixedAnswerHandler`, NIO's types and nothing else on the request path): the
 // same class `bench-request` compares with in process.
+import InsightHardening
 import InsightServer
 
 let arguments = CommandLine.arguments

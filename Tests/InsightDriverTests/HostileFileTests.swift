@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 @testable import InsightDriver
+import InsightHardening
 import InsightRecordings
 import Testing
 

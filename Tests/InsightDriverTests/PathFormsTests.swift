@@ -1,5 +1,6 @@
 import Foundation
 @testable import InsightDriver
+import InsightHardening
 import InsightServer
 import Testing
 

@@ -6,6 +6,7 @@ import InsightEmulator
 import Glibc
 #endif
 import InsightDriver
+import InsightHardening
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

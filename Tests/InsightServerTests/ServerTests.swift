@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 import InsightEmulator
+import InsightHardening
 import InsightServer
 import Testing
 #if canImport(Glibc)

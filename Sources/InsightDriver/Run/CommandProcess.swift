@@ -2,9 +2,9 @@ import Foundation
 
 /// One run of a command client: started with its environment, its output captured to files
 /// (no pipe to fill up and block it), stopped at its timeout.
-struct CommandProcess {
+package struct CommandProcess {
     /// One run's exit, timeout, launch error and output.
-    typealias Outcome = CommandObservation
+    package typealias Outcome = CommandObservation
 
     /// Output kept per stream; beyond it the rest is dropped and the cut is said.
     static let outputCap = 1 << 20
@@ -14,8 +14,15 @@ struct CommandProcess {
     let directory: String?
     let timeout: Double
 
+    package init(arguments: [String], environment: [String: String], directory: String?, timeout: Double) {
+        self.arguments = arguments
+        self.environment = environment
+        self.directory = directory
+        self.timeout = timeout
+    }
+
     /// Runs the command; `started` learns its process id as soon as it runs.
-    func run(started: @Sendable (Int32) -> Void = { _ in }) async -> Outcome {
+    package func run(started: @Sendable (Int32) -> Void = { _ in }) async -> Outcome {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("insight-replay-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

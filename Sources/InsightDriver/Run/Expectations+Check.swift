@@ -60,12 +60,12 @@ struct Observed {
 }
 
 /// A command client's runs: the last exit, and everything it printed (keys scrubbed).
-struct CommandObservation {
-    var exitCode: Int32?
-    var timedOut = false
-    var launchError: String?
-    var stdout = ""
-    var stderr = ""
+package struct CommandObservation {
+    package var exitCode: Int32?
+    package var timedOut = false
+    package var launchError: String?
+    package var stdout = ""
+    package var stderr = ""
 
     /// The last line of stdout that is a JSON object: what the client reported.
     var reported: [String: JSON]? {

@@ -138,6 +138,30 @@ public final class EmulatorServer: Sendable {
 public struct ServerError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    package init(message: String) { self.message = message }
+}
+
+extension EmulatorServer {
+    /// The handlers `serve` puts on a plain connection (NIO's HTTP/1.1 codec, pipelining and
+    /// error handling, then the routing and the emulator), for harnesses that drive the request
+    /// path without a socket: the fuzzer and the in-memory benchmark.
+    package static func addPlainHandlers(_ sync: ChannelPipeline.SynchronousOperations, emulator: Emulator,
+                                         loadScenario: ScenarioLoading?, logger: Logger, idleTimeout: Double?,
+                                         forwardLeftovers: Bool) throws
+    {
+        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario),
+                                      logger: logger, authority: nil, linkBase: nil,
+                                      idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) })
+        try HTTPServerSupport.addHTTPHandlers(sync, handler: HTTPHandler(settings: settings, arrival: .plain), forwardLeftovers: forwardLeftovers)
+    }
+
+    /// NIO's HTTP/1.1 handlers in front of `handler`, as the server has them (the reference the
+    /// benchmark measures the server against).
+    package static func addHandlers(_ sync: ChannelPipeline.SynchronousOperations, handler: any ChannelHandler,
+                                    forwardLeftovers: Bool) throws
+    {
+        try HTTPServerSupport.addHTTPHandlers(sync, handler: handler, forwardLeftovers: forwardLeftovers)
+    }
 }
 
 /// Runs `body` with a server on a free loopback port and always shuts it down. With `authority`,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InsightCore
 import InsightEmulator
+import InsightHardening
 import InsightServer
 
 /// The request path in CPU per request, in process (issue 13): the server's pipeline answering

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import InsightDriver
+import InsightHardening
 import InsightServer
 
 /// What a person at a shell can do wrong, kept fixed by `hostile`: every path form to every

@@ -3,6 +3,7 @@ import Foundation
 import InsightCore
 import InsightDriver
 import InsightEmulator
+import InsightHardening
 import InsightRecordings
 import InsightServer
 import Logging

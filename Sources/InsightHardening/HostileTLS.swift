@@ -1,4 +1,5 @@
 import Foundation
+import InsightServer
 import InsightCore
 import NIOCore
 import NIOPosix

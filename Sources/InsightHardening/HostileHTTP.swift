@@ -1,4 +1,5 @@
 import Foundation
+import InsightServer
 import CMalloc
 import InsightCore
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import InsightServer
 import InsightCore
 
 /// Hostile versions of a good file, made deterministically from a seed: what a hand slip, a

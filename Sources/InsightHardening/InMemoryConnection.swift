@@ -1,4 +1,5 @@
 import Foundation
+import InsightServer
 import InsightEmulator
 import Logging
 import NIOCore
@@ -13,13 +14,11 @@ extension EmulatorServer {
     public static func answer(connection bytes: [UInt8], emulator: Emulator, loadScenario: ScenarioLoading? = nil) -> [UInt8] {
         var quiet = Logger(label: "insight-replay.in-memory")
         quiet.logLevel = .critical
-        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: loadScenario),
-                                      logger: quiet, authority: nil, linkBase: nil)
         let channel = EmbeddedChannel()
         var output: [UInt8] = []
         do {
-            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
-                                                  forwardLeftovers: false)
+            try EmulatorServer.addPlainHandlers(channel.pipeline.syncOperations, emulator: emulator, loadScenario: loadScenario,
+                                                logger: quiet, idleTimeout: nil, forwardLeftovers: false)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
             try channel.writeInbound(ByteBuffer(bytes: bytes))
             // A fault's delay is a scheduled task: run them all (a virtual minute is plenty).
@@ -52,19 +51,18 @@ public enum InMemoryRequestPath {
     ///   time something else).
     public static func server(emulator: Emulator, request: [UInt8], count: Int, expectStatus: Int = 200) throws -> Figure {
         // As `serve` has it, idle timer included.
-        let settings = ServerSettings(emulator: emulator, admin: AdminAPI(emulator: emulator, loadScenario: nil), logger: Logger(label: "insight-replay.bench"),
-                                      authority: nil, linkBase: nil, idleTimeout: .seconds(Int64(EmulatorServer.defaultIdleTimeout)))
         return try time(request: request, count: count, expectStatus: expectStatus) { channel in
-            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: HTTPHandler(settings: settings, arrival: .plain),
-                                                  forwardLeftovers: true)
+            try EmulatorServer.addPlainHandlers(channel.pipeline.syncOperations, emulator: emulator, loadScenario: nil,
+                                                logger: Logger(label: "insight-replay.bench"),
+                                                idleTimeout: EmulatorServer.defaultIdleTimeout, forwardLeftovers: true)
         }
     }
 
     /// The reference: NIO's handlers and one that answers `body` with status 200 to anything.
     public static func fixedAnswer(body: [UInt8], request: [UInt8], count: Int) throws -> Figure {
         try time(request: request, count: count, expectStatus: 200) { channel in
-            try HTTPServerSupport.addHTTPHandlers(channel.pipeline.syncOperations, handler: FixedAnswerHandler(body: ByteBuffer(bytes: body)),
-                                                  forwardLeftovers: true)
+            try EmulatorServer.addHandlers(channel.pipeline.syncOperations, handler: FixedAnswerHandler(body: ByteBuffer(bytes: body)),
+                                           forwardLeftovers: true)
         }
     }
 

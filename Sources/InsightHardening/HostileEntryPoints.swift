@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 import InsightRecordings
+import InsightDriver
 import InsightServer
 
 /// Mutants of the bundled files through the doors a user's file comes in by: `run FILE`,

@@ -1,4 +1,6 @@
 import Foundation
+import InsightDriver
+import InsightServer
 
 /// Every command that takes files or folders, given them in each form a person types: `.`,
 /// `./`, `..`, a bare name, `./name`, an absolute path, a folder with spaces and non-ASCII
