@@ -111,6 +111,6 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // The command line's own behaviour: argument errors, suggestions, progress, report paths.
-        .testTarget(name: "InsightReplayCLITests", dependencies: ["insight-replay"]),
+        .testTarget(name: "InsightReplayCLITests", dependencies: ["insight-replay", "InsightDriver"]),
     ]
 )

@@ -13,8 +13,8 @@ struct CA: AsyncParsableCommand {
             they reach. The key never leaves this machine: do not share it or commit it.
             """)
 
-    @Option(name: .long, help: "SQLite store the CA lives beside.")
-    var store: String = ".insight-replay/store.sqlite"
+    @OptionGroup var storeOption: StoreOption
+    var store: String { storeOption.store }
 
     @Flag(name: .long, help: "Print only the path of ca.pem (for scripts).")
     var path = false

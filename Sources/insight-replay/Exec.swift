@@ -27,8 +27,8 @@ struct Exec: AsyncParsableCommand {
     @Option(name: .long, help: "virtual: the command's clock is the emulator's (exact, no waiting); wall: real time.")
     var time: String = "virtual"
 
-    @Option(name: .long, help: "SQLite store the local CA lives beside.")
-    var store: String = ".insight-replay/store.sqlite"
+    @OptionGroup var storeOption: StoreOption
+    var store: String { storeOption.store }
 
     @Flag(name: .shortAndLong, help: "After the command, print the requests the emulator saw (to standard error).")
     var verbose = false

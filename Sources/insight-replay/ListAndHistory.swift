@@ -37,8 +37,8 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what changed across recent runs (newly failing, fixed, flaky, slower), then the runs; or one scenario's runs.")
 
-    @Option(name: .long, help: "SQLite store for run history.")
-    var store: String = ".insight-replay/store.sqlite"
+    @OptionGroup var storeOption: StoreOption
+    var store: String { storeOption.store }
 
     @Option(name: .long, parsing: .unconditional, help: "How many runs to show and compare.")
     var limit: Int = 10

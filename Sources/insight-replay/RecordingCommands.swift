@@ -7,9 +7,10 @@ import InsightRecordings
 import InsightServer
 import Logging
 
-/// The store option every recording command shares.
+/// The store option every command that reads or writes the store shares (run, list, history,
+/// serve, exec, ca and the recording commands).
 struct StoreOption: ParsableArguments {
-    @Option(name: .long, help: "SQLite store for recordings and run history.")
+    @Option(name: .long, help: "SQLite store for recordings and run history; the local CA lives in the folder ca beside it.")
     var store: String = ".insight-replay/store.sqlite"
 
     func open() throws -> SQLiteRecordingStore {

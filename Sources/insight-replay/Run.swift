@@ -42,8 +42,8 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Scenarios run at once (each on its own emulator and virtual clock); default: the cores. Runs with a command client go one at a time.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: "SQLite store for run history and imported recordings.")
-    var store: String = ".insight-replay/store.sqlite"
+    @OptionGroup var storeOption: StoreOption
+    var store: String { storeOption.store }
 
     @Flag(name: .long, help: "Do not record this run in the store (recordings imported into it are still read).")
     var noStore = false
@@ -117,123 +117,52 @@ struct Run: AsyncParsableCommand {
         // Scenario outcomes are reported as diagnoses; logs are for digging deeper (--log-level debug).
         try common.bootstrap(fallback: .error)
         let started = Date()
-        var scenarios: [Scenario]
+        var catalogue = CatalogueRun(store: store, jobs: jobs, coverageLabel: coverageLabel)
+        catalogue.paths = paths
+        catalogue.filters = filter
+        catalogue.shard = try shard.map(Self.shard)
+        catalogue.only = only
+        catalogue.noStore = noStore
+        catalogue.recordingsFolder = recordingsFolder
+        catalogue.commit = Self.commit
         do {
-            scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
-        } catch {
-            printError("\(error)")
-            printError("no scenario was run: fix the files above (see README, \"Scenario format\").")
-            // CI shows the bad files in its test results rather than nothing at all.
-            let errors = (error as? ScenarioErrors)?.errors ?? [(error as? ScenarioError)
-                ?? ScenarioError(file: paths.first ?? "Scenarios", line: nil, column: nil, field: "", message: "\(error)")]
-            writeReports([], errors: errors, started: started)
-            throw ExitCode(2)
-        }
-        do {
-            scenarios = try ScenarioSelection(filters: filter, shard: try shard.map(Self.shard)).apply(scenarios)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-        if let shard, scenarios.isEmpty {
-            print("shard \(shard) holds none of the selected scenarios (more jobs than scenarios): nothing to run")
-        }
-        if !only.isEmpty {
-            let unknown = only.filter { name in !scenarios.contains { $0.name == name } }
-            if !unknown.isEmpty {
-                let names = scenarios.map(\.name)
-                let said = unknown.map { name in ScenarioSelection.nearest(name, among: names).map { "\(name) (did you mean '\($0)'?)" } ?? name }
-                printError("--only: no scenario named \(said.joined(separator: ", ")); `insight-replay list` shows the names")
-                throw ExitCode(2)
-            }
-            scenarios = scenarios.filter { only.contains($0.name) }
-        }
-        var override: ClientOverride?
-        if let client {
-            var command = CommandSpec(arguments: ["/bin/sh", "-c", client])
-            command.timeout = clientTimeout
-            let mode = CommandTime(rawValue: time) ?? .virtual
-            command.time = mode
-            command.faketime = mode == .scaled && (faketime == "on" || (faketime == "auto" && FakeTime.isInstalled))
-            if mode == .scaled, faketime == "on", !FakeTime.isInstalled {
-                printError("--faketime on: libfaketime is not installed (Debian: apt-get install faketime)")
-                throw ExitCode(2)
-            }
-            let kinds = try Self.kinds(kind)
-            let chosen = ClientOverride(command: command, time: mode, timeScale: timeScale, kinds: kinds)
-            override = chosen
-            let applicable = scenarios.filter { chosen.applies(to: $0) }
-            let skipped = scenarios.count - applicable.count
-            let named = kinds.sorted().map(\.title).joined(separator: ", ")
-            if applicable.isEmpty {
-                printError("--client: none of these scenarios has a client of kind \(kind) (\(named)) answered by the emulator; choose another with --kind siem, audit or notifier")
-                throw ExitCode(2)
-            }
-            if skipped > 0 { printError("--client: \(skipped) scenario(s) of another kind than \(named), or answered by recordings, are not run (--kind all runs every kind)") }
-            printError(mode == .virtual
-                ? "--client: \(applicable.count) scenario(s), on the emulator's virtual clock (exact times; its sleeps take no wall time)"
-                : "--client: \(applicable.count) scenario(s), time scale \(timeScale)×\(command.faketime ? ", under libfaketime" : " (its own sleeps are real: --faketime on, or install faketime)")")
-            scenarios = applicable
-        }
-        let mode: RecordMode
-        do {
-            mode = try RecordMode.parse(recordMode)
+            catalogue.recordMode = try RecordMode.parse(recordMode)
         } catch {
             printError("--record-mode: \(error)")
             throw ExitCode(2)
         }
-        let recordings: RunRecordings
+        catalogue.client = try clientOverride()
+        let scenarios: [Scenario]
+        let results: [ScenarioResult]
         do {
-            recordings = try RunRecordings(store: store, noStore: noStore,
-                                           folders: recordingsFolder.map { [$0] } ?? RunRecordings.folders(besideScenarioFiles: scenarios.map(\.file)))
-        } catch {
-            printError("\(error)")
-            printError("no scenario was run: fix the recordings above")
-            throw ExitCode(2)
-        }
-        let width = min(48, scenarios.map(\.name.count).max() ?? 20)
-        let terminal = Terminal()
-        var progress = Progress(total: scenarios.count, enabled: terminal.stderrIsTerminal, started: started)
-        var results: [ScenarioResult] = []
-        let runner = ScenarioRunner(logger: Logger(label: "insight-replay.client"),
-                                    recordings: recordings.source, recordMode: mode,
-                                    caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: override)
-        // Results come in the scenarios' order; each is reported and recorded as it is ready.
-        progress.show(next: scenarios.first?.name ?? "")
-        await runner.run(scenarios, jobs: jobs) { index, result in
-            let scenario = scenarios[index]
-            progress.clear()
-            if index + 1 < scenarios.count { progress.show(next: scenarios[index + 1].name) }
-            results.append(result)
-            if !result.captured.isEmpty {
-                let name = scenario.recordings.first ?? scenario.name
-                do {
-                    var redactor = Redactor()
-                    for exchange in result.captured {
-                        try recordings.writable.appendExchange(try redactor.redact(exchange), to: name,
-                                                               provenance: Provenance(recordedAt: Date(), region: scenario.tenant.region.code, source: "emulator (run --record-mode \(mode.rawValue))", productVersion: nil))
-                    }
-                    printError("recorded \(result.captured.count) exchange(s) into '\(name)'; `insight-replay export \(name)` writes Recordings/\(name).json")
-                } catch {
-                    printError("not recorded: \(error)")
+            let selected = try catalogue.select()
+            scenarios = selected.scenarios
+            if let shard, scenarios.isEmpty {
+                print("shard \(shard) holds none of the selected scenarios (more jobs than scenarios): nothing to run")
+            }
+            for note in selected.notes { printError(note) }
+            let width = min(48, scenarios.map(\.name.count).max() ?? 20)
+            let terminal = Terminal()
+            var progress = Progress(total: scenarios.count, enabled: terminal.stderrIsTerminal, started: started)
+            // Results come in the scenarios' order; each is reported as it is ready.
+            progress.show(next: scenarios.first?.name ?? "")
+            results = try await catalogue.run(scenarios) { index, result, notes in
+                progress.clear()
+                if index + 1 < scenarios.count { progress.show(next: scenarios[index + 1].name) }
+                for note in notes { printError(note) }
+                print(ConsoleReport.line(result, nameWidth: width, colour: terminal.colour))
+                if verbose, let text = result.diagnosisText ?? result.clientOutput {
+                    print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
                 }
             }
-            print(ConsoleReport.line(result, nameWidth: width, colour: terminal.colour))
-            if verbose, let text = result.diagnosisText ?? result.clientOutput {
-                print(text.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
-            }
+        } catch {
+            for line in error.lines { printError(line) }
+            if !error.errors.isEmpty { writeReports([], errors: error.errors, started: started) }
+            throw ExitCode(2)
         }
-        let wall = Date().timeIntervalSince(started)
-        print(ConsoleReport.summary(results, wallSeconds: wall))
+        print(ConsoleReport.summary(results, wallSeconds: Date().timeIntervalSince(started)))
         if !writeReports(results, errors: [], started: started) { throw ExitCode(2) }
-        if !noStore {
-            do {
-                let history = try SQLiteRunHistory(path: store)
-                _ = try history.recordRun(RunHistoryRecord.make(results, startedAt: started, commit: Self.commit, coverage: coverageLabel))
-            } catch {
-                printError("warning: results not recorded in \(store): \(error) (use --no-store to skip)")
-            }
-        }
+        if let warning = catalogue.keep(results, startedAt: started) { printError(warning) }
         var uncovered = false
         if coverage || requireCoverage {
             let table = Coverage(zip(scenarios, results).map { ($0, $1.passed) })
@@ -242,6 +171,21 @@ struct Run: AsyncParsableCommand {
             if uncovered { printError("--require-coverage: \(table.uncovered.count) documented row(s) have no passing scenario; add one naming the row in covers:") }
         }
         if uncovered || results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+
+    /// `--client` and its options as the driver takes them.
+    func clientOverride() throws -> ClientOverride? {
+        guard let client else { return nil }
+        var command = CommandSpec(arguments: ["/bin/sh", "-c", client])
+        command.timeout = clientTimeout
+        let mode = CommandTime(rawValue: time) ?? .virtual
+        command.time = mode
+        command.faketime = mode == .scaled && (faketime == "on" || (faketime == "auto" && FakeTime.isInstalled))
+        if mode == .scaled, faketime == "on", !FakeTime.isInstalled {
+            printError("--faketime on: libfaketime is not installed (Debian: apt-get install faketime)")
+            throw ExitCode(2)
+        }
+        return ClientOverride(command: command, time: mode, timeScale: timeScale, kinds: try Self.kinds(kind))
     }
 
     static func shard(_ text: String) throws -> ScenarioSelection.Shard {
@@ -292,59 +236,5 @@ struct Run: AsyncParsableCommand {
             write(HTMLReport.page(report), to: html, option: "--html")
         }
         return written
-    }
-}
-
-/// Where a run's recordings come from: the bundled folders (in memory), then the store's
-/// imported ones — read with `--no-store` too, which only stops the run from writing.
-struct RunRecordings {
-    let bundled = InMemoryRecordingStore()
-    let stored: SQLiteRecordingStore?
-    let noStore: Bool
-    /// Where `--record-mode` captures go: the store, or memory with --no-store.
-    var writable: any RecordingStore {
-        if !noStore, let stored { return stored }
-        return bundled
-    }
-
-    init(store: String, noStore: Bool, folders: [String]) throws {
-        self.noStore = noStore
-        stored = !noStore || FileManager.default.fileExists(atPath: store) ? try SQLiteRecordingStore(path: store) : nil
-        for folder in folders {
-            for recording in try RecordingFile.loadFolder(folder) {
-                try bundled.saveRecording(recording)
-                // Without --no-store the bundled recordings go into the store too (`recordings` lists them).
-                if !noStore { try stored?.saveRecording(recording) }
-            }
-        }
-    }
-
-    var source: RecordingSource {
-        let bundled = bundled, stored = stored
-        return { name in try bundled.recording(named: name) ?? stored?.recording(named: name) }
-    }
-
-    /// The `Recordings` folders of these scenarios: beside each scenario's folder (in it, or in
-    /// its parent: `Scenarios/x.yaml` finds `Recordings/`), else `./Recordings`.
-    static func folders(besideScenarioFiles files: [String]) -> [String] {
-        var found: [String] = []
-        // Absolute first: `run .` and `run x.yaml` name files whose folder is "." or "", which
-        // have no parent to take; a URL made against the working folder always does.
-        let folders = Set(files.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().path })
-        for folder in folders.sorted() {
-            // The scenario's own folder, then up to two above it (Scenarios/seed-000/x.yaml finds ./Recordings).
-            var base = URL(fileURLWithPath: folder)
-            for _ in 0..<3 {
-                let path = base.appendingPathComponent("Recordings").path
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    if !found.contains(path) { found.append(path) }
-                    break
-                }
-                guard base.path != "/" else { break }
-                base.deleteLastPathComponent()
-            }
-        }
-        return found.isEmpty ? ["Recordings"] : found
     }
 }

@@ -51,8 +51,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Answer from this recording (in --store) after authentication; unmatched requests get 501 naming the nearest recordings.")
     var recording: String?
 
-    @Option(name: .long, help: "SQLite store holding --recording; the local CA lives in the folder ca beside it.")
-    var store: String = ".insight-replay/store.sqlite"
+    @OptionGroup var storeOption: StoreOption
+    var store: String { storeOption.store }
 
     @Option(name: .long, parsing: .unconditional, help: "A port speaking TLS directly (0 picks a free one), for clients that take a base URL but insist on https: https://127.0.0.1:PORT/us2/validate, or the real host name resolved to 127.0.0.1.")
     var tlsPort: Int?

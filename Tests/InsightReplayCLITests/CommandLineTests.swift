@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InsightCore
+import InsightDriver
 import InsightRecordings
 @testable import insight_replay
 import Testing

@@ -51,7 +51,7 @@ public enum JUnitReport {
         xml += "  <testsuite name=\"insight-replay\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors.count)\" time=\"\(time)\" timestamp=\"\(stamp)\" hostname=\"\(escape(hostname))\">\n"
         for error in errors {
             xml += "    <testcase classname=\"\(escape(classname(error.file)))\" name=\"\(escape((error.file as NSString).lastPathComponent))\" time=\"0.000\">\n"
-            xml += "      <error type=\"ScenarioError\" message=\"\(escape(error.description))\">\(escape(error.description))\nno scenario ran: fix the file (see README, \"Scenario format\")</error>\n"
+            xml += "      <error type=\"ScenarioError\" message=\"\(escape(error.description))\">\(escape(error.description))\nno scenario ran: fix the file (see docs/SCENARIOS.md)</error>\n"
             xml += "    </testcase>\n"
         }
         for result in results {
