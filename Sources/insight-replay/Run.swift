@@ -68,7 +68,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Folder of bundled recordings loaded before the run (default: the Recordings folder beside each scenario's folder, else ./Recordings).")
     var recordingsFolder: String?
 
-    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of the built-in client of each scenario of its --kind: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets its settings as R7_* variables (see README, \"The contract of each kind\"). Each scenario then reports what your client did differently from what the vendor documents require.")
+    @Option(name: .long, help: "Your own client, a command run by /bin/sh -c, in place of the built-in client of each scenario of its --kind: it reaches the emulator at https://REGION.api.insight.rapid7.com through the proxy and gets its settings as R7_* variables (see docs/CLIENTS.md, \"The contract of each kind\"). Each scenario then reports what your client did differently from what the vendor documents require.")
     var client: String?
 
     @Option(name: .long, help: "With --client: the integration it is: siem (a SIEM connector's URL + token, the default), audit (an audit-log pull), notifier (an InsightConnect trigger), or several with commas, or all.")

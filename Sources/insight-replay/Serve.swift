@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             (http://127.0.0.1:PORT/us2/validate). The port is also an HTTPS proxy for the Rapid7 \
             hosts: a client with HTTPS_PROXY and the local CA (eval "$(insight-replay serve \
             --print-env)") calls https://REGION.api.insight.rapid7.com unmodified, certificate \
-            checks on. The admin API lives under /_admin (see README).
+            checks on. The admin API lives under /_admin (see docs/CLI.md).
             """)
 
     @Option(name: .long, help: "A scenario file whose tenant, faults and timeline to serve (default: the demo world).")

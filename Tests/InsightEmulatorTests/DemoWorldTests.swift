@@ -10,7 +10,7 @@ import Testing
         tenants.first { $0.region == region }?.keys.first { $0.id == DemoWorld.keyID(region, kind) }?.secret
     }
 
-    /// The README lists these keys; they must not change from one build to the next.
+    /// docs/CLIENTS.md lists these keys; they must not change from one build to the next.
     @Test func theREADMEsDemoKeysAreStable() {
         #expect(secret(.us, .user) == "642fcbc9-8ed4-46bd-8eaa-954edef8a662")
         #expect(secret(.us, .organization) == "313a2063-7f45-4afc-93c0-db5167306da3")

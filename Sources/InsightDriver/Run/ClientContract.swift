@@ -70,7 +70,7 @@ public struct ClientOverride: Sendable {
 }
 
 /// What a command client of each kind is given beyond its settings, and what it hands back:
-/// the contract `run --client` holds it to (README, "The contract of each kind").
+/// the contract `run --client` holds it to (docs/CLIENTS.md, "The contract of each kind").
 ///
 /// | kind | one run stands for | inputs | what it hands back |
 /// |---|---|---|---|

@@ -346,7 +346,7 @@ struct CommandSetupError: Error, CustomStringConvertible {
 /// libfaketime (Debian's `faketime` package): preloaded into the client, it makes the process's
 /// clock start at the emulator's now and run `scale` times as fast, sleeps included. It works
 /// for programs that read time and sleep through the C library (Python, Node, curl, shells);
-/// Go calls the kernel directly and is not affected (see README, "Time for an external client").
+/// Go calls the kernel directly and is not affected (see docs/CLIENTS.md, "Time for an external client").
 public enum FakeTime {
     static let candidates = [
         "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",

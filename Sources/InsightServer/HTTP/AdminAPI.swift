@@ -196,7 +196,7 @@ struct AdminAPI: Sendable {
                 return problem(400, "\(error)")
             }
         default:
-            return problem(404, "no admin route \(request.method) \(request.path); see the README, \"Admin API\"")
+            return problem(404, "no admin route \(request.method) \(request.path); see docs/CLI.md, \"Admin API\"")
         }
     }
 
