@@ -2,7 +2,6 @@ import Foundation
 import InsightClient
 import InsightCore
 import InsightEmulator
-import InsightServer
 import Yams
 
 /// Reads scenario files strictly: unknown fields, wrong types, missing fields and dangling

@@ -2,7 +2,6 @@ import Foundation
 import InsightClient
 import InsightCore
 import InsightEmulator
-import InsightServer
 import Yams
 
 /// The client section: settings, tokens, key edits and steps.

@@ -2,7 +2,6 @@ import Foundation
 import InsightClient
 import InsightCore
 import InsightEmulator
-import InsightServer
 import Yams
 
 /// The expectations: diagnoses, causes, requests, reports.

@@ -2,7 +2,6 @@ import Foundation
 import InsightClient
 import InsightCore
 import InsightEmulator
-import InsightServer
 import Yams
 
 /// Faults and the timeline: request filters, fault rules and timed events.

@@ -2,7 +2,6 @@ import Foundation
 import InsightClient
 import InsightCore
 import InsightEmulator
-import InsightServer
 import Yams
 
 /// The tenant section: region, users, keys, workflows and generated data.

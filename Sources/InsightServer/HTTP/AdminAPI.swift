@@ -2,26 +2,6 @@ import Foundation
 import InsightCore
 import InsightEmulator
 
-/// A world a scenario describes, ready to load into a running emulator.
-public struct LoadedWorld: Sendable {
-    public var name: String
-    public var tenants: [Tenant]
-    public var faults: [FaultRule]
-    public var timeline: [TimelineEvent]
-    public var seed: UInt64
-    public init(name: String, tenants: [Tenant], faults: [FaultRule], timeline: [TimelineEvent], seed: UInt64) {
-        self.name = name
-        self.tenants = tenants
-        self.faults = faults
-        self.timeline = timeline
-        self.seed = seed
-    }
-}
-
-/// Turns scenario text into a world; the command line wires this to the driver's loader so
-/// the server does not depend on it. The error's description is shown to the caller.
-public typealias ScenarioLoading = @Sendable (_ yaml: String, _ start: Date) throws -> LoadedWorld
-
 /// The admin API under `/_admin` on the server's own address (never a regional host):
 ///
 /// | method path | does |

@@ -6,34 +6,6 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// What every connection of one server shares.
-struct ServerSettings: Sendable {
-    let emulator: Emulator
-    let admin: AdminAPI
-    let logger: Logger
-    /// Issues the certificates of CONNECT tunnels; nil: CONNECT is answered 501.
-    let authority: CertificateAuthority?
-    /// Base that replaces `https://HOST` in answers to path-prefix requests (`--link-base`);
-    /// nil: the address the request came to (`http://127.0.0.1:PORT`).
-    let linkBase: String?
-    /// A connection that completes no part of a request for this long is closed (`IdleTimer`);
-    /// nil: never (the in-memory connection of the fuzzer).
-    var idleTimeout: TimeAmount? = nil
-    /// A request head not complete this long after its first byte closes the connection
-    /// (`HeadClock`): shorter than the idle timeout, so half-sent heads are not held.
-    var headTimeout: TimeAmount? = nil
-}
-
-/// How a connection reached the server.
-struct Arrival: Sendable {
-    /// Inside a CONNECT tunnel: every request goes to this host.
-    var tunnelHost: String?
-    /// TLS (a tunnel or the direct TLS port): the scheme of rewritten links.
-    var secure: Bool
-
-    static let plain = Arrival(tunnelHost: nil, secure: false)
-}
-
 /// Turns HTTP/1.1 parts into emulator requests and writes the answers back, on the event loop:
 /// the emulator decides synchronously, so no task hop sits on the request path.
 ///
@@ -204,77 +176,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// when the Host is the server itself (127.0.0.1, localhost); the prefix may also be a full
     /// host name. `/_admin/…` on the server's own address is the admin API.
     static func route(_ head: HTTPRequestHead, body: Data, arrival: Arrival = .plain) -> Routed {
-        var target = head.uri
-        var absoluteHost: String?
-        // Origin-form (`/validate`) is the common case: only a target not starting with "/" can be a URL.
-        if arrival.tunnelHost == nil, target.utf8.first != UInt8(ascii: "/"),
-           let scheme = ["http://", "https://"].first(where: { target.prefix($0.count).lowercased() == $0 }) {
-            let rest = target.dropFirst(scheme.count)
-            let authority = rest.prefix { $0 != "/" && $0 != "?" }
-            let host = String(authority.split(separator: ":").first ?? "").lowercased()
-            if !ProxyPolicy.isLoopback(host: host) {
-                // A loopback URL is the server itself (a client whose NO_PROXY missed it).
-                guard ProxyPolicy.isEmulated(host: host) else { return .answer(ProxyPolicy.refusal(target: String(authority))) }
-                absoluteHost = host
-            }
-            let path = rest.dropFirst(authority.count)
-            target = path.hasPrefix("/") ? String(path) : "/" + path
+        let target: String, absoluteHost: String?
+        switch absoluteForm(head.uri, arrival: arrival) {
+        case .success(let found): (target, absoluteHost) = found
+        case .failure(let refusal): return .answer(refusal)
         }
-        guard let (rawPath, query) = Self.split(target) else {
+        guard let (path, query) = Self.split(target) else {
             return .answer(.json(400, ["message": .string("cannot parse the request target \(head.uri)")]))
         }
-        var path = rawPath
-        // One pass: the first Host header, and every other field for the emulator, each name
-        // folded once (well-known ones to literals, which compare at once).
-        var hostHeader: String?
-        var headers = InsightCore.HTTPHeaders()
-        for (name, value) in head.headers {
-            let lower = InsightCore.HTTPHeaders.lowercasedName(name)
-            if lower == "host" {
-                if hostHeader == nil { hostHeader = value }
-            } else {
-                headers.add(lowercased: lower, value)
-            }
-        }
+        let (hostHeader, headers) = fields(head.headers)
         // Inside a tunnel the request is for the tunnel's host: a Host naming another is
         // misdirected (RFC 9110 §15.5.20), not answered as the tunnel's.
         if let tunnel = arrival.tunnelHost, let hostHeader, Self.hostName(hostHeader) != tunnel {
             return .answer(.json(421, ["message": .string("Misdirected Request: Host \(hostHeader) inside the tunnel to \(tunnel)")]))
         }
-        var host = arrival.tunnelHost ?? absoluteHost ?? hostHeader ?? ""
-        // The Host header as sent is nearly always the host itself: look it up as it is first.
-        var found = Region.lookup(host: host)
-        if found == nil, arrival.tunnelHost == nil, absoluteHost == nil {
-            host = Self.hostName(hostHeader ?? "")
-            found = Region.lookup(host: host)
-        }
-        // The host as the region's literal: the same name in lower case, made and counted never.
-        if let found { host = found.region.host(found.kind) }
+        var (host, found) = regionalHost(hostHeader: hostHeader, arrival: arrival, absoluteHost: absoluteHost)
+        var routedPath = path
         var viaPrefix = false
         if found == nil {
-            if let console = ProxyPolicy.consoleAnswer(host: host) { return .answer(console) }
-            if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
-                // The Host header as sent: the admin API checks it names this machine.
-                return .admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: hostHeader ?? "", path: path,
-                                          query: query, headers: headers, body: body))
+            // Addressed to the server itself: the console host, the admin API, or a region prefix.
+            switch serverAddressed(head, path: path, query: query, headers: headers, body: body, host: host, hostHeader: hostHeader) {
+            case .routed(let routed): return routed
+            case .prefixed(let prefixedHost, let region, let rest):
+                (host, found, routedPath) = (prefixedHost, region, rest)
+                viaPrefix = true
             }
-            let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            let prefix = segments.count > 1 ? String(segments[1].split(separator: "/").first ?? "") : ""
-            let rest = segments.count > 1 ? String(segments[1].dropFirst(prefix.count)) : ""
-            if let region = Region(rawValue: prefix.lowercased()) {
-                host = region.platformHost
-                found = (region, .platform)
-            } else if let prefixed = Region.lookup(host: prefix) {
-                host = prefixed.region.host(prefixed.kind)
-                found = prefixed
-            } else {
-                return .answer(.json(404, [
-                    "message": .string("no regional host in Host (\(hostHeader ?? "")) or path prefix (/\(prefix))"),
-                    "hint": .string("send Host: us.api.insight.rapid7.com, or prefix the path: /us/validate, /us2.rest.logs.insight.rapid7.com/management/logs"),
-                ]))
-            }
-            path = rest.isEmpty ? "/" : rest
-            viaPrefix = true
         }
         guard let found else {
             // Over a socket the host has already been reached; say which host is unknown.
@@ -286,8 +212,93 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // host is a region's literal or a lower-cased prefix.
         var method = head.method.rawValue
         if case .RAW = head.method { method = method.uppercasedIfNeeded() }
-        return .request(HTTPRequest(canonicalMethod: method, host: host, path: path, query: query, headers: headers, body: body),
+        return .request(HTTPRequest(canonicalMethod: method, host: host, path: routedPath, query: query, headers: headers, body: body),
                         host: found, viaPrefix: viaPrefix)
+    }
+
+    /// An absolute-form target (`https://us2.api.insight.rapid7.com/validate`, what a client
+    /// sends a proxy): its origin-form target and the host, nil for a loopback URL (the server
+    /// itself, from a client whose NO_PROXY missed it); a host that is not a Rapid7 one is refused.
+    static func absoluteForm(_ uri: String, arrival: Arrival) -> Result<(target: String, host: String?), HTTPResponse> {
+        // Origin-form (`/validate`) is the common case: only a target not starting with "/" can be a URL.
+        guard arrival.tunnelHost == nil, uri.utf8.first != UInt8(ascii: "/"),
+              let scheme = ["http://", "https://"].first(where: { uri.prefix($0.count).lowercased() == $0 })
+        else { return .success((uri, nil)) }
+        let rest = uri.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let host = String(authority.split(separator: ":").first ?? "").lowercased()
+        var absoluteHost: String?
+        if !ProxyPolicy.isLoopback(host: host) {
+            guard ProxyPolicy.isEmulated(host: host) else { return .failure(ProxyPolicy.refusal(target: String(authority))) }
+            absoluteHost = host
+        }
+        let path = rest.dropFirst(authority.count)
+        return .success((path.hasPrefix("/") ? String(path) : "/" + path, absoluteHost))
+    }
+
+    /// One pass over the head's fields: the first Host header, and every other field for the
+    /// emulator, each name folded once (well-known ones to literals, which compare at once).
+    static func fields(_ fields: NIOHTTP1.HTTPHeaders) -> (host: String?, headers: InsightCore.HTTPHeaders) {
+        var hostHeader: String?
+        var headers = InsightCore.HTTPHeaders()
+        for (name, value) in fields {
+            let lower = InsightCore.HTTPHeaders.lowercasedName(name)
+            if lower == "host" {
+                if hostHeader == nil { hostHeader = value }
+            } else {
+                headers.add(lowercased: lower, value)
+            }
+        }
+        return (hostHeader, headers)
+    }
+
+    /// The regional host a request names (the tunnel's, the absolute URL's, or the Host
+    /// header's), as the region's literal; nil when it names none (the server itself).
+    static func regionalHost(hostHeader: String?, arrival: Arrival, absoluteHost: String?)
+        -> (host: String, found: (region: Region, kind: Region.HostKind)?)
+    {
+        var host = arrival.tunnelHost ?? absoluteHost ?? hostHeader ?? ""
+        // The Host header as sent is nearly always the host itself: look it up as it is first.
+        var found = Region.lookup(host: host)
+        if found == nil, arrival.tunnelHost == nil, absoluteHost == nil {
+            host = Self.hostName(hostHeader ?? "")
+            found = Region.lookup(host: host)
+        }
+        // The host as the region's literal: the same name in lower case, made and counted never.
+        if let found { host = found.region.host(found.kind) }
+        return (host, found)
+    }
+
+    /// A request to the server's own address: answered at once (the console host, the admin
+    /// API, no region), or a region named by the path's first segment, with the rest of the path.
+    enum ServerAddressed {
+        case routed(Routed)
+        case prefixed(host: String, region: (region: Region, kind: Region.HostKind), path: String)
+    }
+
+    static func serverAddressed(_ head: HTTPRequestHead, path: String, query: [URLQueryItem], headers: InsightCore.HTTPHeaders,
+                                body: Data, host: String, hostHeader: String?) -> ServerAddressed
+    {
+        if let console = ProxyPolicy.consoleAnswer(host: host) { return .routed(.answer(console)) }
+        if path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
+            // The Host header as sent: the admin API checks it names this machine.
+            return .routed(.admin(HTTPRequest(method: head.method.rawValue, scheme: "http", host: hostHeader ?? "", path: path,
+                                              query: query, headers: headers, body: body)))
+        }
+        let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let prefix = segments.count > 1 ? String(segments[1].split(separator: "/").first ?? "") : ""
+        let rest = segments.count > 1 ? String(segments[1].dropFirst(prefix.count)) : ""
+        let routedPath = rest.isEmpty ? "/" : rest
+        if let region = Region(rawValue: prefix.lowercased()) {
+            return .prefixed(host: region.platformHost, region: (region, .platform), path: routedPath)
+        }
+        if let prefixed = Region.lookup(host: prefix) {
+            return .prefixed(host: prefixed.region.host(prefixed.kind), region: prefixed, path: routedPath)
+        }
+        return .routed(.answer(.json(404, [
+            "message": .string("no regional host in Host (\(hostHeader ?? "")) or path prefix (/\(prefix))"),
+            "hint": .string("send Host: us.api.insight.rapid7.com, or prefix the path: /us/validate, /us2.rest.logs.insight.rapid7.com/management/logs"),
+        ])))
     }
 
     /// The host of a Host header, without its port, in lower case (as it usually comes already).
