@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "InsightServer", targets: ["InsightServer"]),
         .library(name: "InsightClient", targets: ["InsightClient"]),
         .library(name: "InsightRecordings", targets: ["InsightRecordings"]),
+        .library(name: "InsightScenario", targets: ["InsightScenario"]),
         .library(name: "InsightDriver", targets: ["InsightDriver"]),
         // Preloaded into an outside client (LD_PRELOAD) to run it on the emulator's virtual clock
         // and send the Rapid7 hosts to the emulator; never linked into a Swift target.
@@ -56,10 +57,14 @@ let package = Package(
         // glibc's malloc statistics for the hardening runs (a header only; nothing to link).
         .systemLibrary(name: "CMalloc"),
         .target(name: "InsightRecordings", dependencies: ["InsightCore", "CSQLite"]),
+        // Scenario files: the model and the strict loader, without the server or TLS.
+        .target(
+            name: "InsightScenario",
+            dependencies: ["InsightCore", "InsightEmulator", "InsightClient", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "InsightDriver",
             dependencies: [
-                "InsightCore", "InsightEmulator", "InsightClient", "InsightRecordings", "InsightServer", "CVirtualTime",
+                "InsightCore", "InsightEmulator", "InsightClient", "InsightRecordings", "InsightServer", "CVirtualTime", "InsightScenario",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -105,9 +110,9 @@ let package = Package(
         .testTarget(name: "InsightEmulatorTests", dependencies: ["InsightEmulator"]),
         .testTarget(name: "InsightClientTests", dependencies: ["InsightClient", "InsightEmulator"]),
         .testTarget(name: "InsightRecordingsTests", dependencies: ["InsightRecordings"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver", "InsightHardening"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InsightDriverTests", dependencies: ["InsightDriver", "InsightScenario", "InsightHardening"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InsightServerTests", dependencies: [
-            "InsightServer", "InsightClient", "InsightRecordings", "InsightDriver", "InsightHardening",
+            "InsightServer", "InsightClient", "InsightRecordings", "InsightDriver", "InsightScenario", "InsightHardening",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // The command line's own behaviour: argument errors, suggestions, progress, report paths.

@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// A command client is judged by what it did, recognised by behaviour, and told in the seed's

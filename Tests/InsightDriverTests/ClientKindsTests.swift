@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// `run --client --kind audit|notifier`: an audit-log pull and an InsightConnect notifier of the

@@ -3,6 +3,7 @@ import InsightClient
 import InsightCore
 import InsightEmulator
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// `insight-replay diagnose`: a customer's settings, the right diagnosis and the exact remedy,

@@ -2,6 +2,7 @@ import Foundation
 import InsightCore
 import InsightEmulator
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// What the loader says of `text` read as `bad.yaml`, or "no error".

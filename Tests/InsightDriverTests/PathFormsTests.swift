@@ -1,5 +1,6 @@
 import Foundation
 @testable import InsightDriver
+@testable import InsightScenario
 import InsightHardening
 import InsightServer
 import Testing

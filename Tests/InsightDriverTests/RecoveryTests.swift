@@ -2,6 +2,7 @@ import Foundation
 import InsightClient
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// Steps go on after a failure, each with its own outcome; `diagnosis` is the last step's;

@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// A diagnosis made from a customer's recording alone must not claim what it never checked.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// Reports are written as `>` would: through a symlink, in place into a device or a FIFO with a

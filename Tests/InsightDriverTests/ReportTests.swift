@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import Testing
 
 /// run --json, --html and --junit: what each says, for passing and failing scenarios and for

@@ -1,6 +1,7 @@
 import Foundation
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import InsightRecordings
 import Testing
 

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import InsightRecordings
 import Testing
 

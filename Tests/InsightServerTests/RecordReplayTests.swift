@@ -2,6 +2,7 @@ import Foundation
 import InsightClient
 import InsightCore
 @testable import InsightDriver
+@testable import InsightScenario
 import InsightEmulator
 import InsightRecordings
 import InsightServer

@@ -19,29 +19,6 @@ extension ScenarioRunner {
     }
 }
 
-/// What a malformed audit record has wrong, against seeds/002's `Rapid7.AuditLog` schema: a
-/// required field missing or of the wrong type, a time in the wrong format, not JSON at all.
-enum AuditBreakage: CaseIterable {
-    case actionMissing, auditIDNotAString, timeNotRFC3339, eventTimestampNotUnixMillis, notJSON
-
-    func apply(to message: String) -> String {
-        guard case .object(var fields)? = JSON(data: Data(message.utf8)) else { return message }
-        switch self {
-        case .actionMissing: fields["action"] = nil
-        case .auditIDNotAString: fields["audit_id"] = 42
-        case .timeNotRFC3339: fields["time"] = "yesterday at noon"
-        case .eventTimestampNotUnixMillis:
-            if case .object(var info)? = fields["service_info"], case .object(var event)? = info["event"] {
-                event["timestamp"] = "2026-01-01 00:00"
-                info["event"] = .object(event)
-                fields["service_info"] = .object(info)
-            }
-        case .notJSON: return "{\"action\": \"login\", cut off"
-        }
-        return String(decoding: JSON.object(fields).canonicalBytes(), as: UTF8.self)
-    }
-}
-
 /// The lines the clients of one scenario logged, every level, each also handed on to the
 /// run's own logger at its level.
 final class LogCapture: @unchecked Sendable {

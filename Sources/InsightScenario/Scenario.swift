@@ -262,11 +262,11 @@ public enum Step: Sendable, Hashable, CustomStringConvertible {
 
 extension Scenario {
     /// `86400`, `0.5`: a number as a variable gives it.
-    static func plainNumber(_ value: Double) -> String {
+    package static func plainNumber(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
 
-    static func formatSeconds(_ seconds: Double) -> String {
+    package static func formatSeconds(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.3fs", seconds)
     }
 }

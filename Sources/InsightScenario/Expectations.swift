@@ -4,6 +4,9 @@ import InsightClient
 import InsightEmulator
 
 public struct Expectations: Sendable {
+    /// Nothing expected yet: the loader fills in what a file says.
+    public init() {}
+
     /// A category, or nil for "none": every step must succeed with data.
     public var diagnosis: DiagnosisCategory?
     public var summaryMentions: [String] = []
@@ -102,7 +105,7 @@ public enum ExitExpectation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    func matches(_ code: Int32) -> Bool {
+    package func matches(_ code: Int32) -> Bool {
         switch self {
         case .code(let wanted): return code == wanted
         case .nonzero: return code != 0
@@ -124,7 +127,7 @@ public struct RequestFilter: Sendable {
 
     public init() {}
 
-    func matches(_ entry: JournalEntry) -> Bool {
+    package func matches(_ entry: JournalEntry) -> Bool {
         if let host, entry.host != host { return false }
         if let method, entry.method != method { return false }
         if let path {
@@ -137,7 +140,7 @@ public struct RequestFilter: Sendable {
         return true
     }
 
-    var label: String {
+    package var label: String {
         let parts = [method, host, path].compactMap { $0 }
         return parts.isEmpty ? "all requests" : "requests \(parts.joined(separator: " "))"
     }
