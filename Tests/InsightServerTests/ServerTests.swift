@@ -128,3 +128,11 @@ func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
         }
     }
 }
+
+/// The server gives a surge's pages back through glibc's `malloc_trim`, looked up when it runs
+/// (it links no glibc-only module): on glibc the lookup must find it, or trimming would stop
+/// without a word.
+@Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/include/malloc.h"), "glibc only"))
+func theServerFindsMallocTrimOnGlibc() {
+    #expect(ConnectionGate.trimsHeap)
+}

@@ -94,6 +94,8 @@ final class HeadClock: ChannelInboundHandler, RemovableChannelHandler {
 public final class ConnectionGate: @unchecked Sendable {
     public let limit: Int
     static let trimAfter = 256
+    /// Whether the heap is given back after a surge here (glibc's `malloc_trim` was found).
+    package static var trimsHeap: Bool { mallocTrim != nil }
     private let lock = NSLock()
     private var counts = (open: 0, peak: 0, refused: 0)
 
