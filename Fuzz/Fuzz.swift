@@ -98,7 +98,7 @@ enum FuzzTarget: String, CaseIterable {
         case .har:
             for read in [{ _ = try HAR.read(data, name: "fuzz", file: "fuzz.har", now: Date(timeIntervalSince1970: 0)) },
                          { _ = try RecordingFile.decode(data, file: "fuzz.json") }] {
-                do { try read() } catch is RecordingFileError {} catch { fatalError("not a RecordingFileError: \(type(of: error)): \(error)") }
+                do { try read() } catch is RecordingError {} catch { fatalError("not a RecordingError: \(type(of: error)): \(error)") }
             }
         case .router:
             let answer = EmulatorServer.answer(connection: Array(data), emulator: Self.world())

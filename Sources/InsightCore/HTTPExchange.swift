@@ -193,38 +193,6 @@ public struct HTTPResponse: Sendable, Hashable {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// What goes wrong below HTTP: the host does not resolve, the connection is refused or reset.
-public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Hashable {
-        case nameResolution = "name_resolution"
-        case connectionRefused = "connection_refused"
-        case connectionReset = "connection_reset"
-        case timedOut = "timed_out"
-        /// The TLS handshake failed: a certificate this machine does not trust (a proxy that
-        /// intercepts TLS), or no common protocol.
-        case tlsFailed = "tls_failed"
-    }
-    public let kind: Kind
-    public let host: String
-    public let detail: String
-
-    public init(_ kind: Kind, host: String, detail: String = "") {
-        self.kind = kind
-        self.host = host
-        self.detail = detail
-    }
-
-    public var description: String {
-        switch kind {
-        case .nameResolution: return "could not resolve host \(host)"
-        case .connectionRefused: return "connection to \(host) refused"
-        case .connectionReset: return "connection to \(host) reset"
-        case .timedOut: return "request to \(host) timed out"
-        case .tlsFailed: return "TLS handshake with \(host) failed\(detail.isEmpty ? "" : " (\(detail))")"
-        }
-    } 
-}
-
 /// Anything that can carry a request to the platform: the emulator in-process, or a socket.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse

@@ -12,10 +12,6 @@ public struct FormPart: Sendable, Hashable {
 /// rather than taken from MultipartKit so that the emulator stays free of SwiftNIO (its target
 /// depends on InsightCore only); bounded by the body cap the server already applies.
 public enum MultipartForm {
-    public struct Problem: Error, CustomStringConvertible, Sendable {
-        public let description: String
-    }
-
     /// The boundary of a `Content-Type: multipart/form-data; boundary=…` header.
     public static func boundary(_ contentType: String?) -> String? {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
@@ -30,24 +26,24 @@ public enum MultipartForm {
     }
 
     /// The parts of `body`, in order; a problem names what is malformed.
-    public static func parts(_ body: Data, boundary: String) throws(Problem) -> [FormPart] {
+    public static func parts(_ body: Data, boundary: String) throws(CoreError) -> [FormPart] {
         let bytes = [UInt8](body)
         let delimiter = Array("--\(boundary)".utf8)
         var parts: [FormPart] = []
         guard var position = find(delimiter, in: bytes, from: 0) else {
-            throw Problem(description: "no part starts with --\(boundary)")
+            throw .malformedForm("no part starts with --\(boundary)")
         }
         while true {
             position += delimiter.count
             if bytes[position...].starts(with: Array("--".utf8)) { return parts }  // the closing delimiter
-            guard bytes[position...].starts(with: [13, 10]) else { throw Problem(description: "a delimiter is not followed by CRLF") }
+            guard bytes[position...].starts(with: [13, 10]) else { throw .malformedForm("a delimiter is not followed by CRLF") }
             position += 2
             guard let headersEnd = find([13, 10, 13, 10], in: bytes, from: position) else {
-                throw Problem(description: "a part's headers do not end with an empty line")
+                throw .malformedForm("a part's headers do not end with an empty line")
             }
             let headerText = String(decoding: bytes[position..<headersEnd], as: UTF8.self)
             guard let next = find([13, 10] + delimiter, in: bytes, from: headersEnd + 4) else {
-                throw Problem(description: "a part is not closed by --\(boundary)")
+                throw .malformedForm("a part is not closed by --\(boundary)")
             }
             var part = FormPart(name: "", filename: nil, contentType: nil, data: Data(bytes[(headersEnd + 4)..<next]))
             for line in headerText.components(separatedBy: "\r\n") {
@@ -66,7 +62,7 @@ public enum MultipartForm {
                 default: break
                 }
             }
-            guard !part.name.isEmpty else { throw Problem(description: "a part has no Content-Disposition name") }
+            guard !part.name.isEmpty else { throw .malformedForm("a part has no Content-Disposition name") }
             parts.append(part)
             position = next + 2
         }

@@ -18,7 +18,7 @@ public enum HostileEntryPoints {
 
         public init(folder: String, suffix: String, count: Int, seed: UInt64) throws {
             let names = ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
-            guard !names.isEmpty else { throw RecordingFileError(file: folder, message: "no \(suffix) file here (run from the repository's root)") }
+            guard !names.isEmpty else { throw RecordingError.file(folder, "no \(suffix) file here", remedy: "run from the repository's root") }
             originals = try names.map { ($0, try String(contentsOfFile: (folder as NSString).appendingPathComponent($0), encoding: .utf8)) }
             self.count = count
             self.seed = seed

@@ -1,20 +1,11 @@
 import Foundation
 import InsightCore
 
-/// A problem with a recording file: which file, what was expected, what to do.
-public struct RecordingFileError: Error, Sendable, CustomStringConvertible {
-    public let file: String
-    public let message: String
-    public init(file: String, message: String) {
-        self.file = file
-        self.message = message
-    }
-    public var description: String { "\(file): \(message)" }
-}
-
 /// The text form kept in the repository: `Recordings/NAME.json`, canonical (sorted keys,
 /// pretty, dates as RFC 3339), so diffs read well.
 public enum RecordingFile {
+    static let compare = "compare it with a recording `insight-replay export` writes (docs/RECORDINGS.md)"
+
     public static func encode(_ recording: Recording) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -29,15 +20,15 @@ public enum RecordingFile {
 
     public static func decode(_ data: Data, file: String) throws -> Recording {
         if let (line, column) = JSON.errorLocation(data) {
-            throw RecordingFileError(file: file, message: "not JSON at line \(line), column \(column); expected a recording written by `insight-replay export` (or a .har capture)")
+            throw RecordingError.file(file, "not JSON at line \(line), column \(column)", remedy: "give a recording written by `insight-replay export`, or a .har capture")
         }
         // JSON of another kind is named as such, before any field is asked of it.
         if let json = JSON(data: data) {
             if json["log"]?["entries"] != nil {
-                throw RecordingFileError(file: file, message: "this is a HAR capture (log.entries), not a recording; give it a .har name, or import it as one (insight-replay import FILE.har)")
+                throw RecordingError.file(file, "this is a HAR capture (log.entries), not a recording", remedy: "give it a .har name, or import it as one (insight-replay import FILE.har)")
             }
             guard case .object(let object) = json, object["exchanges"] != nil else {
-                throw RecordingFileError(file: file, message: "neither a recording (an object with name, provenance and exchanges, as `insight-replay export` writes) nor a HAR capture (log.entries)")
+                throw RecordingError.file(file, "neither a recording (an object with name, provenance and exchanges, as `insight-replay export` writes) nor a HAR capture (log.entries)", remedy: "give a recording `insight-replay export` wrote, or a HAR capture a browser saved")
             }
         }
         let decoder = JSONDecoder()
@@ -51,9 +42,9 @@ public enum RecordingFile {
         do {
             return try decoder.decode(Recording.self, from: data)
         } catch let error as DecodingError {
-            throw RecordingFileError(file: file, message: describe(error))
+            throw RecordingError.file(file, describe(error), remedy: Self.compare)
         } catch {
-            throw RecordingFileError(file: file, message: "not a recording: \(error)")
+            throw RecordingError.file(file, "not a recording: \(error)", remedy: Self.compare)
         }
     }
 
@@ -67,7 +58,7 @@ public enum RecordingFile {
 
     public static func load(_ path: String) throws -> Recording {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RecordingFileError(file: path, message: "cannot read the file")
+            throw RecordingError.file(path, "cannot read the file", remedy: RecordingError.checkPath)
         }
         return try decode(data, file: path)
     }
@@ -80,7 +71,7 @@ public enum RecordingFile {
         for name in names.sorted() where name.hasSuffix(".json") {
             do { recordings.append(try load((folder as NSString).appendingPathComponent(name))) } catch { errors.append("\(error)") }
         }
-        if !errors.isEmpty { throw RecordingFileError(file: folder, message: errors.joined(separator: "\n")) }
+        if !errors.isEmpty { throw RecordingError.file(folder, errors.joined(separator: "\n")) }
         return recordings
     }
 
@@ -100,6 +91,8 @@ public enum RecordingFile {
 
 /// HAR 1.2 (browser-style captures) to and from recordings. Imports are redacted.
 public enum HAR {
+    static let saveHAR = "save the capture from the browser's network panel (Save all as HAR) while the integration talks to Rapid7"
+
     /// A recording from a HAR file's entries, redacted; a key-shaped value that would survive
     /// refuses the import.
     public static func importHAR(_ data: Data, name: String, file: String, now: Date) throws -> Recording {
@@ -123,10 +116,10 @@ public enum HAR {
     public static func read(_ data: Data, name: String, file: String, now: Date) throws -> Capture {
         guard let root = JSON(data: data) else {
             let (line, column) = JSON.errorLocation(data) ?? (1, 1)
-            throw RecordingFileError(file: file, message: "not JSON at line \(line), column \(column); a HAR capture is JSON: {\"log\": {\"entries\": [...]}}")
+            throw RecordingError.file(file, "not JSON at line \(line), column \(column)", remedy: "a HAR capture is JSON: {\"log\": {\"entries\": [...]}}")
         }
         guard let entries = root["log"]?["entries"]?.arrayValue else {
-            throw RecordingFileError(file: file, message: "not a HAR file: expected {\"log\": {\"entries\": [...]}}")
+            throw RecordingError.file(file, "not a HAR file: expected {\"log\": {\"entries\": [...]}}", remedy: Self.saveHAR)
         }
         var exchanges: [RecordedExchange] = []
         var skipped: [String] = []
@@ -135,12 +128,12 @@ public enum HAR {
             guard let request = entry["request"], let response = entry["response"],
                   let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
                   let components = URLComponents(string: url), let host = components.host
-            else { throw RecordingFileError(file: file, message: "\(field): needs request.method, request.url and response") }
+            else { throw RecordingError.file(file, "\(field): needs request.method, request.url and response") }
             guard isRapid7(host) else {
                 skipped.append("\(field): \(method) \(components.scheme ?? "https")://\(host)\(components.percentEncodedPath) is not a Rapid7 host; skipped")
                 continue
             }
-            guard let status = response["status"]?.intValue else { throw RecordingFileError(file: file, message: "\(field).response.status: expected a number") }
+            guard let status = response["status"]?.intValue else { throw RecordingError.file(file, "\(field).response.status: expected a number") }
             let started = entry["startedDateTime"]?.stringValue.flatMap(RFC3339.parse) ?? now
             let headers: (JSON?) -> [RecordedExchange.HeaderPair] = { list in
                 (list?.arrayValue ?? []).compactMap { header in
@@ -160,8 +153,8 @@ public enum HAR {
                 durationMillis: millis(entry["time"]), recordedAt: started))
         }
         if exchanges.isEmpty {
-            throw RecordingFileError(file: file, message: entries.isEmpty ? "log.entries is empty: the capture holds no request"
-                                        : "none of its \(entries.count) entries is a request to a Rapid7 host (*.rapid7.com)")
+            throw RecordingError.file(file, entries.isEmpty ? "log.entries is empty: the capture holds no request"
+                                        : "none of its \(entries.count) entries is a request to a Rapid7 host (*.rapid7.com)", remedy: saveHAR)
         }
         let region = exchanges.lazy.compactMap { Region(host: $0.host)?.code }.first
         var redactor = Redactor()

@@ -1,15 +1,6 @@
 import Foundation
 import InsightCore
 
-/// Why a recording was refused: a key-shaped value would have survived, and where.
-public struct RedactionError: Error, Sendable, CustomStringConvertible {
-    public let field: String
-    public let exchange: String
-    public var description: String {
-        "refusing to write: a key-shaped value would survive in \(field) of \(exchange); nothing was written"
-    }
-}
-
 /// Makes recordings safe to keep (DESIGN principle 5).
 ///
 /// - Headers are kept by allow-list; `X-Api-Key` and `Authorization` become numbered placeholders
@@ -166,7 +157,7 @@ public struct Redactor: Sendable {
 
     /// The refusal: any learnt key anywhere, or a UUID in a secret-named query or JSON field.
     private func check(_ exchange: RecordedExchange) throws {
-        func fail(_ field: String) throws -> Never { throw RedactionError(field: field, exchange: "\(exchange.method) \(exchange.host)\(exchange.path)") }
+        func fail(_ field: String) throws -> Never { throw RecordingError.redaction(field: field, exchange: "\(exchange.method) \(exchange.host)\(exchange.path)") }
         let texts: [(String, String)] = [("path", exchange.path), ("request body", exchange.requestBody), ("response body", exchange.responseBody)]
             + exchange.query.map { ("query \($0.name)", $0.value ?? "") }
             + exchange.requestHeaders.map { ("request header \($0.name)", $0.value) }

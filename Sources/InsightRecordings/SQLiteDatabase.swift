@@ -1,13 +1,6 @@
 import CSQLite
 import Foundation
 
-/// An error of the store: which database, what failed, and SQLite's own message.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let message: String
-    public var description: String { "\(path): \(message)" }
-}
-
 /// A thin, owned handle on a SQLite database (system libsqlite3). Not shared across threads:
 /// each store wraps its own connection behind a lock.
 final class SQLiteDatabase {
@@ -27,7 +20,7 @@ final class SQLiteDatabase {
         guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(handle)
-            throw StoreError(path: path, message: "cannot open the store: \(message)")
+            throw RecordingError.store(path, "cannot open the store: \(message)")
         }
         sqlite3_busy_timeout(handle, 5_000)
     }
@@ -39,7 +32,7 @@ final class SQLiteDatabase {
         if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(error)
-            throw StoreError(path: path, message: message)
+            throw RecordingError.store(path, message)
         }
     }
 
@@ -66,7 +59,7 @@ final class SQLiteDatabase {
     func run(_ sql: String, _ values: [Value] = [], row: ((Row) throws -> Void)? = nil) throws {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
-            throw StoreError(path: path, message: "\(String(cString: sqlite3_errmsg(handle))) in: \(sql)")
+            throw RecordingError.store(path, "\(String(cString: sqlite3_errmsg(handle))) in: \(sql)")
         }
         defer { sqlite3_finalize(statement) }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -83,7 +76,7 @@ final class SQLiteDatabase {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else {
-                throw StoreError(path: path, message: String(cString: sqlite3_errmsg(handle)))
+                throw RecordingError.store(path, String(cString: sqlite3_errmsg(handle)))
             }
             try row?(Row(statement: statement))
         }

@@ -74,7 +74,7 @@ public enum ScenarioLoader {
     public static func parse(bytes: Data, file: String) throws -> Scenario {
         switch TextBytes.decode(bytes) {
         case .success(let text): return try parse(text, file: file)
-        case .failure(let bad): throw ScenarioError(file: file, line: bad.line, column: bad.column, field: "", message: bad.description)
+        case .failure(let bad): throw ScenarioError(file: file, line: bad.textPosition?.line, column: bad.textPosition?.column, field: "", message: bad.description)
         }
     }
 

@@ -154,7 +154,7 @@ struct Import: AsyncParsableCommand {
         let recording: Recording
         do {
             if file.lowercased().hasSuffix(".har") {
-                guard let data = FileManager.default.contents(atPath: file) else { throw RecordingFileError(file: file, message: "cannot read the file") }
+                guard let data = FileManager.default.contents(atPath: file) else { throw RecordingError.file(file, "cannot read the file", remedy: RecordingError.checkPath) }
                 let capture = try HAR.read(data, name: name ?? base, file: file, now: Date())
                 for line in capture.skipped { printError("warning: \(file): \(line)") }
                 recording = capture.recording

@@ -52,7 +52,7 @@ struct ReproduceCommand: AsyncParsableCommand {
         do {
             if capture.lowercased().hasSuffix(".har") {
                 guard let data = FileManager.default.contents(atPath: capture) else {
-                    throw RecordingFileError(file: capture, message: "cannot read the file")
+                    throw RecordingError.file(capture, "cannot read the file", remedy: RecordingError.checkPath)
                 }
                 let read = try HAR.read(data, name: base, file: capture, now: Date())
                 for line in read.skipped { printError("warning: \(capture): \(line)") }
@@ -63,7 +63,7 @@ struct ReproduceCommand: AsyncParsableCommand {
             } else if let stored = try storeOption.open().recording(named: capture) {
                 recording = stored
             } else {
-                throw RecordingFileError(file: capture, message: "no such .har or .json file, and no recording of that name in \(storeOption.store) (`insight-replay recordings` lists them)")
+                throw RecordingError.file(capture, "no such .har or .json file, and no recording of that name in \(storeOption.store)", remedy: "give a capture's path, or a recording's name: `insight-replay recordings` lists them")
             }
         } catch {
             printError("\(error)")

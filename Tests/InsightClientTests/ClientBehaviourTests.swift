@@ -34,7 +34,7 @@ import Testing
 
     @Test func anUnresolvableHostIsAWrongURL() async throws {
         let client = ClientFixture.client(
-            FailingTransport(error: TransportError(.nameResolution, host: "us.api.insight.rapid7.com")),
+            FailingTransport(error: CoreError.transport(.nameResolution, host: "us.api.insight.rapid7.com")),
             url: "https://us.api.insight.rapid7.com", clock: VirtualClock())
         let failure = await #expect(throws: ClientFailure.self) { try await client.validate() }
         #expect(failure?.diagnosis.category == .wrongRegionalURL)

@@ -58,6 +58,6 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 
 /// A transport that fails every request the same way, below HTTP.
 struct FailingTransport: HTTPTransport {
-    let error: TransportError
+    let error: CoreError
     func send(_ request: HTTPRequest) async throws -> HTTPResponse { throw error }
 }

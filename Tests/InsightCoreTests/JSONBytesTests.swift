@@ -123,10 +123,10 @@ import Testing
     @Test func theFirstByteThatIsNotUTF8IsPlaced() {
         #expect(TextBytes.decode(Array("name: x\n".utf8)) == .success("name: x\n"))
         let bad = Array("name: x\nsteps: é".utf8) + [0xFF, 0x41]
-        #expect(TextBytes.decode(bad) == .failure(TextBytes.InvalidByte(offset: 17, line: 2, column: 10, byte: 0xFF)))
+        #expect(TextBytes.decode(bad) == .failure(CoreError.notUTF8(offset: 17, line: 2, column: 10, byte: 0xFF)))
         // A sequence cut short is the error at its first byte.
-        #expect(TextBytes.decode([0x41, 0xE2, 0x82]) == .failure(TextBytes.InvalidByte(offset: 1, line: 1, column: 2, byte: 0xE2)))
-        #expect("\(TextBytes.InvalidByte(offset: 0, line: 1, column: 1, byte: 0xC3))" == "byte 0xC3 at line 1, column 1 is not UTF-8; save the file as UTF-8 text")
+        #expect(TextBytes.decode([0x41, 0xE2, 0x82]) == .failure(CoreError.notUTF8(offset: 1, line: 1, column: 2, byte: 0xE2)))
+        #expect("\(CoreError.notUTF8(offset: 0, line: 1, column: 1, byte: 0xC3))" == "byte 0xC3 at line 1, column 1 is not UTF-8; save the file as UTF-8 text")
     }
 
     @Test func jsonErrorsArePlacedWhereTheParserStopped() {

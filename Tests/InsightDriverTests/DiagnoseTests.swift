@@ -148,14 +148,14 @@ import Testing
     /// A network that fails every request to a host one way (DNS, TLS …), as a support
     /// engineer's machine without DNS or behind an intercepting proxy does.
     struct FailingNetwork: HTTPTransport {
-        let kind: TransportError.Kind
+        let kind: TransportFailure.Kind
         func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-            throw TransportError(kind, host: request.host, detail: kind == .tlsFailed ? "serverCertificateUntrusted" : "")
+            throw CoreError.transport(kind, host: request.host, detail: kind == .tlsFailed ? "serverCertificateUntrusted" : "")
         }
     }
 
-    @Test(arguments: [TransportError.Kind.nameResolution, .tlsFailed, .connectionRefused, .timedOut])
-    func aLiveCheckThatCannotReachRapid7SaysSoAndBlamesNoSetting(kind: TransportError.Kind) async throws {
+    @Test(arguments: [TransportFailure.Kind.nameResolution, .tlsFailed, .connectionRefused, .timedOut])
+    func aLiveCheckThatCannotReachRapid7SaysSoAndBlamesNoSetting(kind: TransportFailure.Kind) async throws {
         let key = "0b8e2d4c-1a3f-4e5d-8c7b-6a5f4e3d2c1b"
         let product = Diagnose.Product.idr(url: "https://us.api.insight.rapid7.com", token: key, serviceUser: nil, adminToken: nil)
         let outcome = await Diagnose.live(product, network: FailingNetwork(kind: kind), timeoutRetry: RetryPolicy(maxAttempts: 1))

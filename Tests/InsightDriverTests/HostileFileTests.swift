@@ -79,7 +79,7 @@ import Testing
                         _ = try RecordingFile.decode(bytes, file: "m.json")
                         tried.recordings += 1
                     }
-                } catch is RecordingFileError {
+                } catch is RecordingError {
                     if isHAR { tried.hars += 1 } else { tried.recordings += 1 }
                 } catch {
                     Issue.record("\(kind) of \(original) #\(index): \(type(of: error)): \(error)")

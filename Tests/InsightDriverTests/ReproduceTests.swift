@@ -75,7 +75,7 @@ import Testing
 
     @Test func aCaptureOfNoRapid7HostIsRefused() {
         let har = #"{"log":{"entries":[{"request":{"method":"GET","url":"https://example.com/"},"response":{"status":200}}]}}"#
-        #expect(throws: RecordingFileError.self) { try HAR.read(Data(har.utf8), name: "x", file: "x.har", now: Date()) }
+        #expect(throws: RecordingError.self) { try HAR.read(Data(har.utf8), name: "x", file: "x.har", now: Date()) }
     }
 
     /// A browser export in which the client only asked eu and was refused three times: the

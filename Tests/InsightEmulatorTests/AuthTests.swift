@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func anUnknownHostFailsLikeADNSLookup() async {
-        await #expect(throws: TransportError(.nameResolution, host: "us4.api.insight.rapid7.com", detail: "not a Rapid7 Insight host")) {
+        await #expect(throws: CoreError.transport(.nameResolution, host: "us4.api.insight.rapid7.com", detail: "not a Rapid7 Insight host")) {
             _ = try await emulator.handle(Fixture.request("GET", "us4.api.insight.rapid7.com", path: "/validate"))
         }
     }

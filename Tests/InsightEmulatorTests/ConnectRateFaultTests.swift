@@ -119,7 +119,7 @@ import Testing
 
     @Test func aResetIsATransportErrorAndIsJournalled() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], faults: [FaultRule(effect: .reset, count: 1)], clock: VirtualClock())
-        await #expect(throws: TransportError.self) { _ = try await emulator.handle(Fixture.request(path: "/validate")) }
+        await #expect(throws: CoreError.self) { _ = try await emulator.handle(Fixture.request(path: "/validate")) }
         #expect(emulator.journal.ordered.first?.reason == "fault reset")
         #expect(try await emulator.handle(Fixture.request(path: "/validate")).status == 200)
     }
@@ -186,8 +186,8 @@ import Testing
         #expect(try TimelineEvent.Action(json: ["revoke_key": "main"]) == .setKeyStatus(key: "main", .revoked))
         #expect(try TimelineEvent.Action(json: ["remove_role": ["user": "a@example.com", "role": "Log Search View Only"]])
                 == .removeRole(email: "a@example.com", role: "Log Search View Only"))
-        #expect(throws: AdminInputError.self) { try TimelineEvent.Action(json: ["explode": "x"]) }
-        #expect(throws: AdminInputError.self) { try TimelineEvent.Action(json: ["remove_role": ["user": "a@example.com"]]) }
+        #expect(throws: EmulatorError.self) { try TimelineEvent.Action(json: ["explode": "x"]) }
+        #expect(throws: EmulatorError.self) { try TimelineEvent.Action(json: ["remove_role": ["user": "a@example.com"]]) }
     }
 
     @Test func keyRotationKeepsTheOldKeyWorkingUntilRevoked() async throws {
@@ -206,8 +206,8 @@ import Testing
         let rule = try FaultRule(json: ["path": "/validate", "status": 429, "count": 2, "retry_after": 30])
         #expect(rule == FaultRule(path: "/validate", status: 429, count: 2, retryAfter: 30))
         #expect(try FaultRule(json: ["latency": 2.5, "count": 1]).effect == .latency(2.5))
-        #expect(throws: AdminInputError.self) { try FaultRule(json: ["latency": 2.5]) }
-        #expect(throws: AdminInputError.self) { try FaultRule(json: ["status": 500, "reset": true]) }
-        #expect(throws: AdminInputError.self) { try FaultRule(json: ["status": 500, "colour": "red"]) }
+        #expect(throws: EmulatorError.self) { try FaultRule(json: ["latency": 2.5]) }
+        #expect(throws: EmulatorError.self) { try FaultRule(json: ["status": 500, "reset": true]) }
+        #expect(throws: EmulatorError.self) { try FaultRule(json: ["status": 500, "colour": "red"]) }
     }
 }

@@ -77,13 +77,12 @@ enum RecordingFixture {
         var redactor = Redactor()
         let encoded = RecordingFixture.canary.replacingOccurrences(of: "-", with: "%2D")
         let raw = RecordingFixture.exchange(path: "/validate", query: [.init("q", encoded)])
-        #expect(throws: RedactionError.self) { _ = try redactor.redact(raw) }
-        do {
-            var fresh = Redactor()
-            _ = try fresh.redact(RecordingFixture.recording([raw]))
-        } catch {
-            #expect("\(error)" == "refusing to write: a key-shaped value would survive in query q of GET us3.api.insight.rapid7.com/validate; nothing was written")
-        }
+        #expect(throws: RecordingError.self) { _ = try redactor.redact(raw) }
+        var fresh = Redactor()
+        let error = #expect(throws: RecordingError.self) { _ = try fresh.redact(RecordingFixture.recording([raw])) }
+        #expect(error?.problem == "refusing to write: a key-shaped value would survive in query q of GET us3.api.insight.rapid7.com/validate; nothing was written")
+        #expect(error?.remedy.contains("X-Api-Key") == true)
+        #expect(error?.refusedField == "query q")
     }
 }
 
@@ -135,20 +134,17 @@ enum RecordingFixture {
 
     @Test func aBadFileNamesTheField() throws {
         let bad = #"{"name":"x","provenance":{"recordedAt":"yesterday","source":"t"},"exchanges":[]}"#
-        #expect(throws: RecordingFileError.self) { try RecordingFile.decode(Data(bad.utf8), file: "Recordings/x.json") }
-        do { _ = try RecordingFile.decode(Data(bad.utf8), file: "Recordings/x.json") } catch {
-            #expect("\(error)" == "Recordings/x.json: provenance.recordedAt: 'yesterday' is not an RFC 3339 time")
+        func problem(_ text: String, file: String) -> RecordingError? {
+            #expect(throws: RecordingError.self) { try RecordingFile.decode(Data(text.utf8), file: file) }
         }
-        do { _ = try RecordingFile.decode(Data(#"{"name":"x","exchanges":[]}"#.utf8), file: "y.json") } catch {
-            #expect("\(error)" == "y.json: .provenance: missing field")
-        }
-        do { _ = try RecordingFile.decode(Data("name: x".utf8), file: "z.yaml") } catch {
-            #expect("\(error)" == "z.yaml: not JSON at line 1, column 1; expected a recording written by `insight-replay export` (or a .har capture)")
-        }
+        let badTime = problem(bad, file: "Recordings/x.json")
+        #expect(badTime?.problem == "Recordings/x.json: provenance.recordedAt: 'yesterday' is not an RFC 3339 time")
+        #expect(badTime?.remedy == "compare it with a recording `insight-replay export` writes (docs/RECORDINGS.md)")
+        #expect(problem(#"{"name":"x","exchanges":[]}"#, file: "y.json")?.problem == "y.json: .provenance: missing field")
+        #expect(problem("name: x", file: "z.yaml")?.description
+            == "z.yaml: not JSON at line 1, column 1; give a recording written by `insight-replay export`, or a .har capture")
         // The line and column are where the parser gave up: the second comma.
-        do { _ = try RecordingFile.decode(Data("{\n  \"name\": \"x\",\n  \"exchanges\": [1,,]\n}".utf8), file: "w.json") } catch {
-            #expect("\(error)" == "w.json: not JSON at line 3, column 19; expected a recording written by `insight-replay export` (or a .har capture)")
-        }
+        #expect(problem("{\n  \"name\": \"x\",\n  \"exchanges\": [1,,]\n}", file: "w.json")?.problem == "w.json: not JSON at line 3, column 19")
         do { _ = try HAR.read(Data("{\"log\": {\"entries\": [}}".utf8), name: "h", file: "h.har", now: Date()) } catch {
             #expect("\(error)" == "h.har: not JSON at line 1, column 22; a HAR capture is JSON: {\"log\": {\"entries\": [...]}}")
         }
@@ -178,9 +174,9 @@ enum RecordingFixture {
     }
 
     @Test func notAHARSaysWhatItExpected() {
-        do { _ = try HAR.importHAR(Data("{}".utf8), name: "x", file: "x.har", now: Date()) } catch {
-            #expect("\(error)" == #"x.har: not a HAR file: expected {"log": {"entries": [...]}}"#)
-        }
+        let error = #expect(throws: RecordingError.self) { try HAR.importHAR(Data("{}".utf8), name: "x", file: "x.har", now: Date()) }
+        #expect(error?.problem == #"x.har: not a HAR file: expected {"log": {"entries": [...]}}"#)
+        #expect(error?.remedy.contains("Save all as HAR") == true)
     }
 }
 

@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func anUnopenableStoreNamesItsPath() {
-        #expect(throws: StoreError.self) { try SQLiteRunHistory(path: "/proc/forbidden/store.sqlite") }
+        #expect(throws: RecordingError.self) { try SQLiteRunHistory(path: "/proc/forbidden/store.sqlite") }
         do {
             _ = try SQLiteRunHistory(path: "/proc/forbidden/store.sqlite")
         } catch {

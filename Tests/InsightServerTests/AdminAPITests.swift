@@ -135,7 +135,7 @@ import Testing
     @Test func aScenarioCanBeUploaded() async throws {
         let (emulator, _) = virtualEmulator()
         let loader: ScenarioLoading = { yaml, _ in
-            guard yaml.contains("name: uploaded") else { throw AdminInputError(message: "line 1: bad scenario") }
+            guard yaml.contains("name: uploaded") else { throw EmulatorError.adminInput("line 1: bad scenario") }
             let tenant = Tenant(region: .eu, organizationID: "o", organizationName: "Uploaded",
                                 keys: [APIKey(id: "org", secret: "12121212-1212-4212-8212-121212121212", kind: .organization)])
             return LoadedWorld(name: "uploaded", tenants: [tenant], faults: [], timeline: [], seed: 1)
@@ -179,7 +179,7 @@ import Testing
         let emulator = LoopbackServerTests().emulator()
         emulator.addFault(FaultRule(effect: .reset, count: 1))
         try await withServer(emulator) { server in
-            await #expect(throws: TransportError.self) {
+            await #expect(throws: CoreError.self) {
                 _ = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             }
             let ok = try await exchange(port: server.port, "GET /us2/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: \(LoopbackServerTests.key)\r\nConnection: close\r\n\r\n")

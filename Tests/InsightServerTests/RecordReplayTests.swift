@@ -167,7 +167,8 @@ import Testing
     }
 
     @Test func anUnknownRecordModeListsTheValidOnes() {
-        #expect(throws: AdminInputError.self) { try RecordMode.parse("sometimes") }
-        do { _ = try RecordMode.parse("sometimes") } catch { #expect("\(error)" == "record mode 'sometimes' is not one of: none, missing, all") }
+        let error = #expect(throws: EmulatorError.self) { try RecordMode.parse("sometimes") }
+        #expect(error?.problem == "record mode 'sometimes' is not one of: none, missing, all")
+        #expect(error?.remedy.hasPrefix("none replays") == true)
     }
 }

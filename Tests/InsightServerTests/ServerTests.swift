@@ -21,7 +21,7 @@ func exchange(port: Int, _ raw: String) async throws -> RawReply {
 /// A minimal HTTP/1.1 exchange over a loopback TCP socket, so the tests need no HTTP client
 /// library and can set any Host header. Bounded: one request, one response, 5 s timeout.
 func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
-    guard let fd = HostileHTTP.connectLoopback(port: port) else { throw TransportError(.connectionRefused, host: "127.0.0.1:\(port)") }
+    guard let fd = HostileHTTP.connectLoopback(port: port) else { throw CoreError.transport(.connectionRefused, host: "127.0.0.1:\(port)") }
     defer { close(fd) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -47,7 +47,7 @@ func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
     let lines = parts[0].components(separatedBy: "\r\n")
     let statusLine = lines[0].split(separator: " ")
     guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
-        throw TransportError(.connectionReset, host: "127.0.0.1:\(port)", detail: "no HTTP response: \(text.prefix(80))")
+        throw CoreError.transport(.connectionReset, host: "127.0.0.1:\(port)", detail: "no HTTP response: \(text.prefix(80))")
     }
     var headers: [String: String] = [:]
     for line in lines.dropFirst() {

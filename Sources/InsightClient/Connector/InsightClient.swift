@@ -100,7 +100,7 @@ public actor InsightClient {
         try await sender.send(method, host: host, path: path, query: query, token: token, retries: retries)
     }
 
-    static func transportDiagnosis(_ error: TransportError, url: String, product: Product) -> Diagnosis {
+    static func transportDiagnosis(_ error: TransportFailure, url: String, product: Product) -> Diagnosis {
         switch error.kind {
         case .nameResolution:
             let remedy: String

@@ -50,7 +50,7 @@ public final class NetworkTransport: HTTPTransport, @unchecked Sendable {
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let url = target(request) else {
-            throw TransportError(.nameResolution, host: request.host, detail: "cannot form a URL")
+            throw CoreError.transport(.nameResolution, host: request.host, detail: "cannot form a URL")
         }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
@@ -62,17 +62,17 @@ public final class NetworkTransport: HTTPTransport, @unchecked Sendable {
             (data, response) = try await session.data(for: urlRequest)
         } catch let error as URLError {
             switch error.code {
-            case .cannotFindHost, .dnsLookupFailed: throw TransportError(.nameResolution, host: request.host, detail: "\(error.code)")
-            case .cannotConnectToHost: throw TransportError(.connectionRefused, host: url.host ?? request.host)
-            case .timedOut: throw TransportError(.timedOut, host: url.host ?? request.host)
+            case .cannotFindHost, .dnsLookupFailed: throw CoreError.transport(.nameResolution, host: request.host, detail: "\(error.code)")
+            case .cannotConnectToHost: throw CoreError.transport(.connectionRefused, host: url.host ?? request.host)
+            case .timedOut: throw CoreError.transport(.timedOut, host: url.host ?? request.host)
             case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
                  .serverCertificateHasUnknownRoot, .clientCertificateRejected, .clientCertificateRequired:
-                throw TransportError(.tlsFailed, host: url.host ?? request.host, detail: "\(error.code)")
-            default: throw TransportError(.connectionReset, host: url.host ?? request.host, detail: "\(error.code.rawValue)")
+                throw CoreError.transport(.tlsFailed, host: url.host ?? request.host, detail: "\(error.code)")
+            default: throw CoreError.transport(.connectionReset, host: url.host ?? request.host, detail: "\(error.code.rawValue)")
             }
         }
         guard let http = response as? HTTPURLResponse else {
-            throw TransportError(.connectionReset, host: request.host, detail: "not an HTTP response")
+            throw CoreError.transport(.connectionReset, host: request.host, detail: "not an HTTP response")
         }
         var headers = HTTPHeaders()
         for (name, value) in http.allHeaderFields {

@@ -64,10 +64,11 @@ final class RequestSender: @unchecked Sendable {
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
-            } catch let error as TransportError {
-                logger.debug("\(request.method) \(shown) failed: \(error)")
-                if error.kind == .nameResolution || attempt >= limit {
-                    throw ClientFailure(InsightClient.transportDiagnosis(error, url: shown, product: product))
+            } catch let error as CoreError where error.transport != nil {
+                let failure = error.transport!
+                logger.debug("\(request.method) \(shown) failed: \(failure)")
+                if failure.kind == .nameResolution || attempt >= limit {
+                    throw ClientFailure(InsightClient.transportDiagnosis(failure, url: shown, product: product))
                 }
                 try? await clock.sleep(seconds: backoff(after: attempt))
                 continue

@@ -82,7 +82,7 @@ public enum Diagnose {
     /// check (its DNS, proxy or firewall), never in the customer's settings.
     public struct LocalLimit: Sendable, Hashable {
         public let host: String
-        public let error: TransportError
+        public let error: TransportFailure
 
         public var cause: String {
             switch error.kind {
@@ -250,9 +250,9 @@ final class LocalLimits: HTTPTransport, @unchecked Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         do {
             return try await inner.send(request)
-        } catch let error as TransportError {
-            if Diagnose.LocalLimit.isRapid7(request.host) {
-                lock.withLock { if seen == nil { seen = Diagnose.LocalLimit(host: request.host, error: error) } }
+        } catch let error as CoreError {
+            if let failure = error.transport, Diagnose.LocalLimit.isRapid7(request.host) {
+                lock.withLock { if seen == nil { seen = Diagnose.LocalLimit(host: request.host, error: failure) } }
             }
             throw error
         }
@@ -299,7 +299,7 @@ public final class ReadOnlyTransport: HTTPTransport, @unchecked Sendable {
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard Self.reads(request) else {
-            throw TransportError(.connectionRefused, host: request.host,
+            throw CoreError.transport(.connectionRefused, host: request.host,
                                  detail: "\(request.method) \(request.path) would change something; --live sends read-only calls only")
         }
         return try await inner.send(request)

@@ -13,10 +13,6 @@ public struct CustomThreat: Sendable, Hashable {
     public var indicatorCount: Int { indicators.values.reduce(0) { $0 + $1.count } }
 }
 
-struct IndicatorProblem: Error {
-    let message: String
-}
-
 /// Custom threats of IDR v1 (`/idr/v1/customthreats`): create, add or replace indicators, delete.
 extension EmulatorState {
     /// An indicator's kind decides what it must look like; what does not is rejected, as the
@@ -50,15 +46,15 @@ extension EmulatorState {
     }
 
     /// Adds (or, replacing, sets) the indicators of a `{ips, hashes, domain_names, urls}` object.
-    static func merge(_ indicators: JSON?, into threat: inout CustomThreat, replace: Bool) -> Result<[String], IndicatorProblem> {
+    static func merge(_ indicators: JSON?, into threat: inout CustomThreat, replace: Bool) -> Result<[String], EmulatorError> {
         var rejected: [String] = []
         if replace { threat.indicators = [:] }
         guard let indicators else { return .success([]) }
-        guard case .object(let byKind) = indicators else { return .failure(IndicatorProblem(message: "indicators must be an object of ips, hashes, domain_names, urls")) }
+        guard case .object(let byKind) = indicators else { return .failure(.invalid("indicators must be an object of ips, hashes, domain_names, urls")) }
         for (kind, values) in byKind.sorted(by: { $0.key < $1.key }) {
             let kinds = CustomThreat.kinds
-            guard kinds.contains(kind) else { return .failure(IndicatorProblem(message: "'\(kind)' is not one of \(kinds.joined(separator: ", "))")) }
-            guard let list = values.arrayValue?.compactMap(\.stringValue) else { return .failure(IndicatorProblem(message: "\(kind) must be a list of strings")) }
+            guard kinds.contains(kind) else { return .failure(.invalid("'\(kind)' is not one of \(kinds.joined(separator: ", "))")) }
+            guard let list = values.arrayValue?.compactMap(\.stringValue) else { return .failure(.invalid("\(kind) must be a list of strings")) }
             for value in list {
                 if indicatorFits(value, kind: kind) {
                     if !(threat.indicators[kind]?.contains(value) ?? false) { threat.indicators[kind, default: []].append(value) }
@@ -88,7 +84,7 @@ extension EmulatorState {
         }
         var threat = CustomThreat(key: random.uuid(), name: name, note: body["note"]?.stringValue ?? "", indicators: [:])
         switch Self.merge(body["indicators"], into: &threat, replace: false) {
-        case .failure(let problem): return badRequest(problem.message)
+        case .failure(let error): return badRequest(error.problem)
         case .success(let rejected):
             guard threat.indicatorCount <= Self.maxIndicators else { return badRequest("a threat holds at most \(Self.maxIndicators) indicators") }
             tenants[tenant].threats.append(threat)
@@ -112,7 +108,7 @@ extension EmulatorState {
         }
         var threat = tenants[tenant].threats[index]
         switch Self.merge(body, into: &threat, replace: replace) {
-        case .failure(let problem): return badRequest(problem.message)
+        case .failure(let error): return badRequest(error.problem)
         case .success(let rejected):
             guard threat.indicatorCount <= Self.maxIndicators else { return badRequest("a threat holds at most \(Self.maxIndicators) indicators") }
             tenants[tenant].threats[index] = threat

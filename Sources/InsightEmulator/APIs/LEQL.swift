@@ -12,11 +12,6 @@ indirect enum LEQL: Sendable, Equatable {
     case or(LEQL, LEQL)
     case not(LEQL)
 
-    struct ParseError: Error, Equatable {
-        let message: String
-        let position: Int
-    }
-
     static func parse(_ statement: String) throws -> LEQL {
         try parseQuery(statement).filter
     }
@@ -32,27 +27,27 @@ indirect enum LEQL: Sendable, Equatable {
             switch name {
             case "limit":
                 guard let number = Int(argument), (1...10_000).contains(number) else {
-                    throw ParseError(message: "limit takes a whole number of 1 to 10000, found '\(argument)'", position: start)
+                    throw EmulatorError.query("limit takes a whole number of 1 to 10000, found '\(argument)'", at: start)
                 }
                 guard query.limit == nil, query.calculate == nil, query.groupBy == nil else {
-                    throw ParseError(message: "limit comes last", position: start)
+                    throw EmulatorError.query("limit comes last", at: start)
                 }
                 query.limit = number
             case "calculate":
-                guard query.calculate == nil, query.groupBy == nil else { throw ParseError(message: "calculate comes after groupby", position: start) }
+                guard query.calculate == nil, query.groupBy == nil else { throw EmulatorError.query("calculate comes after groupby", at: start) }
                 let parts = argument.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 let function = parts[0].lowercased()
                 guard LEQLQuery.functions.contains(function) else {
-                    throw ParseError(message: "calculate(\(argument)): the function must be one of \(LEQLQuery.functions.joined(separator: ", "))", position: start)
+                    throw EmulatorError.query("calculate(\(argument)): the function must be one of \(LEQLQuery.functions.joined(separator: ", "))", at: start)
                 }
                 let field = parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil
-                if function != "count", field == nil { throw ParseError(message: "calculate(\(function)) needs a field: calculate(\(function):FIELD)", position: start) }
+                if function != "count", field == nil { throw EmulatorError.query("calculate(\(function)) needs a field: calculate(\(function):FIELD)", at: start) }
                 query.calculate = (function, field)
             case "groupby":
-                guard query.groupBy == nil, !argument.isEmpty else { throw ParseError(message: "groupby needs one field", position: start) }
+                guard query.groupBy == nil, !argument.isEmpty else { throw EmulatorError.query("groupby needs one field", at: start) }
                 query.groupBy = argument
             default:
-                throw ParseError(message: "\(name)() is not understood by this emulator; it knows where, groupby, calculate and limit", position: start)
+                throw EmulatorError.query("\(name)() is not understood by this emulator; it knows where, groupby, calculate and limit", at: start)
             }
             chars = Array(chars[..<start])
             while let last = chars.last, last.isWhitespace { chars.removeLast() }
@@ -227,7 +222,7 @@ indirect enum LEQL: Sendable, Equatable {
                 text.append(c)
                 index += 1
             }
-            guard peek == quote else { throw ParseError(message: "unterminated string", position: start) }
+            guard peek == quote else { throw EmulatorError.query("unterminated string", at: start) }
             index += 1
             return text
         }
@@ -238,7 +233,7 @@ indirect enum LEQL: Sendable, Equatable {
             index += 1
         }
 
-        func fail(_ message: String) -> ParseError { ParseError(message: message, position: index) }
+        func fail(_ message: String) -> EmulatorError { .query(message, at: index) }
     }
 }
 

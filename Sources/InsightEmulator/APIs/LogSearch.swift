@@ -148,8 +148,8 @@ extension EmulatorState {
         let parsed: LEQLQuery
         do {
             parsed = try LEQL.parseQuery(statement)
-        } catch let failure as LEQL.ParseError {
-            return .json(400, ["message": .string("Invalid LEQL statement at position \(failure.position): \(failure.message)")])
+        } catch let error as EmulatorError {
+            return .json(400, ["message": .string(error.problem)])
         } catch {
             return .json(400, ["message": "Invalid LEQL statement"])
         }

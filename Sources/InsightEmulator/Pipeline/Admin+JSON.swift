@@ -2,12 +2,6 @@ import Foundation
 import InsightCore
 
 /// JSON forms of state changes and faults, for the admin API (`POST /_admin/state`, `/_admin/faults`).
-public struct AdminInputError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
-}
-
 extension TimelineEvent.Action {
     /// The action names, as scenario timelines and the admin API spell them.
     public static let names = ["revoke_key", "expire_key", "delete_key", "activate_key", "create_key", "suspend_user", "lock_user",
@@ -19,7 +13,7 @@ extension TimelineEvent.Action {
     /// `{"create_key":{"id":…,"kind":"user","owner":…,"secret":…}}` …
     public init(json: JSON) throws {
         guard case .object(let object) = json, object.count == 1, let (name, value) = object.first else {
-            throw AdminInputError(message: "give one action as {\"NAME\": …}, NAME one of \(Self.names.joined(separator: ", "))")
+            throw EmulatorError.adminInput("give one action as {\"NAME\": …}, NAME one of \(Self.names.joined(separator: ", "))")
         }
         // An object-valued action takes exactly its fields: a field it does not know is refused,
         // not ignored (a "region" inside an action would otherwise be silently dropped).
@@ -31,13 +25,13 @@ extension TimelineEvent.Action {
         if case .object(let inner) = value {
             let allowed = fields[name] ?? []
             if let unknown = inner.keys.sorted().first(where: { !allowed.contains($0) }) {
-                throw AdminInputError(message: "\(name).\(unknown): unknown field; \(allowed.isEmpty ? "\(name) takes a string" : "allowed: \(allowed.joined(separator: ", "))")\(unknown == "region" || unknown == "organization" ? " (name the tenant beside the action: {\"\(name)\": …, \"\(unknown)\": …})" : "")")
+                throw EmulatorError.adminInput("\(name).\(unknown): unknown field; \(allowed.isEmpty ? "\(name) takes a string" : "allowed: \(allowed.joined(separator: ", "))")\(unknown == "region" || unknown == "organization" ? " (name the tenant beside the action: {\"\(name)\": …, \"\(unknown)\": …})" : "")")
             }
         }
         func text(_ field: String? = nil) throws -> String {
             let node = field.map { value[$0] } ?? value
             guard let found = node?.stringValue, !found.isEmpty else {
-                throw AdminInputError(message: "\(name)\(field.map { ".\($0)" } ?? ""): expected a non-empty string")
+                throw EmulatorError.adminInput("\(name)\(field.map { ".\($0)" } ?? ""): expected a non-empty string")
             }
             return found
         }
@@ -59,18 +53,18 @@ extension TimelineEvent.Action {
         case "change_password": self = .changePassword(email: try text())
         case "change_role": self = .changeRole(email: try text("user"), from: try text("from"), to: try text("to"))
         case "add_investigations", "add_log_events", "add_audit_events":
-            guard let count = value.intValue, (1...100_000).contains(count) else { throw AdminInputError(message: "\(name): expected a count of 1…100000") }
+            guard let count = value.intValue, (1...100_000).contains(count) else { throw EmulatorError.adminInput("\(name): expected a count of 1…100000") }
             self = .addData(TimelineEvent.DataKind(rawValue: String(name.dropFirst(4)))!, count: count)
         case "create_key":
             guard let kind = APIKey.Kind(rawValue: try text("kind")) else {
-                throw AdminInputError(message: "create_key.kind: expected user or organization")
+                throw EmulatorError.adminInput("create_key.kind: expected user or organization")
             }
             let secret = try text("secret")
-            guard Redaction.isKeyShaped(secret) else { throw AdminInputError(message: "create_key.secret: expected a UUID-shaped key") }
+            guard Redaction.isKeyShaped(secret) else { throw EmulatorError.adminInput("create_key.secret: expected a UUID-shaped key") }
             self = .createKey(APIKey(id: try text("id"), secret: secret, kind: kind,
                                      owner: kind == .user ? try text("owner") : nil))
         default:
-            throw AdminInputError(message: "'\(name)' is not an action; use one of \(Self.names.joined(separator: ", "))")
+            throw EmulatorError.adminInput("'\(name)' is not an action; use one of \(Self.names.joined(separator: ", "))")
         }
     }
 }
@@ -86,18 +80,18 @@ public struct AdminChange: Sendable {
     /// `{"remove_role": {…}, "organization": "Example Organization US"}`.
     public init(json: JSON) throws {
         guard case .object(var object) = json else {
-            throw AdminInputError(message: "give one action as {\"NAME\": …}, NAME one of \(TimelineEvent.Action.names.joined(separator: ", "))")
+            throw EmulatorError.adminInput("give one action as {\"NAME\": …}, NAME one of \(TimelineEvent.Action.names.joined(separator: ", "))")
         }
         var region: Region?
         if let value = object.removeValue(forKey: "region") {
             guard let name = value.stringValue, let found = Region(name: name) else {
-                throw AdminInputError(message: "region: expected one of \(Region.allCases.map(\.code).joined(separator: ", "))")
+                throw EmulatorError.adminInput("region: expected one of \(Region.allCases.map(\.code).joined(separator: ", "))")
             }
             region = found
         }
         var organization: String?
         if let value = object.removeValue(forKey: "organization") {
-            guard let name = value.stringValue, !name.isEmpty else { throw AdminInputError(message: "organization: expected its name") }
+            guard let name = value.stringValue, !name.isEmpty else { throw EmulatorError.adminInput("organization: expected its name") }
             organization = name
         }
         action = try TimelineEvent.Action(json: .object(object))
@@ -110,13 +104,6 @@ public struct AdminChange: Sendable {
     }
 }
 
-/// Why an admin change was refused, with the HTTP status that says so.
-public struct AdminRefusal: Error, Sendable, CustomStringConvertible {
-    public let status: Int
-    public let message: String
-    public var description: String { message }
-}
-
 extension FaultRule {
     /// The effects a fault has, exactly one per fault.
     public static let effects = ["status", "latency", "reset", "truncate", "malformed_json"]
@@ -126,16 +113,16 @@ extension FaultRule {
     /// `{"status":302,"headers":{"Location":"https://…/login"},"count":5}`, `{"latency":5,"count":1}`,
     /// `{"reset":true,"count":1}`, `{"truncate":true,…}`, `{"malformed_json":true,…}`.
     public init(json: JSON) throws {
-        guard case .object(let object) = json else { throw AdminInputError(message: "a fault is a JSON object") }
+        guard case .object(let object) = json else { throw EmulatorError.adminInput("a fault is a JSON object") }
         let allowed = ["path", "method", "region", "status", "body", "headers", "retry_after", "latency", "reset", "truncate",
                        "malformed_json", "count", "after", "probability"]
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw AdminInputError(message: "unknown fault field '\(unknown)'; allowed: \(allowed.joined(separator: ", "))")
+            throw EmulatorError.adminInput("unknown fault field '\(unknown)'; allowed: \(allowed.joined(separator: ", "))")
         }
         func int(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let value = object[name] else { return nil }
             guard let number = value.intValue, range.contains(number) else {
-                throw AdminInputError(message: "\(name) must be a whole number \(range.lowerBound)…\(range.upperBound)")
+                throw EmulatorError.adminInput("\(name) must be a whole number \(range.lowerBound)…\(range.upperBound)")
             }
             return number
         }
@@ -147,57 +134,57 @@ extension FaultRule {
             }
         }
         func mustBeTrue(_ name: String) throws {
-            guard object[name]?.boolValue == true else { throw AdminInputError(message: "\(name): write true, or leave the field out") }
+            guard object[name]?.boolValue == true else { throw EmulatorError.adminInput("\(name): write true, or leave the field out") }
         }
         var path: String?
         if let value = object["path"] {
-            guard let text = value.stringValue, !text.isEmpty else { throw AdminInputError(message: "path must be a non-empty string") }
-            guard text.hasPrefix("/") else { throw AdminInputError(message: "path '\(text)' must start with /") }
+            guard let text = value.stringValue, !text.isEmpty else { throw EmulatorError.adminInput("path must be a non-empty string") }
+            guard text.hasPrefix("/") else { throw EmulatorError.adminInput("path '\(text)' must start with /") }
             path = text
         }
         var method: String?
         if let value = object["method"] {
             let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
             guard let text = value.stringValue, let found = methods.first(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) else {
-                throw AdminInputError(message: "method must be one of \(methods.joined(separator: ", "))")
+                throw EmulatorError.adminInput("method must be one of \(methods.joined(separator: ", "))")
             }
             method = found
         }
         var region: Region?
         if let value = object["region"] {
             guard let name = value.stringValue, let found = Region(name: name) else {
-                throw AdminInputError(message: "region must be one of \(Region.allCases.map(\.code).joined(separator: ", "))")
+                throw EmulatorError.adminInput("region must be one of \(Region.allCases.map(\.code).joined(separator: ", "))")
             }
             region = found
         }
         let present = Self.effects.filter { object[$0] != nil }
-        guard present.count == 1 else { throw AdminInputError(message: "give exactly one effect of: \(Self.effects.joined(separator: ", "))") }
+        guard present.count == 1 else { throw EmulatorError.adminInput("give exactly one effect of: \(Self.effects.joined(separator: ", "))") }
         let effect: Effect
         switch present[0] {
         case "status":
             let status = try int("status", 300...599)!
             var body: String?
             if let value = object["body"] {
-                guard let text = value.stringValue else { throw AdminInputError(message: "body must be a string") }
-                guard text.utf8.count <= 1 << 20 else { throw AdminInputError(message: "a fault's body may be up to 1 MB") }
+                guard let text = value.stringValue else { throw EmulatorError.adminInput("body must be a string") }
+                guard text.utf8.count <= 1 << 20 else { throw EmulatorError.adminInput("a fault's body may be up to 1 MB") }
                 body = text
             }
             var headers: [String: String] = [:]
             if let value = object["headers"] {
-                guard case .object(let fields) = value else { throw AdminInputError(message: "headers must be an object of names and values") }
+                guard case .object(let fields) = value else { throw EmulatorError.adminInput("headers must be an object of names and values") }
                 for (name, field) in fields {
                     guard !name.isEmpty, name.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }) else {
-                        throw AdminInputError(message: "headers: '\(name)' is not a header name (letters, digits and - _ .)")
+                        throw EmulatorError.adminInput("headers: '\(name)' is not a header name (letters, digits and - _ .)")
                     }
                     guard let text = field.stringValue, !text.contains("\r"), !text.contains("\n") else {
-                        throw AdminInputError(message: "headers.\(name): a header value is one line of text")
+                        throw EmulatorError.adminInput("headers.\(name): a header value is one line of text")
                     }
                     headers[name] = text
                 }
             }
             let retryAfter = try int("retry_after", 0...86_400)
             if (300...399).contains(status), !headers.keys.contains(where: { $0.caseInsensitiveCompare("Location") == .orderedSame }) {
-                throw AdminInputError(message: "a \(status) redirect needs headers: {\"Location\": URL}")
+                throw EmulatorError.adminInput("a \(status) redirect needs headers: {\"Location\": URL}")
             }
             if body == nil, headers.isEmpty, status == 429 || status >= 500 {
                 effect = .status(status, retryAfter: retryAfter)
@@ -206,21 +193,21 @@ extension FaultRule {
                 effect = .answer(FaultAnswer(status: status, body: body, headers: headers))
             }
         case "latency":
-            guard let seconds = number("latency"), seconds >= 0, seconds.isFinite else { throw AdminInputError(message: "latency must be seconds (0 or more)") }
+            guard let seconds = number("latency"), seconds >= 0, seconds.isFinite else { throw EmulatorError.adminInput("latency must be seconds (0 or more)") }
             effect = .latency(seconds)
         case "reset": try mustBeTrue("reset"); effect = .reset
         case "truncate": try mustBeTrue("truncate"); effect = .truncatedBody
         default: try mustBeTrue("malformed_json"); effect = .malformedJSON
         }
         if present[0] != "status", let name = ["retry_after", "body", "headers"].first(where: { object[$0] != nil }) {
-            throw AdminInputError(message: "\(name) goes with status")
+            throw EmulatorError.adminInput("\(name) goes with status")
         }
         guard let count = try int("count", 1...1_000_000) else {
-            throw AdminInputError(message: "count is required: how many requests the fault hits (1…1000000)")
+            throw EmulatorError.adminInput("count is required: how many requests the fault hits (1…1000000)")
         }
         let after = try int("after", 0...1_000_000) ?? 0
         let probability = object["probability"] == nil ? 1 : number("probability")
-        guard let probability, (0...1).contains(probability) else { throw AdminInputError(message: "probability must be a number from 0 to 1") }
+        guard let probability, (0...1).contains(probability) else { throw EmulatorError.adminInput("probability must be a number from 0 to 1") }
         self.init(path: path, method: method, region: region, effect: effect, count: count, after: after, probability: probability)
     }
 

@@ -12,7 +12,8 @@ public enum RecordMode: String, Sendable, CaseIterable {
 
     public static func parse(_ text: String) throws -> RecordMode {
         guard let mode = RecordMode(rawValue: text.lowercased()) else {
-            throw AdminInputError(message: "record mode '\(text)' is not one of: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            throw EmulatorError.adminInput("record mode '\(text)' is not one of: \(allCases.map(\.rawValue).joined(separator: ", "))",
+                                             remedy: "none replays only, missing records what no recording answers, all records every exchange")
         }
         return mode
     }

@@ -36,8 +36,8 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
 
     /// Answers one request as the platform would, waiting any fault latency on the clock.
     ///
-    /// - Throws: `TransportError.nameResolution` for a host that is not a Rapid7 regional host
-    ///   (as a DNS lookup fails before any HTTP exchange), `TransportError.connectionReset`
+    /// - Throws: `CoreError.transport(.nameResolution)` for a host that is not a Rapid7 regional host
+    ///   (as a DNS lookup fails before any HTTP exchange), `.transport(.connectionReset)`
     ///   for a reset fault.
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         switch try process(request) {
@@ -45,7 +45,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
             if delay > 0 { try await clock.sleep(seconds: delay) }
             return response
         case .reset:
-            throw TransportError(.connectionReset, host: request.host, detail: "fault: connection reset")
+            throw CoreError.transport(.connectionReset, host: request.host, detail: "fault: connection reset")
         }
     }
 
@@ -56,7 +56,7 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
     /// The decision for one request, synchronously. Throws only for an unknown host.
     public func process(_ request: HTTPRequest) throws -> Reply {
         guard let (region, kind) = Region.lookup(host: request.host) else {
-            throw TransportError(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
+            throw CoreError.transport(.nameResolution, host: request.host, detail: "not a Rapid7 Insight host")
         }
         return process(request, region: region, kind: kind)
     }
@@ -122,25 +122,30 @@ public final class Emulator: HTTPTransport, @unchecked Sendable {
         return try withState { state in
             let chosen = state.tenants.indices.filter { change.matches(state.tenants[$0]) }
             guard !chosen.isEmpty else {
-                throw AdminRefusal(status: 404, message: "no tenant is \([change.region?.code, change.organization].compactMap { $0 }.joined(separator: " / ")); tenants: \(state.tenants.map { "\($0.region.code) (\($0.organizationName))" }.joined(separator: ", "))")
+                throw EmulatorError.adminRefused(404, "no tenant is \([change.region?.code, change.organization].compactMap { $0 }.joined(separator: " / ")); tenants: \(state.tenantNames)",
+                                                remedy: "name one of those tenants by its region or organization")
             }
             if case .createKey(let key) = change.action {
                 if let holder = state.tenants.first(where: { $0.keys.contains { $0.id == key.id } }) {
-                    throw AdminRefusal(status: 409, message: "a key '\(key.id)' exists already (in \(holder.region.code)); key ids name one key: choose another id")
+                    throw EmulatorError.adminRefused(409, "a key '\(key.id)' exists already (in \(holder.region.code))", remedy: "key ids name one key: choose another id")
                 }
                 if state.tenants.contains(where: { $0.keys.contains { $0.secret == key.secret } }) {
-                    throw AdminRefusal(status: 409, message: "that secret belongs to another key already; a secret is valid in one region only: make a new one")
+                    throw EmulatorError.adminRefused(409, "that secret belongs to another key already", remedy: "a secret is valid in one region only: make a new one")
                 }
                 guard chosen.count == 1 || change.region != nil || change.organization != nil else {
-                    throw AdminRefusal(status: 400, message: "create_key: name the tenant it is for, \"region\" or \"organization\" beside the action (tenants: \(state.tenants.map { "\($0.region.code) (\($0.organizationName))" }.joined(separator: ", ")))")
+                    throw EmulatorError.adminRefused(400, "create_key: \(chosen.count) tenants could hold the key (\(state.tenantNames))",
+                                                    remedy: "name the tenant it is for, \"region\" or \"organization\" beside the action")
                 }
                 guard let index = chosen.first(where: { state.tenants[$0].apply(change.action, at: now) }) else {
-                    throw AdminRefusal(status: 404, message: "create_key: \(key.owner.map { "no user \($0) in the tenant named" } ?? "the key could not be made")")
+                    throw EmulatorError.adminRefused(404, "create_key: \(key.owner.map { "no user \($0) in the tenant named" } ?? "the key could not be made")",
+                                                    remedy: "give as owner a user of that tenant")
                 }
                 return ["\(state.tenants[index].region.code) (\(state.tenants[index].organizationName))"]
             }
             let changed = chosen.filter { state.tenants[$0].apply(change.action, at: now) }
-            guard !changed.isEmpty else { throw AdminRefusal(status: 404, message: "no tenant named has the key or user this names") }
+            guard !changed.isEmpty else {
+                throw EmulatorError.adminRefused(404, "no tenant named has the key or user this names", remedy: "`GET /_admin/keys` lists each tenant's keys")
+            }
             state.investigationBytes = [:]
             return changed.map { "\(state.tenants[$0].region.code) (\(state.tenants[$0].organizationName))" }
         }
@@ -202,6 +207,9 @@ struct EmulatorState {
     /// v2 bytes of generated, unedited investigations by `tenant << 48 | position` (see `v2Page`);
     /// emptied whenever the tenants are replaced or changed from outside.
     var investigationBytes: [Int: [UInt8]] = [:]
+
+    /// The tenants as an admin answer names them: `us (Acme), eu (Acme EU)`.
+    var tenantNames: String { tenants.map { "\($0.region.code) (\($0.organizationName))" }.joined(separator: ", ") }
 
     mutating func applyTimeline(until now: Date, epoch: Date) {
         while let next = timeline.first, epoch.addingTimeInterval(next.at) <= now {

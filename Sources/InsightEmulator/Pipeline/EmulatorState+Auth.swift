@@ -1,23 +1,18 @@
 import Foundation
 import InsightCore
 
-struct AuthDenial: Error {
-    let reason: String
-    var notFound = false
-}
-
 extension EmulatorState {
     /// Checks `X-Api-Key` (any case) against the tenants of the request's region.
     ///
     /// Every failure is the documented `401 {"message":"Unauthorized"}`; the reason goes to the
     /// journal only. ASSUMED: keys of deactivated, locked, suspended or deleted users are
     /// rejected with the same 401 as an unknown key (the public record is silent).
-    func authenticate(_ request: HTTPRequest, _ match: RouteMatch, _ context: inout RequestContext) -> Result<Principal, AuthDenial> {
+    func authenticate(_ request: HTTPRequest, _ match: RouteMatch, _ context: inout RequestContext) -> Result<Principal, EmulatorError> {
         let secret = request.headers["x-api-key"] ?? ""
         if match.route.permission == .workflowKey {
             let id = match.param("id")
             guard let tenant = tenants.firstIndex(where: { $0.region == context.region && $0.workflows.contains { $0.id == id } }) else {
-                return .failure(AuthDenial(reason: "no workflow \(id) in \(context.region.code)", notFound: true))
+                return .failure(EmulatorError.denied("no workflow \(id) in \(context.region.code)", notFound: true))
             }
             let workflow = tenants[tenant].workflows.first { $0.id == id }!
             if !workflow.requireAPIKey {
@@ -26,7 +21,7 @@ extension EmulatorState {
                 return .success(Principal(kind: .anonymous, keyID: "workflow:\(id)", tenant: tenant))
             }
         }
-        guard !secret.isEmpty else { return .failure(AuthDenial(reason: "no X-Api-Key header")) }
+        guard !secret.isEmpty else { return .failure(EmulatorError.denied("no X-Api-Key header")) }
         // By index, so no tenant is copied on this path (every authenticated request takes it).
         var found: (tenant: Int, key: Int)?
         search: for tenant in tenants.indices where tenants[tenant].region == context.region {
@@ -39,22 +34,22 @@ extension EmulatorState {
             let elsewhere = tenants.first { $0.keys.contains { $0.secret == secret } }
             context.keyID = elsewhere?.keys.first { $0.secret == secret }?.id ?? "unknown"
             let note = elsewhere.map { " (key belongs to \($0.region.code))" } ?? ""
-            return .failure(AuthDenial(reason: "key not known in \(context.region.code)\(note)"))
+            return .failure(EmulatorError.denied("key not known in \(context.region.code)\(note)"))
         }
         // Read in place, not copied (see `Principal.Kind.user`).
         let keyID = tenants[tenant].keys[keyIndex].id
         context.keyID = keyID
         let status = tenants[tenant].keys[keyIndex].status
         if status != .active {
-            return .failure(AuthDenial(reason: "key '\(keyID)' \(status.rawValue)"))
+            return .failure(EmulatorError.denied("key '\(keyID)' \(status.rawValue)"))
         }
         if let expiry = tenants[tenant].keys[keyIndex].expiresAt, expiry <= context.now {
-            return .failure(AuthDenial(reason: "key '\(keyID)' expired at \(expiry.iso8601)"))
+            return .failure(EmulatorError.denied("key '\(keyID)' expired at \(expiry.iso8601)"))
         }
         if match.route.permission == .workflowKey,
            !tenants[tenant].workflows.contains(where: { $0.id == match.param("id") })
         {
-            return .failure(AuthDenial(reason: "workflow \(match.param("id")) belongs to another organization", notFound: true))
+            return .failure(EmulatorError.denied("workflow \(match.param("id")) belongs to another organization", notFound: true))
         }
         switch tenants[tenant].keys[keyIndex].kind {
         case .organization:
@@ -64,16 +59,16 @@ extension EmulatorState {
             guard let owner = tenants[tenant].keys[keyIndex].owner,
                   let userIndex = tenants[tenant].users.firstIndex(where: { $0.email.equalsIgnoringCase(owner) })
             else {
-                return .failure(AuthDenial(reason: "key '\(keyID)' has no owner"))
+                return .failure(EmulatorError.denied("key '\(keyID)' has no owner"))
             }
             let userStatus = tenants[tenant].users[userIndex].status
             guard userStatus == .active else {
-                return .failure(AuthDenial(reason: "owner of key '\(keyID)' is \(userStatus.rawValue)"))
+                return .failure(EmulatorError.denied("owner of key '\(keyID)' is \(userStatus.rawValue)"))
             }
             if let changed = tenants[tenant].users[userIndex].passwordChangedAt, changed <= context.now,
                (tenants[tenant].keys[keyIndex].createdAt ?? .distantPast) < changed
             {
-                return .failure(AuthDenial(reason: "key '\(keyID)' was made before its owner's password change at \(changed.iso8601)"))
+                return .failure(EmulatorError.denied("key '\(keyID)' was made before its owner's password change at \(changed.iso8601)"))
             }
             return .success(Principal(kind: .user(userIndex), keyID: keyID, tenant: tenant))
         }

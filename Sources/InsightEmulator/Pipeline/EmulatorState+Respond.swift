@@ -87,7 +87,8 @@ extension EmulatorState {
         let principal: Principal
         switch authenticate(request, match, &context) {
         case .success(let found): principal = found
-        case .failure(let denial):
+        case .failure(let refusal):
+            let denial = refusal.denial ?? (reason: refusal.problem, notFound: false)
             context.reason = denial.reason
             if denial.notFound { return error(404, "Workflow not found", route.space) }
             return route.space == .connect ? error(401, "Unauthorized", .connect) : Self.unauthorized

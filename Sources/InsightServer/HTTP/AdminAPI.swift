@@ -131,8 +131,8 @@ struct AdminAPI: Sendable {
             do {
                 let changed = try emulator.apply(try AdminChange(json: body))
                 return .json(200, ["status": "applied", "tenants": .array(changed.map(JSON.string))])
-            } catch let refusal as AdminRefusal {
-                return problem(refusal.status, refusal.message)
+            } catch let error as EmulatorError {
+                return problem(error.status, error.description)
             } catch {
                 return problem(400, "\(error)")
             }

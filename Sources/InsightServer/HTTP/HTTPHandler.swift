@@ -204,7 +204,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard let found else {
             // Over a socket the host has already been reached; say which host is unknown.
-            let error = TransportError(.nameResolution, host: host, detail: "not a Rapid7 Insight host")
+            let error = CoreError.transport(.nameResolution, host: host, detail: "not a Rapid7 Insight host")
             return .answer(.json(421, ["message": .string("\(error)"),
                                        "hint": "use a Rapid7 regional host (us.api.insight.rapid7.com …) or a /REGION/ path prefix"]))
         }

@@ -95,8 +95,8 @@ final class Recorder: @unchecked Sendable {
                 try store.appendExchange(safe, to: name, provenance: provenance)
                 written += 1
             }
-        } catch let error as RedactionError {
-            lock.withLock { refused.append(error.field) }
+        } catch let error as RecordingError where error.refusedField != nil {
+            lock.withLock { refused.append(error.refusedField!) }
             logger.error("\(error)")
             return .json(500, ["message": .string("insight-replay recorder: \(error)")])
         } catch {

@@ -149,7 +149,7 @@ struct Hostile: AsyncParsableCommand {
                 } catch let errors as ScenarioErrors {
                     refused += 1
                     if errors.errors.contains(where: { $0.line == nil && !$0.field.isEmpty }) { unexpected.append("\(name): an error without its line") }
-                } catch is RecordingFileError {
+                } catch is RecordingError {
                     refused += 1
                 } catch {
                     unexpected.append("\(name): \(error)")
