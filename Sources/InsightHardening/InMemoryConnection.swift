@@ -81,7 +81,8 @@ public enum InMemoryRequestPath {
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) { first += buffer.readableBytesView }
         let statusLine = "HTTP/1.1 \(expectStatus) "
         guard first.starts(with: Array(statusLine.utf8)) else {
-            throw ServerError(message: "the benchmark request was answered \(String(decoding: first.prefix(40), as: UTF8.self)), not \(expectStatus)")
+            throw ServerError.serving("the benchmark request was answered \(String(decoding: first.prefix(40), as: UTF8.self)), not \(expectStatus)",
+                                      remedy: "check the request the benchmark sends: the figure would measure an error path")
         }
         let start = threadCPUNanoseconds()
         for _ in 0..<count {

@@ -368,7 +368,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 @Suite struct HostileUploadTests {
     @Test func anUploadThatIsNotUTF8IsRefusedNamingTheLine() async throws {
         let tenants = DemoWorld.tenants(now: Date())
-        let loader: ScenarioLoading = { _, _ in throw ServerError(message: "the loader must not be reached") }
+        let loader: ScenarioLoading = { _, _ in throw EmulatorError.adminInput("the loader must not be reached") }
         let server = try await EmulatorServer.start(emulator: Emulator(tenants: tenants, clock: SystemClock()), threads: 1, loadScenario: loader)
         let body: [UInt8] = Array("name: x\nprovenance: Caf".utf8) + [0xE9, 0x0A]
         let head = "POST /_admin/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/yaml\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"

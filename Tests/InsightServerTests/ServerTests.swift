@@ -123,7 +123,8 @@ func blockingExchange(port: Int, _ raw: String) throws -> RawReply {
                 Issue.record("a second server bound the same port")
             } catch let error as ServerError {
                 // Said in a person's words, never the socket call's (`bind(descriptor:ptr:bytes:)`).
-                #expect(error.message == "port \(server.port) is in use on 127.0.0.1; try --port 0 (any free port) or stop what holds it")
+                #expect(error.problem == "port \(server.port) is in use on 127.0.0.1")
+                #expect(error.remedy == "try --port 0 (any free port) or stop what holds it")
             }
         }
     }

@@ -60,7 +60,9 @@ func curl(_ arguments: [String], environment: [String: String] = [:]) async thro
         #expect {
             _ = try CertificateAuthority.loadOrCreate(directory: folder)
         } throws: { error in
-            "\(error)".hasPrefix("\(authority.certificatePath) is not a PEM certificate") && "\(error)".hasSuffix("`insight-replay ca --reset` makes a new CA")
+            let error = error as? ServerError
+            return error?.problem.hasPrefix("\(authority.certificatePath) is not a PEM certificate") == true
+                && error?.remedy == "`insight-replay ca --reset` makes a new CA (clients must then trust the new ca.pem)"
         }
         #expect(try String(contentsOfFile: authority.certificatePath, encoding: .utf8) == "not a certificate")
         try FileManager.default.removeItem(atPath: authority.certificatePath)

@@ -61,7 +61,7 @@ public final class EmulatorServer: Sendable {
     ) async throws -> EmulatorServer {
         let idle = TimeAmount.milliseconds(Int64(idleTimeout * 1000))
         if tlsPort != nil, authority == nil {
-            throw ServerError(message: "a TLS port needs the certificate authority")
+            throw ServerError.serving("a TLS port needs the certificate authority", remedy: "pass the CA (CertificateAuthority.loadOrCreate) with the TLS port")
         }
         // Off loopback the admin API (it shows every key and replaces the tenant) needs the token
         // on every request; on loopback only for secrets.
@@ -132,13 +132,6 @@ public final class EmulatorServer: Sendable {
     public func waitUntilClosed() async throws {
         try await channels[0].closeFuture.get()
     }
-}
-
-/// A server failure a person can act on.
-public struct ServerError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-    package init(message: String) { self.message = message }
 }
 
 extension EmulatorServer {

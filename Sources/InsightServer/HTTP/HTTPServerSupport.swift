@@ -126,19 +126,19 @@ enum HTTPServerSupport {
         do {
             return try await bootstrap.bind(host: host, port: port).get()
         } catch {
-            throw ServerError(message: bindFailure(error, host: host, port: port))
+            throw bindFailure(error, host: host, port: port)
         }
     }
 
     /// A bind failure in a person's words, not the socket call's (`bind(descriptor:ptr:bytes:)`).
-    static func bindFailure(_ error: any Error, host: String, port: Int) -> String {
+    static func bindFailure(_ error: any Error, host: String, port: Int) -> ServerError {
         switch (error as? IOError)?.errnoCode {
-        case EADDRINUSE: return "port \(port) is in use on \(host); try --port 0 (any free port) or stop what holds it"
-        case EACCES: return "port \(port) needs privileges on \(host); use a port above 1023, or --port 0"
-        case EADDRNOTAVAIL: return "address \(host) is not one of this machine's; use 127.0.0.1"
+        case EADDRINUSE: return .serving("port \(port) is in use on \(host)", remedy: "try --port 0 (any free port) or stop what holds it")
+        case EACCES: return .serving("port \(port) needs privileges on \(host)", remedy: "use a port above 1023, or --port 0")
+        case EADDRNOTAVAIL: return .serving("address \(host) is not one of this machine's", remedy: "use 127.0.0.1")
         default:
-            if error is SocketAddressError { return "address '\(host)' cannot be resolved; use 127.0.0.1" }
-            return "cannot listen on \(host):\(port): \(error); try --port 0 (any free port)"
+            if error is SocketAddressError { return .serving("address '\(host)' cannot be resolved", remedy: "use 127.0.0.1") }
+            return .serving("cannot listen on \(host):\(port): \(error)", remedy: "try --port 0 (any free port)")
         }
     }
 

@@ -59,13 +59,13 @@ public final class CertificateAuthority: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CertificateAuthorityError("cannot create \(directory): \(error.localizedDescription)")
+            throw ServerError.authority("cannot create \(directory): \(error.localizedDescription)", remedy: ServerError.writable)
         }
         let path = (directory as NSString).appendingPathComponent(".lock")
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CertificateAuthorityError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ServerError.authority("cannot open \(path): \(String(cString: strerror(errno)))", remedy: ServerError.writable) }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw CertificateAuthorityError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX) == 0 else { throw ServerError.authority("cannot lock \(path): \(String(cString: strerror(errno)))", remedy: ServerError.writable) }
         defer { flock(fd, LOCK_UN) }
         return try body()
     }
@@ -79,22 +79,22 @@ public final class CertificateAuthority: @unchecked Sendable {
         if !hasCert && !hasKey { return try create(directory: directory) }
         guard hasCert && hasKey else {
             let missing = hasCert ? keyPath : certPath
-            throw CertificateAuthorityError("\(missing) is missing while its pair is there; `insight-replay ca --reset` makes a new CA (clients must then trust the new ca.pem)")
+            throw ServerError.authority("\(missing) is missing while its pair is there")
         }
         let certificate: Certificate
         let key: Certificate.PrivateKey
         do {
             certificate = try Certificate(pemEncoded: try String(contentsOfFile: certPath, encoding: .utf8))
         } catch {
-            throw CertificateAuthorityError("\(certPath) is not a PEM certificate (\(error)); `insight-replay ca --reset` makes a new CA")
+            throw ServerError.authority("\(certPath) is not a PEM certificate (\(error))")
         }
         do {
             key = try Certificate.PrivateKey(pemEncoded: try String(contentsOfFile: keyPath, encoding: .utf8))
         } catch {
-            throw CertificateAuthorityError("\(keyPath) is not a PEM private key (\(error)); `insight-replay ca --reset` makes a new CA")
+            throw ServerError.authority("\(keyPath) is not a PEM private key (\(error))")
         }
         guard key.publicKey == certificate.publicKey else {
-            throw CertificateAuthorityError("\(keyPath) is not the key of \(certPath); `insight-replay ca --reset` makes a new CA")
+            throw ServerError.authority("\(keyPath) is not the key of \(certPath)")
         }
         let authority = try CertificateAuthority(directory: directory, certificate: certificate, privateKey: key)
         if !manager.fileExists(atPath: authority.bundlePath) { try authority.writeBundle() }
@@ -116,7 +116,7 @@ public final class CertificateAuthority: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CertificateAuthorityError("cannot create \(directory): \(error.localizedDescription)")
+            throw ServerError.authority("cannot create \(directory): \(error.localizedDescription)", remedy: ServerError.writable)
         }
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let host = ProcessInfo.processInfo.hostName
@@ -165,14 +165,14 @@ public final class CertificateAuthority: @unchecked Sendable {
     static func writeAtomically(_ text: String, to path: String, mode: mode_t) throws {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CertificateAuthorityError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ServerError.authority("cannot write \(path): \(String(cString: strerror(errno)))", remedy: ServerError.writable) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
         close(fd)
         guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw CertificateAuthorityError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw ServerError.authority("cannot write \(path): \(String(cString: strerror(errno)))", remedy: ServerError.writable)
         }
         chmod(path, mode)
     }
@@ -217,7 +217,7 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     func issue(for host: String) throws -> Certificate {
         guard Self.mayIssue(for: host) else {
-            throw CertificateAuthorityError("the local CA issues certificates for the Rapid7 Insight hosts and localhost only, not \(host)")
+            throw ServerError.authority("the local CA issues certificates for the Rapid7 Insight hosts and localhost only, not \(host)", remedy: "send only Rapid7 Insight hosts through the emulator (HTTPS_PROXY with NO_PROXY for the rest)")
         }
         let names: [GeneralName] = host == "localhost"
             ? [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
@@ -277,8 +277,3 @@ public final class CertificateAuthority: @unchecked Sendable {
     }
 }
 
-/// A CA problem a person can act on.
-public struct CertificateAuthorityError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}

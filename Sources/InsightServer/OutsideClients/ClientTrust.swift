@@ -119,14 +119,14 @@ public enum ClientTrust {
     /// the CA (made once with the JDK's `keytool`, again when the CA changes), and the proxy
     /// properties, which `HttpClient` and `HttpsURLConnection` read. Nil, with the reason, when
     /// no JDK is found.
-    public static func javaOptions(_ authority: CertificateAuthority, proxyPort: Int?) -> Result<String, TrustError> {
+    public static func javaOptions(_ authority: CertificateAuthority, proxyPort: Int?) -> Result<String, ServerError> {
         let store = (ClientEnvironment.absolute(authority.directory) as NSString).appendingPathComponent("truststore.p12")
         do {
             try makeTruststore(authority, at: store)
-        } catch let error as TrustError {
+        } catch let error as ServerError {
             return .failure(error)
         } catch {
-            return .failure(TrustError(message: "\(error)"))
+            return .failure(.trust("\(error)", remedy: ServerError.trustYourself(authority)))
         }
         var options = ["-Djavax.net.ssl.trustStore=\(store)", "-Djavax.net.ssl.trustStorePassword=\(truststorePassword)",
                        "-Djavax.net.ssl.trustStoreType=PKCS12"]
@@ -153,7 +153,7 @@ public enum ClientTrust {
         let caDate = (try? manager.attributesOfItem(atPath: authority.certificatePath)[.modificationDate] as? Date) ?? .distantPast
         if let made = try? manager.attributesOfItem(atPath: store)[.modificationDate] as? Date, made >= caDate { return }
         guard let keytool = ProgramPath.find("keytool") else {
-            throw TrustError(message: "no JDK found (keytool is not on the PATH); install one, or trust \(authority.certificatePath) in your JVM yourself")
+            throw ServerError.trust("no JDK found (keytool is not on the PATH)", remedy: "install one, or \(ServerError.trustYourself(authority))")
         }
         let partial = store + ".partial"
         try? manager.removeItem(atPath: partial)
@@ -166,7 +166,7 @@ public enum ClientTrust {
         try run(keytool, arguments)
         // rename(2) replaces the old truststore at once: a JVM never reads half of one.
         guard rename(partial, store) == 0 else {
-            throw TrustError(message: "cannot move the truststore into place at \(store): \(String(cString: strerror(errno)))")
+            throw ServerError.trust("cannot move the truststore into place at \(store): \(String(cString: strerror(errno)))", remedy: ServerError.writable)
         }
     }
 
@@ -190,7 +190,8 @@ public enum ClientTrust {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TrustError(message: "\((program as NSString).lastPathComponent) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ServerError.trust("\((program as NSString).lastPathComponent) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))",
+                                    remedy: "run it by hand to see why, or trust the CA in your JVM yourself")
         }
     }
 
@@ -202,11 +203,6 @@ public enum ClientTrust {
     }
 }
 
-/// Why a stack's trust could not be set up, and what to do.
-public struct TrustError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public var description: String { message }
-}
 
 /// A program on the PATH, as a shell finds it.
 public enum ProgramPath {
