@@ -148,7 +148,7 @@ enum AuditFixture {
     @Test func aUserKeyWithoutAdminRightsIsNamed() async throws {
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [AuditFixture.tenant()], clock: clock)
-        let failure = await #expect(throws: ClientFailure.self) {
+        let failure = await #expect(throws: ClientError.self) {
             _ = try await AuditFixture.puller(emulator, clock: clock, key: ClientFixture.key).pull { _ in }
         }
         #expect(failure?.diagnosis.category == .insufficientPermissions)
@@ -161,7 +161,7 @@ enum AuditFixture {
         var tenant = AuditFixture.tenant()
         tenant.auditLog = nil
         let clock = VirtualClock()
-        let failure = await #expect(throws: ClientFailure.self) {
+        let failure = await #expect(throws: ClientError.self) {
             _ = try await AuditFixture.puller(Emulator(tenants: [tenant], clock: clock), clock: clock).pull { _ in }
         }
         #expect(failure?.diagnosis.category == .auditLoggingNotEnabled)
@@ -171,7 +171,7 @@ enum AuditFixture {
     @Test func aStorageRegionThatIsNotTheKeysIsNamed() async throws {
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [AuditFixture.tenant(region: .us3)], clock: clock)
-        let failure = await #expect(throws: ClientFailure.self) {
+        let failure = await #expect(throws: ClientError.self) {
             _ = try await AuditFixture.puller(emulator, clock: clock, region: "us").pull { _ in }
         }
         #expect(failure?.diagnosis.summary == "The API key belongs to region us3, but the storage region is us.")
@@ -196,7 +196,10 @@ enum AuditFixture {
     @Test func aCorruptCheckpointFileNamesItsPath() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json").path
         try "{not a checkpoint".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: CheckpointError.self) { try FileCheckpointStore(path: path).load() }
-        do { _ = try FileCheckpointStore(path: path).load() } catch { #expect("\(error)".hasPrefix("\(path): the checkpoint file is not a checkpoint")) }
+        let error = #expect(throws: ClientError.self) { try FileCheckpointStore(path: path).load() }
+        #expect(error?.problem.hasPrefix("\(path): the checkpoint file is not a checkpoint") == true)
+        #expect(error?.remedy.hasPrefix("move it aside to start over") == true)
+        // A puller that meets it says the same, as an audit-pull diagnosis.
+        #expect(error?.diagnosis.remedies.first == error?.remedy)
     }
 }

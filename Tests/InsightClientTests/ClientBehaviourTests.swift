@@ -10,7 +10,7 @@ import Testing
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [ClientFixture.tenant(.eu)], clock: clock)
         let client = ClientFixture.client(emulator, url: "https://us.api.insight.rapid7.com", clock: clock)
-        let failure = await #expect(throws: ClientFailure.self) { try await client.validate() }
+        let failure = await #expect(throws: ClientError.self) { try await client.validate() }
         let diagnosis = try #require(failure?.diagnosis)
         #expect(diagnosis.category == .wrongRegionalURL)
         #expect(diagnosis.remedies.first == "Set URL to https://eu.api.insight.rapid7.com")
@@ -26,7 +26,7 @@ import Testing
         let emulator = Emulator(tenants: [ClientFixture.tenant(.us)], clock: clock)
         let client = ClientFixture.client(emulator, url: "https://us.api.insight.rapid7.com", clock: clock,
                                           token: "0f1e2d3c-4b5a-4978-8877-665544332211")
-        let failure = await #expect(throws: ClientFailure.self) { try await client.validate() }
+        let failure = await #expect(throws: ClientError.self) { try await client.validate() }
         #expect(failure?.diagnosis.category == .authenticationFailed)
         #expect(failure?.diagnosis.causes.last == RankedCause(Cause.wrongRegionalURL, .ruledOut, because: "no region accepts the key"))
         #expect(emulator.journal.ordered.count == 9)
@@ -36,18 +36,18 @@ import Testing
         let client = ClientFixture.client(
             FailingTransport(error: CoreError.transport(.nameResolution, host: "us.api.insight.rapid7.com")),
             url: "https://us.api.insight.rapid7.com", clock: VirtualClock())
-        let failure = await #expect(throws: ClientFailure.self) { try await client.validate() }
+        let failure = await #expect(throws: ClientError.self) { try await client.validate() }
         #expect(failure?.diagnosis.category == .wrongRegionalURL)
         #expect(failure?.diagnosis.summary == "The host us.api.insight.rapid7.com does not resolve.")
     }
 }
 
 @Suite struct RetryTests {
-    func run(faults: [FaultRule], retry: RetryPolicy = RetryPolicy()) async -> (Result<Validation, ClientFailure>, [Double], VirtualClock) {
+    func run(faults: [FaultRule], retry: RetryPolicy = RetryPolicy()) async -> (Result<Validation, ClientError>, [Double], VirtualClock) {
         let clock = VirtualClock()
         let emulator = Emulator(tenants: [ClientFixture.tenant(.us2)], faults: faults, clock: clock)
         let client = ClientFixture.client(emulator, url: "https://us2.api.insight.rapid7.com", clock: clock, retry: retry)
-        let result: Result<Validation, ClientFailure>
+        let result: Result<Validation, ClientError>
         do { result = .success(try await client.validate()) } catch { result = .failure(error) }
         return (result, emulator.journal.ordered.map(\.elapsed), clock)
     }
@@ -150,7 +150,7 @@ import Testing
             let clock = VirtualClock()
             let puller = AuditPuller(settings: AuditSettings(storageRegion: region, apiKey: key), transport: Emulator(tenants: [AuditFixture.tenant()], clock: clock),
                                      clock: clock, store: InMemoryCheckpointStore(), logger: logger)
-            do { _ = try await puller.pull { _ in } } catch let failure as ClientFailure { texts.append(failure.diagnosis.description) }
+            do { _ = try await puller.pull { _ in } } catch let failure as ClientError { texts.append(failure.diagnosis.description) }
         }
         for url in [TriggerFixture.url(.us), TriggerFixture.url(.us3, TriggerFixture.inactive), "http://x"] {
             let clock = VirtualClock()

@@ -76,15 +76,15 @@ public actor AuditPuller {
         let region: Region
         switch SettingsCheck.storageRegion(settings.storageRegion) {
         case .success(let found): region = found
-        case .failure(let diagnosis): throw ClientFailure(diagnosis)
+        case .failure(let diagnosis): throw ClientError(diagnosis)
         }
-        if let diagnosis = SettingsCheck.token(settings.apiKey) { throw ClientFailure(diagnosis) }
+        if let diagnosis = SettingsCheck.token(settings.apiKey) { throw ClientError(diagnosis) }
         let now = clock.now()
         var checkpoint: PullCheckpoint?
         do {
             checkpoint = try store.load()
         } catch {
-            throw ClientFailure(Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The checkpoint cannot be read: \(error)"))
+            throw (error as? ClientError) ?? ClientError(Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The checkpoint cannot be read: \(error)"))
         }
         let firstRunAt = checkpoint?.firstRunAt ?? now
         var report = AuditPullReport()
@@ -105,10 +105,10 @@ public actor AuditPuller {
                     let sequence = Int64(event["sequence_number"]?.intValue ?? -1)
                     if let point = current, !point.isBefore(timestamp: stamp, sequence: sequence) { continue }
                     switch AuditDecoder.decode(event.json) {
-                    case .success(let record):
+                    case .record(let record):
                         try await sink(record)
                         report.processed += 1
-                    case .failure(let rejected):
+                    case .rejected(let rejected):
                         logger.warning("audit record \(rejected.sequenceNumber) rejected: \(rejected.reason)")
                         report.rejected.append(rejected)
                     }
@@ -118,8 +118,8 @@ public actor AuditPuller {
                     current = accepted
                 }
             }
-        } catch let failure as LogQueryRunner.Failure {
-            throw ClientFailure(await explain(failure, region: region))
+        } catch let error as ClientError where error.queryStop != nil {
+            throw ClientError(await explain(error.queryStop!, region: region))
         }
         if current == nil {
             current = PullCheckpoint(timestamp: from, sequenceNumber: -1, firstRunAt: firstRunAt, lastRecordAt: nil)
@@ -143,10 +143,10 @@ public actor AuditPuller {
     private func auditLogID(_ region: Region) async throws -> String {
         let outcome = try await sender.send("GET", host: region.logSearchHost, path: "/audit/management/logs", token: settings.apiKey)
         guard outcome.response.status == 200 else {
-            throw ClientFailure(await explain(.answer(outcome), region: region))
+            throw ClientError(await explain(.answer(outcome), region: region))
         }
         guard let id = outcome.response.json?["logs"]?.arrayValue?.first?["id"]?.stringValue else {
-            throw ClientFailure(Diagnosis(product: .auditPull,
+            throw ClientError(Diagnosis(product: .auditPull,
                 .auditLoggingNotEnabled, summary: "The organization in \(region.code) has no audit log: audit logging is not enabled.",
                 evidence: ["GET \(outcome.url): no audit log listed"],
                 ranked: [RankedCause(Cause.auditLoggingOff, .confirmed, because: "no audit log")]))
@@ -154,10 +154,8 @@ public actor AuditPuller {
         return id
     }
 
-    private func explain(_ failure: LogQueryRunner.Failure, region: Region) async -> Diagnosis {
-        switch failure {
-        case .client(let error):
-            return error.diagnosis
+    private func explain(_ stop: LogQueryRunner.Stop, region: Region) async -> Diagnosis {
+        switch stop {
         case .gaveUp(let why):
             return Diagnosis(product: .auditPull, .serviceUnavailable, summary: "The audit query did not finish: \(why).")
         case .answer(let outcome):

@@ -69,13 +69,21 @@ extension AuditRecord {
 
 extension AuditRecord {
     /// An audit log's event decoded as a puller must: the record, or why the schema refuses it.
-    public static func decode(timestamp: Int64, sequenceNumber: Int64, message: String) -> Result<AuditRecord, RejectedRecord> {
+    public static func decode(timestamp: Int64, sequenceNumber: Int64, message: String) -> Decoded {
         AuditDecoder.decode(["timestamp": .int(timestamp), "sequence_number": .int(sequenceNumber), "message": .string(message)])
     }
 }
 
+extension AuditRecord {
+    /// An audit event decoded against the schema: the record, or why the schema refuses it.
+    public enum Decoded: Sendable, Hashable {
+        case record(AuditRecord)
+        case rejected(RejectedRecord)
+    }
+}
+
 /// A record that could not be decoded, with the reason; never dropped silently.
-public struct RejectedRecord: Error, Sendable, Hashable {
+public struct RejectedRecord: Sendable, Hashable {
     public let sequenceNumber: Int64
     public let timestamp: Int64
     public let reason: String
@@ -83,22 +91,23 @@ public struct RejectedRecord: Error, Sendable, Hashable {
 
 enum AuditDecoder {
     /// Decodes one Log Search event carrying an audit message.
-    static func decode(_ event: JSON) -> Result<AuditRecord, RejectedRecord> {
+    static func decode(_ event: JSON) -> AuditRecord.Decoded {
         let sequence = Int64(event["sequence_number"]?.intValue ?? event["sequence_number_str"]?.stringValue.flatMap { Int($0) } ?? -1)
         let stamp = Int64(event["timestamp"]?.intValue ?? -1)
-        func reject(_ reason: String) -> Result<AuditRecord, RejectedRecord> {
-            .failure(RejectedRecord(sequenceNumber: sequence, timestamp: stamp, reason: reason))
+        func reject(_ reason: String) -> AuditRecord.Decoded {
+            .rejected(RejectedRecord(sequenceNumber: sequence, timestamp: stamp, reason: reason))
         }
         guard sequence >= 0, stamp >= 0 else { return reject("the event has no timestamp or sequence_number") }
         guard let text = event["message"]?.stringValue else { return reject("message is not a string") }
         guard let message = JSON(data: Data(text.utf8)), case .object = message else {
             return reject("message is not a JSON object")
         }
-        func string(_ value: JSON?, _ name: String) -> Result<String?, RejectedRecord> {
+        /// The text of an optional string field; nil and not a string tell apart by `fits`.
+        func string(_ value: JSON?) -> (text: String?, fits: Bool) {
             switch value {
-            case nil, .null?: return .success(nil)
-            case .string(let text)?: return .success(text)
-            default: return .failure(RejectedRecord(sequenceNumber: sequence, timestamp: stamp, reason: "\(name) is not a string"))
+            case nil, .null?: return (nil, true)
+            case .string(let text)?: return (text, true)
+            default: return (nil, false)
             }
         }
         for name in ["action", "audit_id", "time"] {
@@ -129,10 +138,9 @@ enum AuditDecoder {
             (\.requestUserName, message["request"]?["user"]?["name"], "request.user.name"),
         ]
         for (path, value, name) in optionals {
-            switch string(value, name) {
-            case .success(let text): record[keyPath: path] = text
-            case .failure(let rejected): return .failure(rejected)
-            }
+            let (text, fits) = string(value)
+            guard fits else { return reject("\(name) is not a string") }
+            record[keyPath: path] = text
         }
         if let initiator = serviceEvent?["initiatorIdentification"], initiator != .null {
             var found = AuditRecord.Initiator()
@@ -141,15 +149,14 @@ enum AuditDecoder {
                 (\.automatedFlowName, "automatedFlowName"), (\.customerID, "customerId"),
             ]
             for (path, name) in fields {
-                switch string(initiator[name], "service_info.event.initiatorIdentification.\(name)") {
-                case .success(let text): found[keyPath: path] = text
-                case .failure(let rejected): return .failure(rejected)
-                }
+                let (text, fits) = string(initiator[name])
+                guard fits else { return reject("service_info.event.initiatorIdentification.\(name) is not a string") }
+                found[keyPath: path] = text
             }
             record.initiator = found
         }
         record.previousEntry = message["service_info"]?["previousEntry"]
         record.eventTimestamp = eventTimestamp
-        return .success(record)
+        return .record(record)
     }
 }

@@ -48,6 +48,8 @@ public final class FileCheckpointStore: CheckpointStore, @unchecked Sendable {
         self.path = path
     }
 
+    static let writable = "check that this user can write the checkpoint's folder, and that the disk is not full"
+
     public func load() throws -> PullCheckpoint? {
         try lock.withLock {
             guard FileManager.default.fileExists(atPath: path) else { return nil }
@@ -57,7 +59,7 @@ public final class FileCheckpointStore: CheckpointStore, @unchecked Sendable {
                 decoder.dateDecodingStrategy = .secondsSince1970
                 return try decoder.decode(PullCheckpoint.self, from: data)
             } catch {
-                throw CheckpointError(path: path, message: "the checkpoint file is not a checkpoint (\(error)); move it aside to start over")
+                throw ClientError.checkpoint(path, "the checkpoint file is not a checkpoint (\(error))", remedy: "move it aside to start over (the pull then starts from its first window)")
             }
         }
     }
@@ -72,20 +74,14 @@ public final class FileCheckpointStore: CheckpointStore, @unchecked Sendable {
             if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             let temporary = "\(path).tmp-\(getpid())"
             guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw CheckpointError(path: path, message: "cannot write \(temporary)")
+                throw ClientError.checkpoint(path, "cannot write \(temporary)", remedy: Self.writable)
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
             try handle.synchronize()
             try handle.close()
             guard rename(temporary, path) == 0 else {
-                throw CheckpointError(path: path, message: "cannot replace the checkpoint: \(String(cString: strerror(errno)))")
+                throw ClientError.checkpoint(path, "cannot replace the checkpoint: \(String(cString: strerror(errno)))", remedy: Self.writable)
             }
         }
     }
-}
-
-public struct CheckpointError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let message: String
-    public var description: String { "\(path): \(message)" }
 }

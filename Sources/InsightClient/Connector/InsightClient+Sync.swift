@@ -39,7 +39,7 @@ extension InsightClient {
     static let maxRequests = 20_000
 
     /// Fetches what is new since the last sync: investigations, alerts, and Log Search events.
-    public func sync() async throws(ClientFailure) -> SyncReport {
+    public func sync() async throws(ClientError) -> SyncReport {
         let endpoint = try checkedEndpoint()
         let started = clock.now()
         if firstSyncStarted == nil { firstSyncStarted = started }
@@ -76,7 +76,7 @@ extension InsightClient {
     /// Keyset paging on `created_time`: each request starts one second before the newest
     /// investigation seen, oldest first; rrns already seen are skipped. Investigations created
     /// or removed between pages can neither be missed nor counted twice.
-    private func syncInvestigations(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> [String] {
+    private func syncInvestigations(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientError) -> [String] {
         var cursor = checkpoint.investigationsThrough ?? end.addingTimeInterval(-28 * 86_400)
         // The rrns seen that a later request can return again, with their created_time: each
         // request starts a second before the cursor, so those older than two seconds before it
@@ -98,7 +98,7 @@ extension InsightClient {
             rateLimited += outcome.rateLimited
             try await requireSuccess(outcome, endpoint, operation: "sync investigations", family: .investigations)
             guard let data = outcome.document?.root["data"]?.items else {
-                throw ClientFailure(unexpected(outcome, operation: "sync investigations (the body is not the documented JSON)"))
+                throw ClientError(unexpected(outcome, operation: "sync investigations (the body is not the documented JSON)"))
             }
             pages += 1
             var newest = cursor
@@ -128,7 +128,7 @@ extension InsightClient {
     }
 
     /// `/idr/at` alert search from the checkpoint, `index` an item offset stepped by the page size.
-    private func syncAlerts(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientFailure) -> Int {
+    private func syncAlerts(_ endpoint: PlatformEndpoint, until end: Date, pages: inout Int, rateLimited: inout Int) async throws(ClientError) -> Int {
         let start = checkpoint.alertsThrough ?? end.addingTimeInterval(-28 * 86_400)
         // Counted once each by digest: a sync of 1,000,000 alerts held their 80-character rrns
         // (about 130 MB); digests are 16 bytes each.
@@ -146,7 +146,7 @@ extension InsightClient {
             rateLimited += outcome.rateLimited
             try await requireSuccess(outcome, endpoint, operation: "sync alerts", family: .investigations)
             guard let json = outcome.document?.root, let alerts = json["alerts"]?.items else {
-                throw ClientFailure(unexpected(outcome, operation: "sync alerts (the body is not the documented JSON)"))
+                throw ClientError(unexpected(outcome, operation: "sync alerts (the body is not the documented JSON)"))
             }
             pages += 1
             for alert in alerts {
@@ -165,7 +165,7 @@ extension InsightClient {
     }
 
     /// Log Search events of every log since the checkpoint, through 202 polling and `Next` pages.
-    private func syncLogEvents(_ endpoint: PlatformEndpoint, logIDs: [String], until end: Date, pages: inout Int) async throws(ClientFailure) -> (Int, [String: Int]) {
+    private func syncLogEvents(_ endpoint: PlatformEndpoint, logIDs: [String], until end: Date, pages: inout Int) async throws(ClientError) -> (Int, [String: Int]) {
         guard !logIDs.isEmpty else { return (0, [:]) }
         let from = checkpoint.logEventsThrough ?? end.addingTimeInterval(-28 * 86_400).unixMillis
         let first = HTTPRequest(
@@ -186,15 +186,15 @@ extension InsightClient {
                     if let log = event["log_id"]?.stringValue { byLog[log, default: 0] += 1 }
                 }
             }
-        } catch let failure as LogQueryRunner.Failure {
-            switch failure {
-            case .client(let error): throw error
-            case .gaveUp(let why): throw ClientFailure(Diagnosis(.serviceUnavailable, summary: "The log query did not finish: \(why)."))
-            case .answer(let outcome): try await requireSuccess(outcome, endpoint, operation: "sync log events", family: .logSearch)
-                throw ClientFailure(unexpected(outcome, operation: "sync log events"))
+        } catch let error as ClientError {
+            switch error.queryStop {
+            case nil: throw error
+            case .gaveUp(let why)?: throw ClientError(Diagnosis(.serviceUnavailable, summary: "The log query did not finish: \(why)."))
+            case .answer(let outcome)?: try await requireSuccess(outcome, endpoint, operation: "sync log events", family: .logSearch)
+                throw ClientError(unexpected(outcome, operation: "sync log events"))
             }
         } catch {
-            throw ClientFailure(Diagnosis(.serviceUnavailable, summary: "The log query failed: \(error)"))
+            throw ClientError(Diagnosis(.serviceUnavailable, summary: "The log query failed: \(error)"))
         }
         if through.0 >= 0 {
             checkpoint.logEventsThrough = through.0
@@ -206,12 +206,12 @@ extension InsightClient {
     enum Family { case investigations, logSearch }
 
     /// Throws the right diagnosis unless the outcome is a 200.
-    func requireSuccess(_ outcome: Outcome, _ endpoint: PlatformEndpoint, operation: String, family: Family) async throws(ClientFailure) {
+    func requireSuccess(_ outcome: Outcome, _ endpoint: PlatformEndpoint, operation: String, family: Family) async throws(ClientError) {
         switch outcome.response.status {
         case 200: return
-        case 401: throw ClientFailure(await diagnoseUnauthorized(endpoint, outcome, operation: operation))
-        case 403: throw ClientFailure(await diagnoseForbidden(endpoint, outcome, operation: operation, family: family))
-        default: throw ClientFailure(unexpected(outcome, operation: operation))
+        case 401: throw ClientError(await diagnoseUnauthorized(endpoint, outcome, operation: operation))
+        case 403: throw ClientError(await diagnoseForbidden(endpoint, outcome, operation: operation, family: family))
+        default: throw ClientError(unexpected(outcome, operation: operation))
         }
     }
 }

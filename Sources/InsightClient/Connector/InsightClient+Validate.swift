@@ -9,7 +9,7 @@ public struct Validation: Sendable, Hashable {
 
 extension InsightClient {
     /// Checks the settings, then `GET /validate` on the configured region (seeds/000 "Verify").
-    public func validate() async throws(ClientFailure) -> Validation {
+    public func validate() async throws(ClientError) -> Validation {
         let endpoint = try checkedEndpoint()
         let outcome = try await send("GET", host: endpoint.region.platformHost, path: "/validate", token: settings.token)
         switch outcome.response.status {
@@ -18,13 +18,13 @@ extension InsightClient {
             lastAccepted = now
             return Validation(region: endpoint.region, acceptedAt: now)
         case 401:
-            throw ClientFailure(await diagnoseUnauthorized(endpoint, outcome, operation: "validate"))
+            throw ClientError(await diagnoseUnauthorized(endpoint, outcome, operation: "validate"))
         case 403:
-            throw ClientFailure(Diagnosis(
+            throw ClientError(Diagnosis(
                 .insufficientPermissions, summary: "The platform refused /validate for this key (403).",
                 evidence: ["validate: 403 from \(outcome.url)"]))
         default:
-            throw ClientFailure(unexpected(outcome, operation: "validate"))
+            throw ClientError(unexpected(outcome, operation: "validate"))
         }
     }
 }

@@ -2,13 +2,6 @@ import Foundation
 import InsightCore
 import Logging
 
-/// A client failure: always a diagnosis a person can act on.
-public struct ClientFailure: Error, Sendable, CustomStringConvertible {
-    public let diagnosis: Diagnosis
-    public init(_ diagnosis: Diagnosis) { self.diagnosis = diagnosis }
-    public var description: String { diagnosis.description }
-}
-
 /// An optional admin credential that lets the client check the service user's account the way
 /// seeds/000 tells an admin to ("Log in as admin and verify the service user exists").
 public struct AdminCheck: Sendable {
@@ -82,13 +75,13 @@ public actor InsightClient {
     }
 
     /// The endpoint after the local checks, or the diagnosis that stops us before any request.
-    func checkedEndpoint() throws(ClientFailure) -> PlatformEndpoint {
+    func checkedEndpoint() throws(ClientError) -> PlatformEndpoint {
         let endpoint: PlatformEndpoint
         switch SettingsCheck.url(settings.url) {
         case .success(let found): endpoint = found
-        case .failure(let diagnosis): throw ClientFailure(diagnosis)
+        case .failure(let diagnosis): throw ClientError(diagnosis)
         }
-        if let diagnosis = SettingsCheck.token(settings.token) { throw ClientFailure(diagnosis) }
+        if let diagnosis = SettingsCheck.token(settings.token) { throw ClientError(diagnosis) }
         return endpoint
     }
 
@@ -96,7 +89,7 @@ public actor InsightClient {
     func send(
         _ method: String, host: String, path: String, query: [URLQueryItem] = [], token: String,
         retries: Bool = true
-    ) async throws(ClientFailure) -> Outcome {
+    ) async throws(ClientError) -> Outcome {
         try await sender.send(method, host: host, path: path, query: query, token: token, retries: retries)
     }
 

@@ -14,10 +14,11 @@ struct LogQueryRunner: Sendable {
     /// 125,000,000 events at 500 a page: more than a tenant holds, a bound all the same.
     var maxPages = 250_000
 
-    /// What went wrong, for the caller to explain in its own terms.
-    enum Failure: Error {
+    /// Why a query stopped, for the caller to explain in its own terms (thrown as `ClientError.query`).
+    enum Stop: Sendable {
+        /// An answer the runner does not take (a status or body it cannot go on from).
         case answer(Outcome)
-        case client(ClientFailure)
+        /// No end in sight: too many pages, polls or re-issues.
         case gaveUp(String)
     }
 
@@ -34,7 +35,7 @@ struct LogQueryRunner: Sendable {
             guard let next = Self.link(body, "Next"), let nextRequest = follow(next, like: first) else { return pages }
             request = nextRequest
         }
-        throw Failure.gaveUp("more than \(maxPages) pages")
+        throw ClientError.query(.gaveUp("more than \(maxPages) pages"))
     }
 
     /// One query (or page) to its finished 200 body, re-issuing it if its continuation expired.
@@ -50,7 +51,7 @@ struct LogQueryRunner: Sendable {
                     return body
                 }
                 polls += 1
-                guard polls <= maxPolls else { throw Failure.gaveUp("query still in progress after \(maxPolls) polls") }
+                guard polls <= maxPolls else { throw ClientError.query(.gaveUp("query still in progress after \(maxPolls) polls")) }
                 try? await clock.sleep(seconds: pollInterval)
                 let answer = try await send(poll, accepting: [200, 202, 404])
                 switch answer.response.status {
@@ -61,10 +62,10 @@ struct LogQueryRunner: Sendable {
                 case 404:
                     // Expired (not polled within 20 s, e.g. after a long rate-limit wait): run it again.
                     reissues += 1
-                    guard reissues <= maxReissues else { throw Failure.gaveUp("the query expired \(reissues) times") }
+                    guard reissues <= maxReissues else { throw ClientError.query(.gaveUp("the query expired \(reissues) times")) }
                     continue issue
                 default:
-                    throw Failure.answer(answer)
+                    throw ClientError.query(.answer(answer))
                 }
             }
             return body
@@ -74,17 +75,13 @@ struct LogQueryRunner: Sendable {
     /// Sends with retries; a status outside `accepting` is the caller's failure to explain.
     private func send(_ request: HTTPRequest, accepting: Set<Int> = [200, 202]) async throws -> Outcome {
         let outcome: Outcome
-        do {
-            outcome = try await sender.send(request)
-        } catch {
-            throw Failure.client(error)
-        }
-        guard accepting.contains(outcome.response.status) else { throw Failure.answer(outcome) }
+        outcome = try await sender.send(request)
+        guard accepting.contains(outcome.response.status) else { throw ClientError.query(.answer(outcome)) }
         return outcome
     }
 
     private func json(_ outcome: Outcome) throws -> JSONDocument.Value {
-        guard let body = outcome.document?.root, body.isObject else { throw Failure.answer(outcome) }
+        guard let body = outcome.document?.root, body.isObject else { throw ClientError.query(.answer(outcome)) }
         return body
     }
 

@@ -172,22 +172,22 @@ public actor Notifier {
 
     /// "Test integration": one message prefixed `[Test message]`, one attempt, and a diagnosis
     /// if it does not arrive.
-    public func sendTest(name: String = "InsightReplay") async -> Result<Void, ClientFailure> {
+    public func sendTest(name: String = "InsightReplay") async -> Result<Void, ClientError> {
         let event: JSON = ["title": .string("[Test message] \(name): test notification"), "type": "test",
                            "text": "[Test message] If you can read this, the integration works."]
         guard let settings, state != .deleted else {
-            return .failure(ClientFailure(Notifier.deleted))
+            return .failure(ClientError(Notifier.deleted))
         }
         let endpoint: TriggerEndpoint
         switch SettingsCheck.triggerURL(settings.url) {
         case .success(let found): endpoint = found
-        case .failure(let diagnosis): return .failure(ClientFailure(diagnosis))
+        case .failure(let diagnosis): return .failure(ClientError(diagnosis))
         }
-        if let diagnosis = SettingsCheck.token(settings.apiKey) { return .failure(ClientFailure(diagnosis)) }
+        if let diagnosis = SettingsCheck.token(settings.apiKey) { return .failure(ClientError(diagnosis)) }
         do {
             let outcome = try await post(event, to: endpoint, key: settings.apiKey)
             if (200...299).contains(outcome.response.status) { return .success(()) }
-            return .failure(ClientFailure(await diagnose(outcome, endpoint: endpoint, key: settings.apiKey)))
+            return .failure(ClientError(await diagnose(outcome, endpoint: endpoint, key: settings.apiKey)))
         } catch {
             return .failure(error)
         }
@@ -272,7 +272,7 @@ public actor Notifier {
         }
         if let diagnosis = SettingsCheck.token(settings.apiKey) { return .invalid(diagnosis) }
         var attempts = 0
-        var last: Result<Outcome, ClientFailure>?
+        var last: Result<Outcome, ClientError>?
         for wait in [0] + ResendSchedule.waits {
             if attempts > 0 { try? await clock.sleep(seconds: wait) }
             guard state == .enabled else { break }
@@ -303,7 +303,7 @@ public actor Notifier {
         return .gaveUp(attempts: attempts, diagnosis)
     }
 
-    private func post(_ body: JSON, to endpoint: TriggerEndpoint, key: String) async throws(ClientFailure) -> Outcome {
+    private func post(_ body: JSON, to endpoint: TriggerEndpoint, key: String) async throws(ClientError) -> Outcome {
         try await sender.send("POST", host: endpoint.region.platformHost, path: endpoint.path, token: key,
                               body: body.encoded(), retries: false)
     }

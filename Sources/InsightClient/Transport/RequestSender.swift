@@ -43,7 +43,7 @@ final class RequestSender: @unchecked Sendable {
     func send(
         _ method: String, host: String, path: String, query: [URLQueryItem] = [], token: String?,
         body: Data = Data(), retries: Bool = true
-    ) async throws(ClientFailure) -> Outcome {
+    ) async throws(ClientError) -> Outcome {
         var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "insight-replay-client/0.1"]
         if let token { headers.add("X-Api-Key", token) }
         if !body.isEmpty { headers.add("Content-Type", "application/json") }
@@ -51,7 +51,7 @@ final class RequestSender: @unchecked Sendable {
         return try await send(request, retries: retries)
     }
 
-    func send(_ request: HTTPRequest, retries: Bool = true) async throws(ClientFailure) -> Outcome {
+    func send(_ request: HTTPRequest, retries: Bool = true) async throws(ClientError) -> Outcome {
         // What logs and diagnoses may show of the URL: emails in it (account look-ups) masked.
         let shown = Redaction.maskEmails(in: request.url.removingPercentEncoding ?? request.url)
         let family = Self.family(request.path)
@@ -68,12 +68,12 @@ final class RequestSender: @unchecked Sendable {
                 let failure = error.transport!
                 logger.debug("\(request.method) \(shown) failed: \(failure)")
                 if failure.kind == .nameResolution || attempt >= limit {
-                    throw ClientFailure(InsightClient.transportDiagnosis(failure, url: shown, product: product))
+                    throw ClientError(InsightClient.transportDiagnosis(failure, url: shown, product: product))
                 }
                 try? await clock.sleep(seconds: backoff(after: attempt))
                 continue
             } catch {
-                throw ClientFailure(Diagnosis(
+                throw ClientError(Diagnosis(
                     product: product, .serviceUnavailable, summary: "The request to \(shown) failed: \(error)",
                     evidence: ["\(request.method) \(shown): \(error)"]))
             }

@@ -214,7 +214,7 @@ public struct ScenarioRunner: Sendable {
                         observed.auditAlertAt = world.clock.now().timeIntervalSince(scenario.start)
                     }
                     _ = ended(number, step, report.alert, failed: false)
-                } catch let failure as ClientFailure {
+                } catch let failure as ClientError {
                     observed.diagnosis = failure.diagnosis
                     observed.auditIDs += sink.ids
                     observed.auditFields.merge(sink.fieldCounts, uniquingKeysWith: +)

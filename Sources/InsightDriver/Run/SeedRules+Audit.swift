@@ -21,7 +21,7 @@ extension SeedRules {
 
     struct SourceRecord {
         var event: LogSearchEvent
-        var decoded: Result<AuditRecord, RejectedRecord>
+        var decoded: AuditRecord.Decoded
         /// The event's message as JSON (nil when it is not JSON).
         var message: JSON?
     }
@@ -68,7 +68,7 @@ extension SeedRules {
                 if let seen = handed[id] { duplicates.append((id, seen, (run.number, line))) } else { handed[id] = (run.number, line) }
                 guard let origin = byID[id] else { continue }
                 switch origin.decoded {
-                case .failure(let rejected):
+                case .rejected(let rejected):
                     if !schemaReported {
                         schemaReported = true
                         findings.append(Finding(
@@ -76,7 +76,7 @@ extension SeedRules {
                             category: .noDataSyncing, evidence: ["run \(run.number), line \(line) of R7_RECORDS_FILE"],
                             remedy: "decode each record against the schema; refuse and report those that break it"))
                     }
-                case .success:
+                case .record:
                     let kept = JSON.object(record)
                     if !fieldsReported, let message = origin.message,
                        let lost = AuditRecord.schemaFields.first(where: { Self.has(message, path: $0) && !Self.has(kept, path: $0) }) {
@@ -104,11 +104,11 @@ extension SeedRules {
         let due = source.filter { $0.event.timestamp >= from && $0.event.timestamp <= to }
         if dataExpected {
             let missed = due.compactMap { record -> AuditRecord? in
-                guard case .success(let decoded) = record.decoded, handed[decoded.auditID] == nil else { return nil }
+                guard case .record(let decoded) = record.decoded, handed[decoded.auditID] == nil else { return nil }
                 return decoded
             }
             if let firstMissed = missed.first {
-                let valid = due.filter { if case .success = $0.decoded { return true } else { return false } }.count
+                let valid = due.filter { if case .record = $0.decoded { return true } else { return false } }.count
                 findings.append(Finding(
                     line: "missed \(missed.count) of the \(valid) audit record(s) the log held, first \(firstMissed.auditID) (sequence \(firstMissed.sequenceNumber), \(firstMissed.time.iso8601)): resume from the last record handed on, with no gap",
                     category: .noDataSyncing,
@@ -119,7 +119,7 @@ extension SeedRules {
         }
 
         // Rejections said, once each.
-        let malformed = due.filter { if case .failure = $0.decoded { return true } else { return false } }.count
+        let malformed = due.filter { if case .rejected = $0.decoded { return true } else { return false } }.count
         let reportedRejected = runs.compactMap { $0.report?["rejected"]?.intValue }
         if dataExpected, malformed > 0 || reportedRejected.contains(where: { $0 > 0 }) {
             let said = reportedRejected.reduce(0, +)

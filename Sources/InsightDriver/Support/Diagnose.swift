@@ -161,7 +161,7 @@ public enum Diagnose {
                 for rejected in report.rejected.prefix(3) { findings.append("rejected: \(rejected)") }
                 diagnosis = report.alert
             } catch {
-                diagnosis = (error as? ClientFailure)?.diagnosis
+                diagnosis = (error as? ClientError)?.diagnosis
                     ?? Diagnosis(.serviceUnavailable, summary: "The pull stopped: \(error)")
             }
         case .trigger(let url, let key):
