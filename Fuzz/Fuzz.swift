@@ -89,9 +89,9 @@ enum FuzzTarget: String, CaseIterable {
             do {
                 _ = try ScenarioLoader.parse(bytes: data, file: "fuzz.yaml")
             } catch let error as ScenarioError {
-                if error.line == nil, !error.field.isEmpty { fatalError("a refusal of field \(error.field) names no line: \(error)") }
-            } catch let errors as ScenarioErrors {
-                if let error = errors.errors.first(where: { $0.line == nil }) { fatalError("one of several refusals names no line: \(error)") }
+                let all = error.errors
+                if all.count == 1, error.line == nil, !error.field.isEmpty { fatalError("a refusal of field \(error.field) names no line: \(error)") }
+                if all.count > 1, let error = all.first(where: { $0.line == nil }) { fatalError("one of several refusals names no line: \(error)") }
             } catch {
                 fatalError("not a ScenarioError: \(type(of: error)): \(error)")
             }

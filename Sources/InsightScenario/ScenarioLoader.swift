@@ -8,7 +8,7 @@ import Yams
 /// references are errors naming file, line and field.
 public enum ScenarioLoader {
     /// Loads every `.yaml`/`.yml` file under the paths (files or folders), sorted by path.
-    /// Throws `ScenarioErrors` listing every problem in every file; then nothing may run.
+    /// Throws a `ScenarioError` listing every problem in every file; then nothing may run.
     public static func load(paths: [String]) throws -> [Scenario] {
         var files: [String] = []
         var errors: [ScenarioError] = []
@@ -53,7 +53,7 @@ public enum ScenarioLoader {
                 firstFile[scenario.name] = scenario.file
             }
         }
-        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        if !errors.isEmpty { throw ScenarioError.several(errors) }
         return scenarios
     }
 
@@ -125,8 +125,7 @@ struct ScenarioParser {
     let file: String
 
     /// Reads every part that does not depend on a broken one, so a file's errors are reported
-    /// together: each field's, each fault's, each step's. One error is thrown as itself, more as
-    /// `ScenarioErrors` (in file order).
+    /// together: each field's, each fault's, each step's, thrown as one `ScenarioError` (in file order).
     func scenario(_ root: YAMLValue) throws -> Scenario {
         var map = try root.mapping()
         let gathered = ScenarioError.Gathered(file: file)

@@ -19,7 +19,7 @@ public struct ScenarioSelection: Sendable {
         public init(parsing text: String) throws {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), (1...1000).contains(count), (1...count).contains(index) else {
-                throw SelectionError(message: "--shard \(text): expected I/N with 1 ≤ I ≤ N ≤ 1000, like 2/4 (the second of four jobs)")
+                throw ScenarioError.selection("--shard \(text): expected I/N with 1 ≤ I ≤ N ≤ 1000", remedy: "give it like 2/4 (the second of four jobs)")
             }
             self.index = index
             self.count = count
@@ -62,18 +62,14 @@ public struct ScenarioSelection: Sendable {
                     : Self.nearest(filter, among: scenarios.map(\.name))
                 return near.map { "did you mean '\($0)' for '\(filter)'?" }
             }
-            throw SelectionError(message: "--filter \(filters.joined(separator: " ")) selects no scenario; \(hints.isEmpty ? "" : hints.joined(separator: " ") + " ")names are globs (audit-*), tags are tag:NAME (tags in use: \(tags.isEmpty ? "none" : tags.joined(separator: ", ")))")
+            throw ScenarioError.selection("--filter \(filters.joined(separator: " ")) selects no scenario",
+                                          remedy: "\(hints.isEmpty ? "" : hints.joined(separator: " ") + " ")names are globs (audit-*), tags are tag:NAME (tags in use: \(tags.isEmpty ? "none" : tags.joined(separator: ", ")))")
         }
         if let shard {
             selected = selected.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
         }
         return selected
     }
-}
-
-public struct SelectionError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public var description: String { message }
 }
 
 /// Which seed rows a run's scenarios reproduce: each row of `SeedRows` with the scenarios that

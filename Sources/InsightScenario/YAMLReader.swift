@@ -133,7 +133,7 @@ struct YAMLMapping {
     }
 
     /// Fails on every key nobody asked for, naming the keys that are allowed (one error as
-    /// itself, several as `ScenarioErrors`: two typos in one mapping are both reported).
+    /// itself, several as one `ScenarioError`: two typos in one mapping are both reported).
     func finish() throws {
         var errors: [ScenarioError] = []
         let unknown = entries.filter { !asked.contains($0.0) }
@@ -147,7 +147,7 @@ struct YAMLMapping {
             errors.append(value.error("\(unknown.count - 20) more unknown field(s) here"))
         }
         if errors.count == 1 { throw errors[0] }
-        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        if !errors.isEmpty { throw ScenarioError.several(errors) }
     }
 
     /// `; did you mean 'validate'?` when one of `allowed` is near `value`, else "".

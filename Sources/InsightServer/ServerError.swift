@@ -1,12 +1,12 @@
 import InsightCore
 
 /// The errors of InsightServer: the local certificate authority (its files, the hosts it issues
-/// for), a client stack's trust that cannot be set up (a JDK's truststore), and serving (a port
-/// that cannot be bound, settings that do not go together).
+/// for), an outside client that cannot be set up (a JDK's truststore, the preload library), and
+/// serving (a port that cannot be bound, settings that do not go together).
 public struct ServerError: InsightError, Hashable {
     private enum Code: Hashable, Sendable {
         case authority(String, remedy: String)
-        case trust(String, remedy: String)
+        case outsideClient(String, remedy: String)
         case serving(String, remedy: String)
     }
     private let code: Code
@@ -27,9 +27,9 @@ public struct ServerError: InsightError, Hashable {
         ServerError(code: .authority(problem, remedy: remedy))
     }
 
-    /// A client stack whose trust could not be set up.
-    static func trust(_ problem: String, remedy: String) -> ServerError {
-        ServerError(code: .trust(problem, remedy: remedy))
+    /// An outside client that cannot be set up: its stack's trust, the preload library.
+    static func outsideClient(_ problem: String, remedy: String) -> ServerError {
+        ServerError(code: .outsideClient(problem, remedy: remedy))
     }
 
     /// A server that cannot serve as asked.
@@ -39,13 +39,13 @@ public struct ServerError: InsightError, Hashable {
 
     public var problem: String {
         switch code {
-        case .authority(let problem, _), .trust(let problem, _), .serving(let problem, _): return problem
+        case .authority(let problem, _), .outsideClient(let problem, _), .serving(let problem, _): return problem
         }
     }
 
     public var remedy: String {
         switch code {
-        case .authority(_, let remedy), .trust(_, let remedy), .serving(_, let remedy): return remedy
+        case .authority(_, let remedy), .outsideClient(_, let remedy), .serving(_, let remedy): return remedy
         }
     }
 }

@@ -29,8 +29,7 @@ struct CA: AsyncParsableCommand {
             authority = reset ? try CertificateAuthority.reset(directory: directory)
                 : try CertificateAuthority.loadOrCreate(directory: directory)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         if path {
             print(ClientEnvironment.absolute(authority.certificatePath))

@@ -114,15 +114,14 @@ struct DiagnoseCommand: AsyncParsableCommand {
             } else if let file = emulate, file != "demo" {
                 let scenario: Scenario
                 do { scenario = try ScenarioLoader.loadFile(file) } catch {
-                    printError("\(error)")
-                    throw ExitCode(2)
+                    throw refuse(error)
                 }
                 (outcome, secrets) = try await Diagnose.scenario(scenario, settings: settings)
             } else {
                 (outcome, secrets) = try await Diagnose.demo(settings)
             }
-        } catch let error as Diagnose.InputError {
-            throw ValidationError(error.description)
+        } catch let error as DriverError {
+            throw ValidationError(errorText(error))
         }
         print(json ? Diagnose.json(outcome, secrets: secrets) : Diagnose.text(outcome, secrets: secrets))
         if !outcome.ok { throw ExitCode(outcome.exitCode) }

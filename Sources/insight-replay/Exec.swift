@@ -49,8 +49,7 @@ struct Exec: AsyncParsableCommand {
             do {
                 loaded = try ScenarioLoader.loadFile(scenario)
             } catch {
-                printError("\(error)")
-                throw ExitCode(2)
+                throw refuse(error)
             }
         }
         // The demo world lives now; a scenario at its own start, as its runs do.
@@ -66,8 +65,7 @@ struct Exec: AsyncParsableCommand {
                 ExecSession.keyVariables(emulator)
             }
         } catch {
-            printError("insight-replay exec: \(error)")
-            throw ExitCode(2)
+            throw refuse(error, context: "insight-replay exec: ")
         }
         if let note = outcome.timeNote { printError("insight-replay exec: \(note)") }
         for program in outcome.uncontrolled {

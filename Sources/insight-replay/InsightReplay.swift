@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InsightCore
 import Logging
 
 @main
@@ -31,6 +32,10 @@ struct InsightReplay: AsyncParsableCommand {
             if exitCode(for: error).rawValue == 64 {
                 printError(usageError(error, command: parsed.map { type(of: $0) }))
                 Foundation.exit(2)
+            }
+            if error is any InsightError {
+                printError("Error: " + errorText(error))
+                Foundation.exit(1)
             }
             exit(withError: error)
         }
@@ -97,6 +102,19 @@ struct CommonOptions: ParsableArguments {
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// An error as the tool says every one: what went wrong (after `context`: an option, a
+/// command), then what to do on a line of its own when the error knows (an `InsightError`).
+func errorText(_ error: any Error, context: String = "") -> String {
+    guard let error = error as? any InsightError else { return context + "\(error)" }
+    return context + error.problem + (error.remedy.isEmpty ? "" : "\nfix: \(error.remedy)")
+}
+
+/// Says `error` on standard error and gives the exit code of bad input (2), for the caller to throw.
+func refuse(_ error: any Error, context: String = "") -> ExitCode {
+    printError(errorText(error, context: context))
+    return ExitCode(2)
 }
 
 /// A numeric option's allowed range, said the same way by every command: the range, an example

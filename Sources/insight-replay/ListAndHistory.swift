@@ -18,8 +18,7 @@ struct List: AsyncParsableCommand {
         do {
             scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         let width = scenarios.map(\.name.count).max() ?? 20
         for scenario in scenarios {

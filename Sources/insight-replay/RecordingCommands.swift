@@ -17,8 +17,7 @@ struct StoreOption: ParsableArguments {
         do {
             return try SQLiteRecordingStore(path: store)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
     }
 }
@@ -75,8 +74,7 @@ struct Record: AsyncParsableCommand {
             proxy = try await RecordingProxy.start(upstream: transport, upstreamDescription: upstream, store: store, name: name,
                                                    productVersion: productVersion, host: host, port: port)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         if !ProxyPolicy.isLoopback(host: host) { printError(offLoopbackWarning(host, what: "records what anyone on the network sends through it, into your store")) }
         print("recording '\(name)' into \(storeOption.store) through \(proxy.baseURL) → \(upstream)")
@@ -116,8 +114,7 @@ struct Export: AsyncParsableCommand {
             do {
                 try ReportPath.write(String(decoding: HAR.exportHAR(recording), as: UTF8.self), to: har)
             } catch {
-                printError("--har: \(error)")
-                throw ExitCode(2)
+                throw refuse(error, context: "--har: ")
             }
             print("wrote \(har) (\(recording.exchanges.count) exchanges)")
         } else {
@@ -166,7 +163,7 @@ struct Import: AsyncParsableCommand {
                 recording = loaded
             }
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             printError("nothing was imported")
             throw ExitCode(2)
         }

@@ -66,16 +66,14 @@ struct ReproduceCommand: AsyncParsableCommand {
                 throw RecordingError.file(capture, "no such .har or .json file, and no recording of that name in \(storeOption.store)", remedy: "give a capture's path, or a recording's name: `insight-replay recordings` lists them")
             }
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         let made: Reproduce.Made
         do {
             made = try Reproduce.scenario(from: recording, name: scenarioName, source: capture,
                                           keyWorld: keyRegion.flatMap(Region.init(name:)).map { .region($0) })
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         let path = output ?? "\(scenarioName).yaml"
         let (reproduced, result) = try await Reproduce.verify(made, file: path == "-" ? "\(scenarioName).yaml" : path)

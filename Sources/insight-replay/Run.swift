@@ -128,8 +128,7 @@ struct Run: AsyncParsableCommand {
         do {
             catalogue.recordMode = try RecordMode.parse(recordMode)
         } catch {
-            printError("--record-mode: \(error)")
-            throw ExitCode(2)
+            throw refuse(error, context: "--record-mode: ")
         }
         catalogue.client = try clientOverride()
         let scenarios: [Scenario]
@@ -156,9 +155,9 @@ struct Run: AsyncParsableCommand {
                 }
             }
         } catch {
-            for line in error.lines { printError(line) }
-            if !error.errors.isEmpty { writeReports([], errors: error.errors, started: started) }
-            throw ExitCode(2)
+            let exit = refuse(error)
+            if !error.badFiles.isEmpty { writeReports([], errors: error.badFiles, started: started) }
+            throw exit
         }
         print(ConsoleReport.summary(results, wallSeconds: Date().timeIntervalSince(started)))
         if !writeReports(results, errors: [], started: started) { throw ExitCode(2) }
@@ -192,7 +191,7 @@ struct Run: AsyncParsableCommand {
         do {
             return try ScenarioSelection.Shard(parsing: text)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(errorText(error))
         }
     }
 
@@ -225,7 +224,7 @@ struct Run: AsyncParsableCommand {
             do {
                 try ReportPath.write(text(), to: path)
             } catch {
-                printError("\(option): \(error)")
+                printError(errorText(error, context: "\(option): "))
                 written = false
             }
         }

@@ -111,16 +111,14 @@ struct Serve: AsyncParsableCommand {
         do {
             authority = try CertificateAuthority.loadOrCreate(directory: CertificateAuthority.directory(besideStore: store))
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         var loaded: Scenario?
         if let scenario {
             do {
                 loaded = try ScenarioLoader.loadFile(scenario)
             } catch {
-                printError("\(error)")
-                throw ExitCode(2)
+                throw refuse(error)
             }
         }
         // A virtual clock starts at the scenario's `start`, as `run` does, so its data, expiries
@@ -148,8 +146,7 @@ struct Serve: AsyncParsableCommand {
             } catch let error as ExitCode {
                 throw error
             } catch {
-                printError("\(error)")
-                throw ExitCode(2)
+                throw refuse(error)
             }
         }
         if printEnv {
@@ -176,8 +173,7 @@ struct Serve: AsyncParsableCommand {
                                                     linkBase: linkBase, idleTimeout: idleTimeout, headTimeout: headTimeout,
                                                     maxConnections: maxConnections, adminOrigins: adminOrigin)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
         print("insight-replay emulator listening on \(server.baseURL) (\(title); \(clock) clock)")
         // The hints name the tenant's own region and a key of it, so they answer 200 as copied.

@@ -114,14 +114,16 @@ import Testing
 
     @Test func badInputIsNamed() async throws {
         var both = Self.settings(url: "https://us.api.insight.rapid7.com", storageRegion: "us", token: .key("demo-us-user"))
-        await #expect(throws: Diagnose.InputError.self) { try await Diagnose.demo(both) }
+        await #expect(throws: DriverError.self) { try await Diagnose.demo(both) }
         both.storageRegion = nil
         both.token = .key("demo-zz-user")
         do {
             _ = try await Diagnose.demo(both)
             Issue.record("an unknown key id was accepted")
         } catch {
-            #expect(error.description.hasPrefix("--key demo-zz-user: no such key; the tenant's keys are demo-ap-org"))
+            let error = error as? DriverError
+            #expect(error?.problem == "--key demo-zz-user: no such key")
+            #expect(error?.remedy.hasPrefix("give one of the tenant's keys: demo-ap-org") == true)
         }
         do {
             _ = try Diagnose.product(Self.settings(url: "https://us.api.insight.rapid7.com", token: .key("demo-us-user")), keys: nil)
@@ -129,7 +131,7 @@ import Testing
         } catch {
             #expect(error.description.contains("for --server and --live give the key itself"))
         }
-        await #expect(throws: Diagnose.InputError.self) {
+        await #expect(throws: DriverError.self) {
             try await Diagnose.scenario(try Self.catalogue("happy-path-us2-sync"), settings: Self.settings(storageRegion: "us"))
         }
     }

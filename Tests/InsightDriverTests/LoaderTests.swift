@@ -398,7 +398,7 @@ func loaderError(_ text: String) -> String {
         do {
             _ = try ScenarioLoader.load(paths: [dir])
             Issue.record("expected errors")
-        } catch let errors as ScenarioErrors {
+        } catch let errors as ScenarioError {
             #expect(errors.errors.map { ($0.file as NSString).lastPathComponent } == ["b.yaml", "c.yaml"])
             #expect(errors.errors[1].message == "needs at least one step (validate, sync, run or wait)")
         }
@@ -406,7 +406,8 @@ func loaderError(_ text: String) -> String {
 
     @Test func duplicateNamesAcrossFilesAreAnError() throws {
         let dir = try folder(["a.yaml": valid, "b.yaml": valid])
-        #expect(throws: ScenarioErrors.self) { try ScenarioLoader.load(paths: [dir]) }
+        let error = #expect(throws: ScenarioError.self) { try ScenarioLoader.load(paths: [dir]) }
+        #expect(error?.remedy.hasPrefix("correct the files above (docs/SCENARIOS.md gives the format)") == true)
     }
 
     @Test func aMissingPathSaysWhatToGive() {
@@ -481,7 +482,9 @@ func loaderError(_ text: String) -> String {
         #expect(try ScenarioSelection(filters: ["tag:seed-00*"]).apply(Self.catalogue).count == Self.catalogue.filter { $0.tags.contains { $0.hasPrefix("seed-00") } }.count)
         let both = try ScenarioSelection(filters: ["audit-*", "tag:notifier"]).apply(Self.catalogue)
         #expect(both.count == audit.count + tagged.count)
-        #expect(throws: SelectionError.self) { try ScenarioSelection(filters: ["tag:nothing-has-this"]).apply(Self.catalogue) }
+        let error = #expect(throws: ScenarioError.self) { try ScenarioSelection(filters: ["tag:nothing-has-this"]).apply(Self.catalogue) }
+        #expect(error?.problem == "--filter tag:nothing-has-this selects no scenario")
+        #expect(error?.remedy.contains("tags are tag:NAME") == true)
         do { _ = try ScenarioSelection(filters: ["audti-*"]).apply(Self.catalogue) } catch {
             #expect("\(error)".hasPrefix("--filter audti-* selects no scenario; names are globs (audit-*), tags are tag:NAME (tags in use: "))
         }
@@ -505,7 +508,7 @@ func loaderError(_ text: String) -> String {
             #expect(seen.sorted() == Self.catalogue.map(\.name).sorted(), "every scenario in exactly one of \(count) shards")
         }
         for bad in ["0/2", "3/2", "2", "a/b", "1/0", "1/1001", "1/2/3"] {
-            #expect(throws: SelectionError.self) { try ScenarioSelection.Shard(parsing: bad) }
+            #expect(throws: ScenarioError.self) { try ScenarioSelection.Shard(parsing: bad) }
         }
     }
 

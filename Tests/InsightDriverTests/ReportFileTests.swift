@@ -36,7 +36,9 @@ import Testing
         #expect(ReportPath.problem("/dev/null", option: "--json") == nil)
         // A full device is an error that names it, and stays a device.
         if FileManager.default.fileExists(atPath: "/dev/full") {
-            #expect(throws: ReportPath.WriteError.self) { try ReportPath.write("report", to: "/dev/full") }
+            let error = #expect(throws: DriverError.self) { try ReportPath.write("report", to: "/dev/full") }
+            #expect(error?.problem.hasPrefix("cannot write to /dev/full") == true)
+            #expect(error?.remedy == "give a path this user can write, or - for standard output")
             #expect(kind("/dev/full") == S_IFCHR)
         }
     }

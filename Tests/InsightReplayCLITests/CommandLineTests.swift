@@ -85,7 +85,7 @@ import Testing
 
     @Test func aBadShardAndCoverageOfOneShardAreRefusedBeforeTheRun() {
         for (arguments, expected) in [
-            (["run", "--shard", "3/2"], "--shard 3/2: expected I/N with 1 ≤ I ≤ N ≤ 1000, like 2/4 (the second of four jobs)"),
+            (["run", "--shard", "3/2"], "--shard 3/2: expected I/N with 1 ≤ I ≤ N ≤ 1000\nfix: give it like 2/4 (the second of four jobs)"),
             (["run", "--shard", "1/2", "--require-coverage"], "--require-coverage is about the whole catalogue; run it without --shard (one job of the matrix)"),
             (["run", "--jobs", "0"], "--jobs must be 1…256 (e.g. --jobs 4), not 0"),
         ] {

@@ -131,6 +131,8 @@ public struct RunReport: Sendable, Codable {
 
 /// Report files are checked before a run starts, so a long run never ends on "cannot write".
 public enum ReportPath {
+    static let writable = "give a path this user can write, or - for standard output"
+
     /// What is wrong with writing a report to `path`, or nil. `-` is standard output; a symlink
     /// is judged by what it points to; a device or FIFO is written in place.
     public static func problem(_ path: String, option: String) -> String? {
@@ -171,10 +173,6 @@ public enum ReportPath {
         return current
     }
 
-    public struct WriteError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Writes a report as `>` would, and never replaces what is at the path with something else:
     /// `-` goes to standard output; a symlink is written through (the link stays a link); a
     /// device, FIFO or socket is written in place (a FIFO without a reader is refused, not
@@ -190,12 +188,12 @@ public enum ReportPath {
         var info = stat()
         if lstat(target, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             let kind = info.st_mode & S_IFMT
-            if kind == S_IFDIR { throw WriteError(description: "\(path) is a folder") }
+            if kind == S_IFDIR { throw DriverError.report("\(path) is a folder", remedy: "give a file's name in it (report.xml), or - for standard output") }
             // In place: O_NONBLOCK only for the open, so a FIFO nobody reads is refused at once.
             let fd = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
                 let reason = errno == ENXIO ? "it is a FIFO with no reader; start the reader first" : String(cString: strerror(errno))
-                throw WriteError(description: "cannot write to \(path): \(reason)")
+                throw DriverError.report("cannot write to \(path): \(reason)", remedy: Self.writable)
             }
             defer { close(fd) }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
@@ -204,7 +202,7 @@ public enum ReportPath {
                 let written = data.withUnsafeBytes { bytes in Foundation.write(fd, bytes.baseAddress! + offset, data.count - offset) }
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw WriteError(description: "cannot write to \(path): \(String(cString: strerror(errno)))")
+                    throw DriverError.report("cannot write to \(path): \(String(cString: strerror(errno)))", remedy: Self.writable)
                 }
                 offset += written
             }
@@ -213,7 +211,7 @@ public enum ReportPath {
         do {
             try data.write(to: URL(fileURLWithPath: target), options: .atomic)
         } catch {
-            throw WriteError(description: "cannot write \(path): \(error.localizedDescription)")
+            throw DriverError.report("cannot write \(path): \(error.localizedDescription)", remedy: Self.writable)
         }
     }
 }

@@ -37,28 +37,21 @@ public struct CatalogueRun {
         self.coverageLabel = coverageLabel
     }
 
-    /// Why nothing was run: the lines to show, and the bad files a report should still name.
-    public struct Refusal: Error, CustomStringConvertible {
-        public var lines: [String]
-        public var errors: [ScenarioError] = []
-        public var description: String { lines.joined(separator: "\n") }
-    }
-
     /// The scenarios to run, with notes for the user (what a `--client` leaves out).
-    public func select() throws(Refusal) -> (scenarios: [Scenario], notes: [String]) {
+    public func select() throws(DriverError) -> (scenarios: [Scenario], notes: [String]) {
         var scenarios: [Scenario]
         do {
             scenarios = try ScenarioLoader.load(paths: paths.isEmpty ? ["Scenarios"] : paths)
-        } catch {
+        } catch let error as ScenarioError {
             // CI shows the bad files in its test results rather than nothing at all.
-            let errors = (error as? ScenarioErrors)?.errors ?? [(error as? ScenarioError)
-                ?? ScenarioError(file: paths.first ?? "Scenarios", line: nil, column: nil, field: "", message: "\(error)")]
-            throw Refusal(lines: ["\(error)", "no scenario was run: fix the files above (see docs/SCENARIOS.md)."], errors: errors)
+            throw .nothingRun(error)
+        } catch {
+            throw .nothingRun(ScenarioError(file: paths.first ?? "Scenarios", line: nil, column: nil, field: "", message: "\(error)"))
         }
         do {
             scenarios = try ScenarioSelection(filters: filters, shard: shard).apply(scenarios)
         } catch {
-            throw Refusal(lines: ["\(error)"])
+            throw .nothingRun(error)
         }
         var notes: [String] = []
         if !only.isEmpty {
@@ -66,7 +59,7 @@ public struct CatalogueRun {
             if !unknown.isEmpty {
                 let names = scenarios.map(\.name)
                 let said = unknown.map { name in ScenarioSelection.nearest(name, among: names).map { "\(name) (did you mean '\($0)'?)" } ?? name }
-                throw Refusal(lines: ["--only: no scenario named \(said.joined(separator: ", ")); `insight-replay list` shows the names"])
+                throw .nothingRun("--only: no scenario named \(said.joined(separator: ", "))", remedy: "`insight-replay list` shows the names")
             }
             scenarios = scenarios.filter { only.contains($0.name) }
         }
@@ -75,7 +68,8 @@ public struct CatalogueRun {
             let skipped = scenarios.count - applicable.count
             let named = client.kinds.sorted().map(\.title).joined(separator: ", ")
             if applicable.isEmpty {
-                throw Refusal(lines: ["--client: none of these scenarios has a client of kind \(named) answered by the emulator; choose another with --kind siem, audit or notifier"])
+                throw .nothingRun("--client: none of these scenarios has a client of kind \(named) answered by the emulator",
+                                  remedy: "choose another with --kind siem, audit or notifier")
             }
             if skipped > 0 { notes.append("--client: \(skipped) scenario(s) of another kind than \(named), or answered by recordings, are not run (--kind all runs every kind)") }
             notes.append(client.time == .virtual
@@ -88,13 +82,13 @@ public struct CatalogueRun {
 
     /// Runs `scenarios` (`jobs` at once), handing each result on in the scenarios' order, with
     /// what became of its captured exchanges (recorded into the store, or why not).
-    public func run(_ scenarios: [Scenario], each: (Int, ScenarioResult, _ notes: [String]) async -> Void) async throws(Refusal) -> [ScenarioResult] {
+    public func run(_ scenarios: [Scenario], each: (Int, ScenarioResult, _ notes: [String]) async -> Void) async throws(DriverError) -> [ScenarioResult] {
         let recordings: RunRecordings
         do {
             recordings = try RunRecordings(store: store, noStore: noStore,
                                            folders: recordingsFolder.map { [$0] } ?? RunRecordings.folders(besideScenarioFiles: scenarios.map(\.file)))
         } catch {
-            throw Refusal(lines: ["\(error)", "no scenario was run: fix the recordings above"])
+            throw .nothingRun(error)
         }
         let runner = ScenarioRunner(logger: logger, recordings: recordings.source, recordMode: recordMode,
                                     caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: client)

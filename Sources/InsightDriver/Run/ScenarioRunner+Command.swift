@@ -63,14 +63,13 @@ extension ScenarioRunner {
         do {
             let folder = try ClientWorkspace()
             workspace = folder
-            guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
+            guard let library = Interposer.library else { throw DriverError.commandSetup(Interposer.missing) }
             let authority = try authorities.load(caDirectory)
             if authority.validFrom > world.clock.start {
-                throw CommandSetupError("""
+                throw DriverError.commandSetup("""
                     the local CA in \(caDirectory) is valid from \(authority.validFrom.iso8601), after the scenario's start \
-                    \(world.clock.start.iso8601), so a client on virtual time would find its certificates not yet valid: \
-                    replace it with `insight-replay ca --reset` (new CAs are valid from 2000)
-                    """)
+                    \(world.clock.start.iso8601), so a client on virtual time would find its certificates not yet valid
+                    """, remedy: "replace it with `insight-replay ca --reset` (new CAs are valid from 2000)")
             }
             let environment = try clientEnvironment(scenario, world: world, command: command, authority: authority, workspace: folder)
             try await withServer(emulator, authority: authority) { server in
@@ -110,7 +109,7 @@ extension ScenarioRunner {
                                          journalStart: emulator.journal.total, deliveriesStart: emulator.deliveries.count, events: events)
                     for (name, value) in variables { environment[name] = value }
                     if let scaled, command.faketime {
-                        guard let library = FakeTime.library else { throw CommandSetupError(FakeTime.missing) }
+                        guard let library = FakeTime.library else { throw FakeTime.missing }
                         for (name, value) in FakeTime.environment(library: library, start: scaled.now(), scale: scale,
                                                                   preload: environment["LD_PRELOAD"]) {
                             environment[name] = value
@@ -338,11 +337,6 @@ final class AuthorityCache: @unchecked Sendable {
     }
 }
 
-struct CommandSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// libfaketime (Debian's `faketime` package): preloaded into the client, it makes the process's
 /// clock start at the emulator's now and run `scale` times as fast, sleeps included. It works
 /// for programs that read time and sleep through the C library (Python, Node, curl, shells);
@@ -354,7 +348,8 @@ public enum FakeTime {
     ]
     static var library: String? { candidates.first { FileManager.default.fileExists(atPath: $0) } }
     public static var isInstalled: Bool { library != nil }
-    static let missing = "faketime: true needs libfaketime, which is not installed (Debian: apt-get install faketime)"
+    static let missing = DriverError.commandSetup("faketime: true needs libfaketime, which is not installed",
+                                                  remedy: "install it (Debian: apt-get install faketime), or give the scenario client.time: virtual")
 
     static func environment(library: String, start: Date, scale: Double, preload: String?) -> [(String, String)] {
         let formatter = DateFormatter()

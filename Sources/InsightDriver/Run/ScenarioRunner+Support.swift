@@ -51,7 +51,6 @@ final class LogCapture: @unchecked Sendable {
 
 /// Takes audit records for a scenario; with `stopAfter`, refuses every record after that many.
 final class AuditSink: @unchecked Sendable {
-    struct Stopped: Error {}
     private let lock = NSLock()
     private var taken: [String] = []
     /// How many taken records carried each schema field.
@@ -62,7 +61,7 @@ final class AuditSink: @unchecked Sendable {
     var fieldCounts: [String: Int] { lock.withLock { fields } }
     func take(_ record: AuditRecord) throws {
         try lock.withLock {
-            if let stopAfter, taken.count >= stopAfter { throw Stopped() }
+            if let stopAfter, taken.count >= stopAfter { throw DriverError.stopped }
             taken.append(record.auditID)
             for field in record.presentFields { fields[field, default: 0] += 1 }
         }

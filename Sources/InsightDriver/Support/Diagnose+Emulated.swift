@@ -31,41 +31,38 @@ extension Diagnose {
         }
     }
 
-    /// A problem with what was asked, for exit code 2.
-    public struct InputError: Error, CustomStringConvertible, Sendable {
-        public let description: String
-        public init(_ description: String) { self.description = description }
-    }
+    /// Where the settings of each integration are listed.
+    static let settingsHelp = "`insight-replay diagnose --help` lists the settings of each integration"
 
     /// Resolves credentials: a secret as given, a key id through `keys` (an emulated world's).
-    static func resolve(_ credential: Credential, keys: [String: String]?, option: String) throws(InputError) -> String {
+    static func resolve(_ credential: Credential, keys: [String: String]?, option: String) throws(DriverError) -> String {
         switch credential {
         case .secret(let value): return value
         case .key(let id):
-            guard let keys else { throw InputError("\(option) \(id): key ids name keys of an emulated tenant; for --server and --live give the key itself (--token-env or --token-stdin)") }
+            guard let keys else { throw .input("\(option) \(id): key ids name keys of an emulated tenant", remedy: "for --server and --live give the key itself (--token-env or --token-stdin)") }
             guard let secret = keys[id] else {
-                throw InputError("\(option) \(id): no such key; the tenant's keys are \(keys.keys.sorted().joined(separator: ", "))")
+                throw .input("\(option) \(id): no such key", remedy: "give one of the tenant's keys: \(keys.keys.sorted().joined(separator: ", "))")
             }
             return secret
         }
     }
 
     /// The product for a network target or the demo world (`keys`: the demo keys by id).
-    public static func product(_ settings: Settings, keys: [String: String]?) throws(InputError) -> Product {
-        if let problem = settings.problem { throw InputError(problem) }
-        func key(_ option: String) throws(InputError) -> String {
+    public static func product(_ settings: Settings, keys: [String: String]?) throws(DriverError) -> Product {
+        if let problem = settings.problem { throw .input(problem, remedy: settingsHelp) }
+        func key(_ option: String) throws(DriverError) -> String {
             guard let token = settings.token else {
-                throw InputError("no key given: --token-env VAR or --token-stdin\(keys == nil ? "" : ", or --key ID") (\(option))")
+                throw .input("no key given (\(option))", remedy: "give it with --token-env VAR or --token-stdin\(keys == nil ? "" : ", or --key ID")")
             }
             return try resolve(token, keys: keys, option: "--key")
         }
         if let url = settings.url {
             return .idr(url: url, token: try key("the Token"), serviceUser: settings.serviceUser,
-                        adminToken: try settings.adminToken.map { (credential) throws(InputError) in try resolve(credential, keys: keys, option: "--admin-key") })
+                        adminToken: try settings.adminToken.map { (credential) throws(DriverError) in try resolve(credential, keys: keys, option: "--admin-key") })
         }
         if let region = settings.storageRegion { return .audit(storageRegion: region, apiKey: try key("the API key")) }
         if let url = settings.triggerURL { return .trigger(url: url, apiKey: try key("the API key")) }
-        throw InputError("no settings given: --url with a token (a SIEM connector), --storage-region (an audit-log pull) or --trigger-url (an InsightConnect trigger)")
+        throw .input("no settings given", remedy: "give --url with a token (a SIEM connector), --storage-region (an audit-log pull) or --trigger-url (an InsightConnect trigger)")
     }
 
     /// The demo world's keys by id (`demo-us3-user` …), made from its fixed seed.
@@ -74,7 +71,7 @@ extension Diagnose {
     }
 
     /// The sequence against the demo world on a virtual clock: every retry and wait in no wall time.
-    public static func demo(_ settings: Settings, now: Date = Date()) async throws(InputError) -> (Outcome, secrets: [String]) {
+    public static func demo(_ settings: Settings, now: Date = Date()) async throws(DriverError) -> (Outcome, secrets: [String]) {
         let clock = VirtualClock(start: now)
         let tenants = DemoWorld.tenants(now: now)
         let product = try product(settings, keys: demoKeys(tenants))
@@ -86,18 +83,18 @@ extension Diagnose {
     /// A scenario's own tenant, faults, timeline and steps, with the customer's settings in
     /// place of its client's: the case the scenario reproduces, as this customer configured it.
     /// Settings not given keep the scenario's.
-    public static func scenario(_ scenario: Scenario, settings: Settings) async throws(InputError) -> (Outcome, secrets: [String]) {
-        if let problem = settings.problem { throw InputError(problem) }
+    public static func scenario(_ scenario: Scenario, settings: Settings) async throws(DriverError) -> (Outcome, secrets: [String]) {
+        if let problem = settings.problem { throw .input(problem, remedy: settingsHelp) }
         var scenario = scenario
         let world = ScenarioWorld(scenario)
         let keys = Dictionary(world.keyIDs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        func token(_ credential: Credential?) throws(InputError) -> TokenSpec? {
+        func token(_ credential: Credential?) throws(DriverError) -> TokenSpec? {
             switch credential {
             case nil: return nil
             case .secret(let value)?: return .literal(value)
             case .key(let id)?:
                 guard keys[id] != nil else {
-                    throw InputError("--key \(id): no such key in \(scenario.file); its keys are \(keys.keys.sorted().joined(separator: ", "))")
+                    throw .input("--key \(id): no such key in \(scenario.file)", remedy: "give one of its keys: \(keys.keys.sorted().joined(separator: ", "))")
                 }
                 return .key(id, wrap: "")
             }
@@ -106,7 +103,7 @@ extension Diagnose {
         var product: Product
         if settings.storageRegion != nil || (settings.url == nil && settings.triggerURL == nil && steps.contains("audit")) {
             guard var audit = scenario.client.audit, steps.contains("audit") else {
-                throw InputError("\(scenario.file) has no audit_pull step; use an audit-log pull scenario, or --emulate demo")
+                throw .input("\(scenario.file) has no audit_pull step", remedy: "use an audit-log pull scenario, or --emulate demo")
             }
             if let region = settings.storageRegion { audit.storageRegion = region }
             if let given = try token(settings.token) { audit.token = given }
@@ -115,7 +112,7 @@ extension Diagnose {
             product = .audit(storageRegion: audit.storageRegion, apiKey: world.resolve(audit.token))
         } else if settings.triggerURL != nil || (settings.url == nil && steps.contains("notify")) {
             guard var notifier = scenario.client.notifier, steps.contains("notify") else {
-                throw InputError("\(scenario.file) has no notifier steps; use an InsightConnect trigger scenario, or --emulate demo")
+                throw .input("\(scenario.file) has no notifier steps", remedy: "use an InsightConnect trigger scenario, or --emulate demo")
             }
             if let url = settings.triggerURL { notifier.url = url }
             if let given = try token(settings.token) { notifier.token = given }
@@ -124,7 +121,7 @@ extension Diagnose {
             product = .trigger(url: notifier.url, apiKey: world.resolve(notifier.token))
         } else {
             guard scenario.client.url != nil || settings.url != nil, steps.contains("idr") else {
-                throw InputError("\(scenario.file) has no validate or sync step; use a SIEM connector scenario, or --emulate demo")
+                throw .input("\(scenario.file) has no validate or sync step", remedy: "use a SIEM connector scenario, or --emulate demo")
             }
             if let url = settings.url { scenario.client.url = url }
             if let given = try token(settings.token) { scenario.client.token = given }

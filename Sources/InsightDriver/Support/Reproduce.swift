@@ -32,10 +32,6 @@ public enum Reproduce {
         public var alternatives: [String] = []
     }
 
-    public struct CaptureError: Error, CustomStringConvertible, Sendable {
-        public let description: String
-    }
-
     static let apiRoots = ["/validate", "/idr/", "/query/", "/management/", "/account/", "/connect/", "/log_search/"]
     static let serviceUser = "svc-integration@example.com"
 
@@ -43,7 +39,7 @@ public enum Reproduce {
     ///   (`--key-region`); nil: unknown everywhere.
     public static func scenario(from recording: Recording, name: String, source: String, keyWorld: KeyWorld? = nil) throws -> Made {
         let exchanges = recording.exchanges.enumerated().sorted { ($0.element.recordedAt, $0.offset) < ($1.element.recordedAt, $1.offset) }.map(\.element)
-        guard !exchanges.isEmpty else { throw CaptureError(description: "\(source): the capture holds no exchange") }
+        guard !exchanges.isEmpty else { throw DriverError.capture("\(source): the capture holds no exchange", remedy: "capture the integration while it talks to Rapid7 (a HAR from the browser, or `insight-replay record`)") }
         if let trigger = exchanges.first(where: { $0.path.hasSuffix("/events/execute") }) {
             return try triggerScenario(exchanges, trigger: trigger, name: name, source: source)
         }
@@ -55,7 +51,7 @@ public enum Reproduce {
     static func triggerScenario(_ exchanges: [RecordedExchange], trigger: RecordedExchange, name: String, source: String) throws -> Made {
         let parts = trigger.path.split(separator: "/").map(String.init)
         guard let index = parts.firstIndex(of: "workflows"), index + 1 < parts.count, let region = Region(host: trigger.host) else {
-            throw CaptureError(description: "\(source): \(trigger.host)\(trigger.path) is not an InsightConnect trigger URL (https://REGION.api.insight.rapid7.com/connect/v1/workflows/ID/events/execute)")
+            throw DriverError.capture("\(source): \(trigger.host)\(trigger.path) is not an InsightConnect trigger URL", remedy: "a trigger URL is https://REGION.api.insight.rapid7.com/connect/v1/workflows/ID/events/execute")
         }
         let workflow = parts[index + 1]
         let url = "https://\(trigger.host)\(trigger.path)"

@@ -126,7 +126,7 @@ public enum ClientTrust {
         } catch let error as ServerError {
             return .failure(error)
         } catch {
-            return .failure(.trust("\(error)", remedy: ServerError.trustYourself(authority)))
+            return .failure(.outsideClient("\(error)", remedy: ServerError.trustYourself(authority)))
         }
         var options = ["-Djavax.net.ssl.trustStore=\(store)", "-Djavax.net.ssl.trustStorePassword=\(truststorePassword)",
                        "-Djavax.net.ssl.trustStoreType=PKCS12"]
@@ -153,7 +153,7 @@ public enum ClientTrust {
         let caDate = (try? manager.attributesOfItem(atPath: authority.certificatePath)[.modificationDate] as? Date) ?? .distantPast
         if let made = try? manager.attributesOfItem(atPath: store)[.modificationDate] as? Date, made >= caDate { return }
         guard let keytool = ProgramPath.find("keytool") else {
-            throw ServerError.trust("no JDK found (keytool is not on the PATH)", remedy: "install one, or \(ServerError.trustYourself(authority))")
+            throw ServerError.outsideClient("no JDK found (keytool is not on the PATH)", remedy: "install one, or \(ServerError.trustYourself(authority))")
         }
         let partial = store + ".partial"
         try? manager.removeItem(atPath: partial)
@@ -166,7 +166,7 @@ public enum ClientTrust {
         try run(keytool, arguments)
         // rename(2) replaces the old truststore at once: a JVM never reads half of one.
         guard rename(partial, store) == 0 else {
-            throw ServerError.trust("cannot move the truststore into place at \(store): \(String(cString: strerror(errno)))", remedy: ServerError.writable)
+            throw ServerError.outsideClient("cannot move the truststore into place at \(store): \(String(cString: strerror(errno)))", remedy: ServerError.writable)
         }
     }
 
@@ -190,7 +190,7 @@ public enum ClientTrust {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ServerError.trust("\((program as NSString).lastPathComponent) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))",
+            throw ServerError.outsideClient("\((program as NSString).lastPathComponent) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))",
                                     remedy: "run it by hand to see why, or trust the CA in your JVM yourself")
         }
     }

@@ -84,11 +84,9 @@ public enum Interposer {
     }
 
     /// Why the library is not there, and what to do.
-    public static let missing = """
-        \(fileName) was not found beside insight-replay, and no C compiler and package sources were there to \
-        make it: build it with `swift build --product InsightPreload` (plain `swift build` builds it too), or name \
-        it in INSIGHT_REPLAY_PRELOAD
-        """
+    public static let missing = ServerError.outsideClient(
+        "\(fileName) was not found beside insight-replay, and no C compiler and package sources were there to make it",
+        remedy: "build it with `swift build --product InsightPreload` (plain `swift build` builds it too), or name it in INSIGHT_REPLAY_PRELOAD")
 
     /// The variables that load it into a client of `server`: names resolved to the emulator,
     /// and, with `clock` (the shared page's path), time from the emulator's virtual clock.

@@ -117,8 +117,7 @@ struct Hostile: AsyncParsableCommand {
         do {
             return try HostileEntryPoints.Sample(folder: folder, suffix: suffix, count: count, seed: seed)
         } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+            throw refuse(error)
         }
     }
 
@@ -145,10 +144,7 @@ struct Hostile: AsyncParsableCommand {
                     }
                 } catch let error as ScenarioError {
                     refused += 1
-                    if error.line == nil, !error.field.isEmpty { unexpected.append("\(name): no line") }
-                } catch let errors as ScenarioErrors {
-                    refused += 1
-                    if errors.errors.contains(where: { $0.line == nil && !$0.field.isEmpty }) { unexpected.append("\(name): an error without its line") }
+                    if error.errors.contains(where: { $0.line == nil && !$0.field.isEmpty }) { unexpected.append("\(name): an error without its line") }
                 } catch is RecordingError {
                     refused += 1
                 } catch {

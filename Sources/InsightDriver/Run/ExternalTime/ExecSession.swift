@@ -35,7 +35,7 @@ public struct ExecSession {
         guard ClientTrust.isJava(arguments) else { return existing }
         switch ClientTrust.javaOptions(authority, proxyPort: proxyPort) {
         case .success(let options): return [options, existing].compactMap { $0 }.joined(separator: " ")
-        case .failure(let error): throw CommandSetupError("cannot make the JVM trust the local CA: \(error)")
+        case .failure(let error): throw DriverError.commandSetup(error, context: "cannot make the JVM trust the local CA: ")
         }
     }
 
@@ -61,8 +61,8 @@ public struct ExecSession {
     public func run(start: Date, makeEmulator: (any InsightClock) -> Emulator,
                     keys: (Emulator) -> [(String, String)]) async throws -> Outcome
     {
-        guard !arguments.isEmpty else { throw CommandSetupError("exec needs a command after --, e.g. insight-replay exec -- python3 client.py") }
-        guard let library = Interposer.library else { throw CommandSetupError(Interposer.missing) }
+        guard !arguments.isEmpty else { throw DriverError.commandSetup("exec needs a command after --", remedy: "e.g. insight-replay exec -- python3 client.py") }
+        guard let library = Interposer.library else { throw DriverError.commandSetup(Interposer.missing) }
         var mode = time
         var timeNote: String?
         if mode == .virtual, case .unreachable(let reason) = ProgramKind.of(arguments: arguments, path: ProcessInfo.processInfo.environment["PATH"]) {
@@ -74,7 +74,7 @@ public struct ExecSession {
         let emulator = makeEmulator(clock)
         let authority = try CertificateAuthority.loadOrCreate(directory: caDirectory)
         if shared != nil, authority.validFrom > start {
-            throw CommandSetupError("the local CA in \(caDirectory) is valid from \(authority.validFrom.iso8601), after the emulator's start; replace it with `insight-replay ca --reset`")
+            throw DriverError.commandSetup("the local CA in \(caDirectory) is valid from \(authority.validFrom.iso8601), after the emulator's start", remedy: "replace it with `insight-replay ca --reset`")
         }
         return try await withServer(emulator, authority: authority) { server in
             var environment = ProcessInfo.processInfo.environment
@@ -103,7 +103,7 @@ public struct ExecSession {
             do {
                 try process.run()
             } catch {
-                throw CommandSetupError("cannot start \(arguments[0]): \(error.localizedDescription)")
+                throw DriverError.commandSetup("cannot start \(arguments[0]): \(error.localizedDescription)", remedy: "check that the command exists and may be run (a path, or a program on the PATH)")
             }
             coordinator?.track(root: process.processIdentifier)
             for await _ in exited.stream {}

@@ -31,7 +31,7 @@ public final class SharedClock: InsightClock, @unchecked Sendable {
         guard let page = vt_page_create(path, origin, Int64(monotonic.tv_sec) * 1_000_000_000 + Int64(monotonic.tv_nsec)) else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: folder)
-            throw CommandSetupError("cannot make the shared clock at \(path): \(reason)")
+            throw DriverError.commandSetup("cannot make the shared clock at \(path): \(reason)", remedy: "check that the temporary folder (TMPDIR) can be written")
         }
         self.page = page
     }
