@@ -112,10 +112,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
                 outcome = await Diagnose.live(product, network: NetworkTransport(timeout: timeout))
                 secrets = product.secrets
             } else if let file = emulate, file != "demo" {
-                let scenario: Scenario
-                do { scenario = try ScenarioLoader.loadFile(file) } catch {
-                    throw refuse(error)
-                }
+                let scenario = try loadScenario(file)
                 (outcome, secrets) = try await Diagnose.scenario(scenario, settings: settings)
             } else {
                 (outcome, secrets) = try await Diagnose.demo(settings)

@@ -44,14 +44,7 @@ struct Exec: AsyncParsableCommand {
 
     func run() async throws {
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
-        var loaded: Scenario?
-        if let scenario {
-            do {
-                loaded = try ScenarioLoader.loadFile(scenario)
-            } catch {
-                throw refuse(error)
-            }
-        }
+        let loaded = try scenario.map(loadScenario)
         // The demo world lives now; a scenario at its own start, as its runs do.
         let start = loaded?.start ?? Date()
         let session = ExecSession(arguments: arguments, time: time == "virtual" ? .virtual : .scaled,

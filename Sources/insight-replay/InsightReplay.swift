@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InsightCore
+import InsightDriver
 import Logging
 
 @main
@@ -109,6 +110,11 @@ func printError(_ text: String) {
 func errorText(_ error: any Error, context: String = "") -> String {
     guard let error = error as? any InsightError else { return context + "\(error)" }
     return context + error.problem + (error.remedy.isEmpty ? "" : "\nfix: \(error.remedy)")
+}
+
+/// A scenario file as the commands take one: loaded, or refused (exit code 2).
+func loadScenario(_ path: String) throws -> Scenario {
+    do { return try ScenarioLoader.loadFile(path) } catch { throw refuse(error) }
 }
 
 /// Says `error` on standard error and gives the exit code of bad input (2), for the caller to throw.

@@ -113,14 +113,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw refuse(error)
         }
-        var loaded: Scenario?
-        if let scenario {
-            do {
-                loaded = try ScenarioLoader.loadFile(scenario)
-            } catch {
-                throw refuse(error)
-            }
-        }
+        let loaded = try scenario.map(loadScenario)
         // A virtual clock starts at the scenario's `start`, as `run` does, so its data, expiries
         // and timeline are where the scenario put them; on the system clock they count from now
         // (a client compares what it gets with its own wall clock).
