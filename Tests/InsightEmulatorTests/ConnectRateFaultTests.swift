@@ -117,7 +117,7 @@ import Testing
         #expect(clock.elapsed == 12.5)
     }
 
-    @Test func aResetIsATransportErrorAndIsJournalled() async throws {
+    @Test func aResetIsATransportFailureAndIsJournalled() async throws {
         let emulator = Emulator(tenants: [Fixture.tenant()], faults: [FaultRule(effect: .reset, count: 1)], clock: VirtualClock())
         await #expect(throws: CoreError.self) { _ = try await emulator.handle(Fixture.request(path: "/validate")) }
         #expect(emulator.journal.ordered.first?.reason == "fault reset")

@@ -102,7 +102,7 @@ enum AuditDecoder {
         guard let message = JSON(data: Data(text.utf8)), case .object = message else {
             return reject("message is not a JSON object")
         }
-        /// The text of an optional string field; nil and not a string tell apart by `fits`.
+        /// An optional string field's text; `fits` is false when it holds neither a string nor null.
         func string(_ value: JSON?) -> (text: String?, fits: Bool) {
             switch value {
             case nil, .null?: return (nil, true)

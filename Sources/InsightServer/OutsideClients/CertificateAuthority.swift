@@ -46,7 +46,7 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// Loads the CA in `directory`, or makes one there when the folder holds none.
     ///
-    /// - Throws: `CertificateAuthorityError` naming the file when a CA is there but cannot be
+    /// - Throws: `ServerError` naming the file when a CA is there but cannot be
     ///   read (a damaged or foreign file is never overwritten: `--reset` replaces it on purpose).
     public static func loadOrCreate(directory: String) throws -> CertificateAuthority {
         try locked(directory) { try unlockedLoadOrCreate(directory: directory) }
