@@ -17,14 +17,12 @@ public struct DriverError: InsightError {
     }
     private let code: Code
 
-    /// Nothing was run, because of `cause` (a scenario, recording or selection error).
-    static func nothingRun(_ cause: any Error) -> DriverError {
+    /// Nothing was run, because of `cause` (a scenario, recording or selection error), whose
+    /// remedy `more` follows.
+    static func nothingRun(_ cause: any Error, more: String? = nil) -> DriverError {
         let badFiles = (cause as? ScenarioError)?.errors.filter { !$0.file.isEmpty } ?? []
         let problem = (cause as? any InsightError)?.problem ?? "\(cause)"
-        var remedy = (cause as? any InsightError)?.remedy ?? ""
-        if badFiles.isEmpty, !(cause is ScenarioError) {
-            remedy = [remedy, "no scenario runs until the recordings load"].filter { !$0.isEmpty }.joined(separator: "; ")
-        }
+        let remedy = [(cause as? any InsightError)?.remedy, more].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "; ")
         return DriverError(code: .nothingRun(problem, remedy: remedy, badFiles: badFiles))
     }
 

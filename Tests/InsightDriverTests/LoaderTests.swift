@@ -526,3 +526,51 @@ func loaderError(_ text: String) -> String {
         #expect(all.text().hasSuffix("uncovered: \(all.uncovered.map(\.id).joined(separator: ", "))") || all.uncovered.isEmpty)
     }
 }
+
+/// A catalogue run that can run nothing says why and what to do, and keeps the bad files for
+/// the reports.
+@Suite struct CatalogueRefusalTests {
+    let valid = try! String(contentsOf: Bundle.module.url(forResource: "valid", withExtension: "yaml", subdirectory: "Fixtures")!, encoding: .utf8)
+
+    func folder(_ files: [String: String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalogue-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    func catalogue(_ paths: [String]) -> CatalogueRun {
+        var run = CatalogueRun(store: ":memory:", jobs: 1, coverageLabel: "test")
+        run.paths = paths
+        run.noStore = true
+        return run
+    }
+
+    @Test func badScenarioFilesAreNamedAndKeptForTheReports() throws {
+        let dir = try folder(["a.yaml": valid, "b.yaml": "name: ["])
+        let error = #expect(throws: DriverError.self) { _ = try catalogue([dir]).select() }
+        #expect(error?.problem.hasPrefix("\(dir)/b.yaml:") == true)
+        #expect(error?.remedy.hasPrefix("correct the files above") == true)
+        #expect(error?.badFiles.map { ($0.file as NSString).lastPathComponent } == ["b.yaml"])
+    }
+
+    @Test func aSelectionOfNothingSaysHowToSelect() throws {
+        var run = catalogue([try folder(["a.yaml": valid])])
+        run.only = ["nope"]
+        let error = #expect(throws: DriverError.self) { _ = try run.select() }
+        #expect(error?.problem == "--only: no scenario named nope")
+        #expect(error?.remedy == "`insight-replay list` shows the names")
+        #expect(error?.badFiles.isEmpty == true)
+    }
+
+    @Test func recordingsThatDoNotLoadStopTheRunAndSaySo() async throws {
+        let scenarios = try folder(["a.yaml": valid])
+        let recordings = try folder(["broken.json": "{ not json"])
+        var run = catalogue([scenarios])
+        run.recordingsFolder = recordings
+        let selected = try run.select().scenarios
+        let error = await #expect(throws: DriverError.self) { _ = try await run.run(selected) { _, _, _ in } }
+        #expect(error?.problem.contains("broken.json: not JSON at line 1") == true)
+        #expect(error?.remedy.hasSuffix("no scenario runs until the recordings load") == true)
+    }
+}

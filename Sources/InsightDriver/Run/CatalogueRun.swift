@@ -88,7 +88,7 @@ public struct CatalogueRun {
             recordings = try RunRecordings(store: store, noStore: noStore,
                                            folders: recordingsFolder.map { [$0] } ?? RunRecordings.folders(besideScenarioFiles: scenarios.map(\.file)))
         } catch {
-            throw .nothingRun(error)
+            throw .nothingRun(error, more: "no scenario runs until the recordings load")
         }
         let runner = ScenarioRunner(logger: logger, recordings: recordings.source, recordMode: recordMode,
                                     caDirectory: CertificateAuthority.directory(besideStore: store), clientOverride: client)
